@@ -1,0 +1,15 @@
+//! lambdabox: AWS Lambda, self-hosted, in one binary.
+//!
+//! The library holds every module; `main.rs` only parses the command line and dispatches.
+//! See ARCHITECTURE.md for the module map and the rules each module keeps.
+
+pub mod api;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod runtime;
+pub mod sandbox;
+pub mod serve;
+pub mod store;

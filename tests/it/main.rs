@@ -1,0 +1,1 @@
+//! Integration tests: every file here starts the real `lambdabox` binary.

@@ -1,1 +1,98 @@
-//! cli (being built)
+//! Command-line interface: subcommands, their flags and help text. Parsing only; each
+//! command's work lives in the module that owns it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Overrides;
+
+/// AWS Lambda, self-hosted, in one binary.
+///
+/// lambdabox stores functions in SQLite, runs each execution environment in a kernel
+/// sandbox, and serves the AWS Lambda API so that the AWS CLI and SDKs work unmodified
+/// with --endpoint-url.
+#[derive(Debug, Parser)]
+#[command(name = "lambdabox", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts. Each overrides the config file and LAMBDABOX_* variables.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// TOML config file (keys as in `lambdabox config`)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the database and generated credentials [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log level: error, warn, info, debug, trace
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: the Lambda API, the dashboard and the function runner
+    Serve(ServeArgs),
+    /// Manage API access keys (AWS-style access key id and secret)
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// List the Lambda runtimes this host can run
+    Runtimes,
+    /// Print the effective configuration (all layers merged) as TOML
+    Config,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; use 127.0.0.1:0 for any free port. Exposing lambdabox beyond
+    /// loopback is your explicit choice [default: 127.0.0.1:9070]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// AWS region reported in ARNs [default: us-east-1]
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Twelve-digit account id reported in ARNs [default: 000000000000]
+    #[arg(long)]
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key pair and print it once in AWS credentials-file format
+    Create {
+        /// What the key is for
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List keys (never their secrets)
+    List,
+    /// Revoke a key; API calls signed with it fail within seconds
+    Revoke {
+        /// The access key id to revoke
+        access_key_id: String,
+    },
+}
+
+impl Cli {
+    /// The command-line layer of the configuration.
+    pub fn overrides(&self) -> Overrides {
+        let serve = match &self.command {
+            Command::Serve(s) => s.clone(),
+            _ => ServeArgs::default(),
+        };
+        Overrides {
+            listen: serve.listen,
+            data_dir: self.common.data_dir.clone(),
+            region: serve.region,
+            account_id: serve.account_id,
+            log_level: self.common.log_level.clone(),
+        }
+    }
+}

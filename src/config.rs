@@ -1,1 +1,348 @@
-//! config (being built)
+//! Typed daemon configuration and its layering: built-in defaults < TOML file (`--config FILE`)
+//! < `LAMBDABOX_*` environment variables < command-line flags.
+//!
+//! Every layer is merged into one TOML table before a single typed deserialization, so a key
+//! means the same thing in every layer: `sandbox.allow_degraded` in the file is
+//! `LAMBDABOX_SANDBOX__ALLOW_DEGRADED` in the environment (double underscore = one level down).
+//! Unknown keys are refused so that typos do not silently fall back to defaults.
+//! This module never opens sockets or the database.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment variables that override config keys.
+pub const ENV_PREFIX: &str = "LAMBDABOX_";
+
+/// The whole daemon configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the API, dashboard and function URLs listen on. Loopback by default.
+    pub listen: SocketAddr,
+    /// Directory holding the database, generated credentials and caches.
+    pub data_dir: PathBuf,
+    /// AWS region reported in every ARN and accepted in SigV4 credential scopes.
+    pub region: String,
+    /// Twelve-digit account id reported in every ARN.
+    pub account_id: String,
+    /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a tracing directive).
+    pub log_level: String,
+    /// Explicit interpreter paths per runtime id, e.g. `python3.12 = "/opt/py312/bin/python3"`.
+    pub runtimes: BTreeMap<String, PathBuf>,
+    pub sandbox: SandboxConfig,
+    pub engine: EngineConfig,
+    pub logs: LogsConfig,
+    pub limits: LimitsConfig,
+}
+
+/// Settings of the execution sandbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Run functions even when a kernel protection is missing (each one is logged).
+    pub allow_degraded: bool,
+    /// First uid/gid of the range handed to execution environments.
+    pub uid_min: u32,
+    /// Last uid/gid of that range.
+    pub uid_max: u32,
+    /// Name of the cgroup under which every environment's cgroup is created.
+    pub cgroup_parent: String,
+    /// Subnet name -> network policy (`none` or `host`), the VPC analog.
+    pub subnets: BTreeMap<String, String>,
+    /// Security group name -> TCP ports the function may connect to (host network only).
+    pub security_groups: BTreeMap<String, Vec<u16>>,
+}
+
+/// Settings of the environment pools.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Seconds an idle warm environment is kept before it is reaped.
+    pub idle_timeout_secs: u64,
+    /// Account-wide concurrent executions (AWS default 1000).
+    pub concurrent_executions: u32,
+}
+
+/// Settings of the function log store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogsConfig {
+    /// Days log events are kept.
+    pub retention_days: u32,
+    /// Bytes of function output kept per invocation; the rest is dropped with a marker line.
+    pub max_bytes_per_invocation: usize,
+}
+
+/// Account limits reported by GetAccountSettings and enforced on uploads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Total bytes of stored code (AWS default 75 GB).
+    pub total_code_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9070)),
+            data_dir: PathBuf::from("data"),
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            log_level: "info".into(),
+            runtimes: BTreeMap::new(),
+            sandbox: SandboxConfig::default(),
+            engine: EngineConfig::default(),
+            logs: LogsConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            allow_degraded: false,
+            uid_min: 61000,
+            uid_max: 61999,
+            cgroup_parent: "lambdabox".into(),
+            subnets: BTreeMap::new(),
+            security_groups: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            idle_timeout_secs: 600,
+            concurrent_executions: 1000,
+        }
+    }
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        LogsConfig {
+            retention_days: 14,
+            max_bytes_per_invocation: 256 * 1024,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            total_code_size: 80_530_636_800,
+        }
+    }
+}
+
+/// Why a configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("config file {0} is not valid TOML: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("environment variable {0}: {1}")]
+    Env(String, String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub region: Option<String>,
+    pub account_id: Option<String>,
+    pub log_level: Option<String>,
+}
+
+impl Config {
+    /// Builds the configuration from every layer, then validates it.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+                toml::from_str::<toml::Table>(&text)
+                    .map_err(|e| ConfigError::Parse(path.to_path_buf(), e))?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            if path.iter().any(|p| p.is_empty()) {
+                return Err(ConfigError::Env(key, "empty key segment".into()));
+            }
+            set_path(&mut table, &path, env_value(&value)).map_err(|e| ConfigError::Env(key, e))?;
+        }
+        let mut set = |k: &str, v: toml::Value| table.insert(k.to_string(), v);
+        if let Some(v) = flags.listen {
+            set("listen", toml::Value::String(v.to_string()));
+        }
+        if let Some(v) = &flags.data_dir {
+            set("data_dir", toml::Value::String(v.display().to_string()));
+        }
+        if let Some(v) = &flags.region {
+            set("region", toml::Value::String(v.clone()));
+        }
+        if let Some(v) = &flags.account_id {
+            set("account_id", toml::Value::String(v.clone()));
+        }
+        if let Some(v) = &flags.log_level {
+            set("log_level", toml::Value::String(v.clone()));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(format!(
+                "account_id must be 12 digits, got {:?}",
+                self.account_id
+            ));
+        }
+        let region_ok = !self.region.is_empty()
+            && self.region.len() <= 32
+            && self
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return bad(format!(
+                "region must look like us-east-1, got {:?}",
+                self.region
+            ));
+        }
+        if self.sandbox.uid_min == 0 || self.sandbox.uid_min > self.sandbox.uid_max {
+            return bad(format!(
+                "sandbox.uid_min..uid_max must be a non-empty range above 0, got {}..{}",
+                self.sandbox.uid_min, self.sandbox.uid_max
+            ));
+        }
+        for (subnet, policy) in &self.sandbox.subnets {
+            if policy != "none" && policy != "host" {
+                return bad(format!(
+                    "sandbox.subnets.{subnet} must be \"none\" or \"host\", got {policy:?}"
+                ));
+            }
+        }
+        if self.engine.concurrent_executions == 0 {
+            return bad("engine.concurrent_executions must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML, for `lambdabox config` and support dumps.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Environment values are TOML literals when they parse as one (`true`, `42`, `[1, 2]`),
+/// otherwise plain strings.
+fn env_value(raw: &str) -> toml::Value {
+    let probe = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&probe) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty key")?;
+    let mut cur = table;
+    for p in parents {
+        let entry = cur
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{p} is not a table"))?;
+    }
+    cur.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_loopback_and_valid() {
+        let c = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(c.listen.ip().is_loopback());
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.account_id, "000000000000");
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "region = \"eu-west-1\"\naccount_id = \"111111111111\"\n[sandbox]\nallow_degraded = false\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("LAMBDABOX_ACCOUNT_ID", "222222222222"),
+            ("LAMBDABOX_SANDBOX__ALLOW_DEGRADED", "true"),
+            ("LAMBDABOX_ENGINE__IDLE_TIMEOUT_SECS", "30"),
+            ("OTHER", "x"),
+        ]);
+        let flags = Overrides {
+            account_id: Some("333333333333".into()),
+            ..Default::default()
+        };
+        let c = Config::load(Some(&file), e, &flags).unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.account_id, "333333333333");
+        assert!(c.sandbox.allow_degraded);
+        assert_eq!(c.engine.idle_timeout_secs, 30);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let e = env(&[("LAMBDABOX_REGOIN", "x")]);
+        assert!(Config::load(None, e, &Overrides::default()).is_err());
+        let e = env(&[("LAMBDABOX_ACCOUNT_ID", "12")]);
+        let err = Config::load(None, e, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("12 digits"));
+    }
+
+    #[test]
+    fn runtimes_map_from_env() {
+        let e = env(&[("LAMBDABOX_RUNTIMES__PYTHON3.12", "/usr/bin/python3")]);
+        let c = Config::load(None, e, &Overrides::default()).unwrap();
+        assert_eq!(c.runtimes["python3.12"], PathBuf::from("/usr/bin/python3"));
+    }
+}

@@ -12,4 +12,5 @@ pub mod engine;
 pub mod runtime;
 pub mod sandbox;
 pub mod serve;
+pub mod services;
 pub mod store;

@@ -1,5 +1,78 @@
-//! The `lambdabox` binary: parse the command line and dispatch.
+//! The `lambdabox` binary: parse the command line and dispatch. `anyhow` lives only here.
+
+use anyhow::Context as _;
+use clap::Parser;
+use lambdabox::cli::{Cli, Command, KeysCommand};
+use lambdabox::config::Config;
 
 fn main() -> anyhow::Result<()> {
-    Ok(())
+    let cli = Cli::parse();
+    let config = Config::load(
+        cli.common.config.as_deref(),
+        std::env::vars(),
+        &cli.overrides(),
+    )
+    .context("configuration")?;
+    init_logging(&config.log_level);
+    match cli.command {
+        Command::Serve(_) => lambdabox::serve::run(config),
+        Command::Runtimes => {
+            let catalog = lambdabox::catalog::Catalog::detect(&config.runtimes);
+            for r in catalog.all() {
+                match &r.interpreter {
+                    Some(p) => println!("{:<16} {} ({})", r.id, p.display(), r.source),
+                    None => println!("{:<16} (the function's own bootstrap)", r.id),
+                }
+            }
+            Ok(())
+        }
+        Command::Config => {
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+        Command::Keys(k) => {
+            let store = lambdabox::serve::open_store(&config)?;
+            match k {
+                KeysCommand::Create { description } => {
+                    let key = lambdabox::serve::create_key(&store, &description)?;
+                    println!(
+                        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}",
+                        key.access_key_id, key.secret
+                    );
+                    eprintln!("keep the secret safe: it is shown only this once");
+                }
+                KeysCommand::List => {
+                    for k in lambdabox::serve::list_keys(&store)? {
+                        let state = if k.revoked_ms.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{}  {:<8} {:<8} {}",
+                            k.access_key_id, state, k.role, k.description
+                        );
+                    }
+                }
+                KeysCommand::Revoke { access_key_id } => {
+                    if lambdabox::serve::revoke_key(&store, &access_key_id)? {
+                        println!("revoked {access_key_id}");
+                    } else {
+                        anyhow::bail!("no active key {access_key_id}; see `lambdabox keys list`");
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

@@ -1,1 +1,156 @@
-//! serve (being built)
+//! `lambdabox serve`: prepares the data directory, the store, the credentials and the
+//! runtime catalog, then runs the HTTP server until SIGTERM or SIGINT.
+//!
+//! Start-up order: data dir (0700) → database (migrations) → admin credentials on first
+//! start → runtime detection → bind → print `listening on http://HOST:PORT` → serve.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::api::{self, AppState};
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::domain::function::now_ms;
+use crate::domain::Identity;
+use crate::services::Context;
+use crate::store::{keys, Store};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "lambdabox.db";
+/// File name of the generated admin credentials (AWS shared-credentials format).
+pub const CREDENTIALS_FILE: &str = "admin-credentials";
+/// File name of the AWS CLI config file that names the region.
+pub const AWS_CONFIG_FILE: &str = "aws-config";
+
+/// Creates the data directory (owner-only) and opens the database.
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict permissions of {}", dir.display()))?;
+    let store = Store::open(&dir.join(DB_FILE))?;
+    Ok(store)
+}
+
+/// Creates an admin key pair.
+pub fn create_key(store: &Store, description: &str) -> anyhow::Result<keys::NewKey> {
+    Ok(store.call_blocking(|c| keys::create(c, description, "admin", now_ms()))?)
+}
+
+/// Lists keys.
+pub fn list_keys(store: &Store) -> anyhow::Result<Vec<keys::KeyInfo>> {
+    Ok(store.call_blocking(|c| keys::list(c))?)
+}
+
+/// Revokes a key.
+pub fn revoke_key(store: &Store, id: &str) -> anyhow::Result<bool> {
+    Ok(store.call_blocking(|c| keys::revoke(c, id, now_ms()))?)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// On first start (no key at all), creates the admin key and writes it to the data dir.
+fn ensure_admin_credentials(store: &Store, config: &Config) -> anyhow::Result<PathBuf> {
+    let path = config.data_dir.join(CREDENTIALS_FILE);
+    let has_keys = store.call_blocking(|c| Ok(!keys::list(c)?.is_empty()))?;
+    if !has_keys {
+        let key = create_key(store, "admin key created on first start")?;
+        write_private(
+            &path,
+            &format!(
+                "# lambdabox admin credentials, created on first start.\n[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                key.access_key_id, key.secret
+            ),
+        )?;
+        tracing::info!(access_key_id = %key.access_key_id, file = %path.display(), "created the admin access key");
+    }
+    write_private(
+        &config.data_dir.join(AWS_CONFIG_FILE),
+        &format!("[default]\nregion = {}\n", config.region),
+    )?;
+    Ok(path)
+}
+
+/// Runs the daemon until a termination signal.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config)?;
+    let credentials = ensure_admin_credentials(&store, &config)?;
+    let catalog = Catalog::detect(&config.runtimes);
+    for r in catalog.all() {
+        match &r.interpreter {
+            Some(p) => {
+                tracing::info!(runtime = %r.id, interpreter = %p.display(), source = r.source, "runtime available")
+            }
+            None => tracing::info!(runtime = %r.id, "runtime available (custom bootstrap)"),
+        }
+    }
+    let download_key = store.call_blocking(|c| {
+        keys::meta_get_or_init(c, "download_signing_key", || {
+            use rand::RngCore;
+            let mut k = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut k);
+            hex::encode(k)
+        })
+    })?;
+    let identity = Identity {
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+    };
+    let ctx = Context {
+        store: store.clone(),
+        identity,
+        catalog: Arc::new(catalog),
+        config: Arc::new(config.clone()),
+    };
+    let state = Arc::new(AppState {
+        auth: api::auth::Authenticator::new(store, config.region.clone()),
+        downloads: api::download::Downloads::new(download_key.into_bytes()),
+        ctx,
+    });
+    let listener = TcpListener::bind(config.listen)
+        .with_context(|| format!("cannot listen on {}; is another lambdabox running? Choose another address with --listen", config.listen))?;
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback: every API call still needs a signed key");
+    }
+    let data_dir = config.data_dir.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let data = actix_web::web::Data::new(state);
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(data.clone())
+                .configure(api::configure)
+        })
+        .workers(2)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        println!("listening on http://{addr}");
+        let _ = std::io::stdout().flush();
+        tracing::info!(
+            "AWS CLI: AWS_SHARED_CREDENTIALS_FILE={} AWS_CONFIG_FILE={} aws --endpoint-url http://{addr} lambda list-functions",
+            credentials.display(),
+            data_dir.join(AWS_CONFIG_FILE).display()
+        );
+        server.await
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,1 +1,19 @@
-//! domain (being built)
+//! Business types and rules of lambdabox: function names and ARNs, function configuration,
+//! validation as AWS does it, and the error kinds every service reports.
+//!
+//! Nothing here imports HTTP or SQL; `api::error` maps [`Error`] to wire responses.
+
+pub mod arn;
+pub mod error;
+pub mod function;
+pub mod validate;
+pub mod zipcheck;
+
+pub use error::Error;
+
+/// Identity strings every ARN carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub region: String,
+    pub account_id: String,
+}

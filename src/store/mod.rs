@@ -1,1 +1,107 @@
-//! store (being built)
+//! The SQLite store: one database file in WAL mode, a small connection pool, embedded
+//! migrations, and the typed queries every service uses.
+//!
+//! Rules: every SQLite call runs on a blocking thread (`Store::call`), never on the async
+//! executor; every write runs in an IMMEDIATE transaction and is durable (synchronous=FULL)
+//! before the caller can answer success. No HTTP or sandbox code here.
+
+pub mod blobs;
+pub mod functions;
+pub mod keys;
+mod migrate;
+mod pool;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use migrate::SCHEMA_VERSION;
+use pool::Pool;
+pub use rusqlite::Connection;
+
+use crate::domain;
+
+/// A failure in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {0}: {1}")]
+    Open(PathBuf, rusqlite::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error(
+        "the database {path} was written by a newer lambdabox (schema {found}; this build knows up to {known}). \
+         Upgrade lambdabox, or restore a backup made with this version."
+    )]
+    Newer {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("database worker failed: {0}")]
+    Worker(String),
+    /// A business rule checked inside a transaction failed.
+    #[error(transparent)]
+    Domain(#[from] domain::Error),
+}
+
+impl From<StoreError> for domain::Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => d,
+            other => {
+                tracing::error!(error = %other, "store failure");
+                domain::Error::Service("An internal error occurred in the lambdabox store.".into())
+            }
+        }
+    }
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Arc<Pool>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut first = pool::connect(path)?;
+        migrate::apply(&mut first, path)?;
+        let pool = Pool::new(path.to_path_buf(), first, 4)?;
+        Ok(Store {
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// Runs `f` with a pooled connection on a blocking thread.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || pool.with(f))
+            .await
+            .map_err(|e| StoreError::Worker(e.to_string()))?
+    }
+
+    /// Runs `f` with a pooled connection on the current thread (for CLI commands and tests).
+    pub fn call_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError>,
+    {
+        self.pool.with(f)
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        self.pool.path()
+    }
+}
+
+/// Starts an IMMEDIATE transaction (takes the write lock up front, so it never has to be
+/// upgraded and cannot deadlock with another writer).
+pub fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+}

@@ -1,0 +1,49 @@
+//! The Lambda REST API (`/2015-03-31/...` and its sibling date prefixes): routing by method
+//! and path, then one handler per operation.
+
+pub mod account;
+pub mod dto;
+pub mod functions;
+
+use actix_web::HttpResponse;
+
+use super::request::ApiRequest;
+use super::AppState;
+use crate::domain::Error;
+
+/// Routes a Lambda API request. `segments` are the percent-decoded path segments.
+pub async fn route(
+    state: &AppState,
+    req: &ApiRequest,
+    segments: &[String],
+) -> Result<HttpResponse, Error> {
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = req.method.as_str();
+    match (m, s.as_slice()) {
+        ("POST", ["2015-03-31", "functions"]) => functions::create(state, req).await,
+        ("GET", ["2015-03-31", "functions"]) => functions::list(state, req).await,
+        ("GET", ["2015-03-31", "functions", f]) => functions::get(state, req, f).await,
+        ("DELETE", ["2015-03-31", "functions", f]) => functions::delete(state, req, f).await,
+        ("GET", ["2015-03-31", "functions", f, "configuration"]) => {
+            functions::get_configuration(state, req, f).await
+        }
+        ("PUT", ["2015-03-31", "functions", f, "configuration"]) => {
+            functions::update_configuration(state, req, f).await
+        }
+        ("PUT", ["2015-03-31", "functions", f, "code"]) => {
+            functions::update_code(state, req, f).await
+        }
+        ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
+        ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
+        ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,
+        ("GET", ["2017-03-31", "tags", arn]) => account::list_tags(state, req, arn).await,
+        _ => Err(unknown_operation(m, &req.raw_path)),
+    }
+}
+
+/// The answer for a path lambdabox does not serve.
+pub fn unknown_operation(method: &str, path: &str) -> Error {
+    Error::ResourceNotFound(format!(
+        "lambdabox has no operation for {method} {path}. Check the endpoint URL and the service name."
+    ))
+}

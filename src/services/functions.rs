@@ -1,0 +1,458 @@
+//! Function lifecycle operations: create, read, list, update code and configuration, delete,
+//! tags and account usage. Every check that AWS makes before changing anything is made here,
+//! so a refused call changes nothing.
+
+use std::collections::BTreeMap;
+
+use super::Context;
+use crate::domain::arn::{FunctionRef, LATEST};
+use crate::domain::function::{now_ms, FunctionConfig, FunctionVersion};
+use crate::domain::{validate, zipcheck, Error};
+use crate::store::functions::{self as fstore, Code, FunctionRow};
+use crate::store::{blobs, StoreError};
+
+/// Page size cap AWS applies to ListFunctions.
+pub const LIST_PAGE_MAX: usize = 50;
+
+/// A function version together with its function-level row.
+pub struct Found {
+    pub version: FunctionVersion,
+    pub row: FunctionRow,
+}
+
+/// Checks a whole configuration against AWS's constraints and this host's capabilities.
+pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
+    validate::package_type(&c.package_type)?;
+    validate::runtime(&c.runtime, &ctx.catalog.ids())?;
+    validate::handler(&c.handler)?;
+    validate::role(&c.role)?;
+    validate::description(&c.description)?;
+    validate::timeout(i64::from(c.timeout))?;
+    validate::memory_size(i64::from(c.memory_size))?;
+    validate::ephemeral_storage(i64::from(c.ephemeral_storage))?;
+    validate::environment(&c.environment)?;
+    validate::architectures(&c.architectures)?;
+    validate::layers(&c.layers)?;
+    validate::tracing_mode(&c.tracing_mode)?;
+    validate::log_format(&c.logging.log_format)?;
+    for subnet in &c.vpc.subnet_ids {
+        if !ctx.config.sandbox.subnets.contains_key(subnet) {
+            return Err(Error::InvalidParameterValue(format!(
+                "Subnet '{subnet}' is not defined on this lambdabox host. Defined subnets: [{}] (config key sandbox.subnets).",
+                ctx.config.sandbox.subnets.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    for sg in &c.vpc.security_group_ids {
+        if !ctx.config.sandbox.security_groups.contains_key(sg) {
+            return Err(Error::InvalidParameterValue(format!(
+                "Security group '{sg}' is not defined on this lambdabox host. Defined groups: [{}] (config key sandbox.security_groups).",
+                ctx.config.sandbox.security_groups.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    for layer in &c.layers {
+        // Layers arrive with their own issue; until then no layer version exists.
+        return Err(Error::InvalidParameterValue(format!(
+            "Layer version {layer} does not exist."
+        )));
+    }
+    Ok(())
+}
+
+/// Validates a package and computes its digest.
+pub fn check_code(zip: Vec<u8>) -> Result<Code, Error> {
+    zipcheck::check(&zip)?;
+    Ok(Code {
+        sha256: blobs::sha256_hex(&zip),
+        data: zip,
+    })
+}
+
+async fn check_storage(ctx: &Context, adding: u64) -> Result<(), Error> {
+    let limit = ctx.config.limits.total_code_size;
+    let used = ctx.store.call(|c| blobs::total_size(c)).await?;
+    if used.saturating_add(adding) > limit {
+        return Err(Error::CodeStorageExceeded(format!(
+            "Code storage limit exceeded: {used} bytes used, {adding} more requested, limit {limit} (config key limits.total_code_size)."
+        )));
+    }
+    Ok(())
+}
+
+/// CreateFunction.
+pub async fn create(
+    ctx: &Context,
+    name: String,
+    config: FunctionConfig,
+    zip: Vec<u8>,
+    tags: BTreeMap<String, String>,
+    publish: bool,
+) -> Result<FunctionVersion, Error> {
+    validate::function_name(&name)?;
+    validate_config(ctx, &config)?;
+    validate_tags(&tags)?;
+    let code = check_code(zip)?;
+    check_storage(ctx, code.data.len() as u64).await?;
+    let created = ctx
+        .store
+        .call(move |c| fstore::create(c, &name, &config, &code, &tags, now_ms()))
+        .await?;
+    if publish {
+        return publish_version(ctx, &created.name, None, None, None).await;
+    }
+    Ok(created)
+}
+
+/// Resolves a reference (with its qualifier) to a stored version.
+pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<Found, Error> {
+    let name = r.name.clone();
+    let qualifier = r.qualifier.clone();
+    let arn = match &r.qualifier {
+        Some(q) => ctx.identity.qualified_arn(&r.name, q),
+        None => ctx.identity.function_arn(&r.name),
+    };
+    ctx.store
+        .call(move |c| {
+            let row =
+                fstore::function_row(c, &name)?.ok_or_else(|| Error::function_not_found(&arn))?;
+            let version = resolve_version(c, &name, qualifier.as_deref())?;
+            let v = fstore::get_version(c, &name, &version)?
+                .ok_or_else(|| Error::function_not_found(&arn))?;
+            Ok(Found { version: v, row })
+        })
+        .await
+        .map_err(Error::from)
+}
+
+/// `$LATEST`, a version number, or an alias name → the version it designates.
+fn resolve_version(
+    c: &rusqlite::Connection,
+    name: &str,
+    qualifier: Option<&str>,
+) -> Result<String, StoreError> {
+    match qualifier {
+        None => Ok(LATEST.to_string()),
+        Some(q) if q == LATEST || q.bytes().all(|b| b.is_ascii_digit()) => Ok(q.to_string()),
+        Some(alias) => {
+            use rusqlite::OptionalExtension;
+            let v: Option<String> = c
+                .query_row(
+                    "SELECT a.function_version FROM aliases a JOIN functions f ON f.id = a.function_id WHERE f.name = ?1 AND a.name = ?2",
+                    rusqlite::params![name, alias],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            // An unknown alias reads as a missing qualified function, as on AWS.
+            Ok(v.unwrap_or_else(|| format!("alias-not-found:{alias}")))
+        }
+    }
+}
+
+/// One page of ListFunctions: items and the next marker.
+pub async fn list(
+    ctx: &Context,
+    marker: Option<String>,
+    max_items: Option<i64>,
+    all_versions: bool,
+) -> Result<(Vec<FunctionVersion>, Option<String>), Error> {
+    let limit = match max_items {
+        None => LIST_PAGE_MAX,
+        Some(n) if (1..=10_000).contains(&n) => usize::try_from(n)
+            .unwrap_or(LIST_PAGE_MAX)
+            .min(LIST_PAGE_MAX),
+        Some(n) => {
+            return Err(Error::constraint(
+                &n.to_string(),
+                "maxItems",
+                "Member must have value between 1 and 10000",
+            ))
+        }
+    };
+    let after = marker.as_deref().map(decode_marker).transpose()?;
+    let items = ctx
+        .store
+        .call(move |c| {
+            if all_versions {
+                let after = after.as_ref().map(|(n, v)| (n.as_str(), *v));
+                fstore::list_all_versions(c, after, limit + 1)
+            } else {
+                fstore::list_latest(c, after.as_ref().map(|(n, _)| n.as_str()), limit + 1)
+            }
+        })
+        .await?;
+    Ok(page(items, limit))
+}
+
+fn page(mut items: Vec<FunctionVersion>, limit: usize) -> (Vec<FunctionVersion>, Option<String>) {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items
+            .last()
+            .map(|v| encode_marker(&v.name, version_num(&v.version)))
+    } else {
+        None
+    };
+    (items, next)
+}
+
+fn version_num(v: &str) -> i64 {
+    v.parse().unwrap_or(0)
+}
+
+/// Markers are opaque to clients: base64 of `name\nversion-number`.
+pub fn encode_marker(name: &str, version: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{name}\n{version}"))
+}
+
+/// Reverses [`encode_marker`]; a marker that was not issued by lambdabox is refused.
+pub fn decode_marker(m: &str) -> Result<(String, i64), Error> {
+    use base64::Engine;
+    let bad = || Error::InvalidParameterValue(format!("Invalid Marker: {m}"));
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(m)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (name, num) = text.split_once('\n').ok_or_else(bad)?;
+    Ok((name.to_string(), num.parse().map_err(|_| bad())?))
+}
+
+fn require_latest(r: &FunctionRef, ctx: &Context) -> Result<(), Error> {
+    match r.qualifier.as_deref() {
+        None | Some(LATEST) => Ok(()),
+        Some(q) => Err(Error::InvalidParameterValue(format!(
+            "Only $LATEST can be updated; {} is a published version or alias.",
+            ctx.identity.qualified_arn(&r.name, q)
+        ))),
+    }
+}
+
+/// UpdateFunctionCode. With `dry_run` the package is validated and nothing changes.
+pub async fn update_code(
+    ctx: &Context,
+    r: &FunctionRef,
+    zip: Vec<u8>,
+    dry_run: bool,
+    revision: Option<String>,
+    publish: bool,
+) -> Result<FunctionVersion, Error> {
+    require_latest(r, ctx)?;
+    let code = check_code(zip)?;
+    let current = get(
+        ctx,
+        &FunctionRef {
+            name: r.name.clone(),
+            qualifier: None,
+        },
+    )
+    .await?;
+    if let Some(rev) = &revision {
+        if *rev != current.version.revision_id {
+            return Err(Error::stale_revision());
+        }
+    }
+    if dry_run {
+        let mut preview = current.version;
+        preview.code_sha256 = code.sha256;
+        preview.code_size = code.data.len() as u64;
+        return Ok(preview);
+    }
+    if current.version.code_sha256 != code.sha256 {
+        check_storage(ctx, code.data.len() as u64).await?;
+    }
+    let name = r.name.clone();
+    let arn = ctx.identity.function_arn(&name);
+    let updated = ctx
+        .store
+        .call(move |c| fstore::update_code(c, &name, &arn, &code, revision.as_deref(), now_ms()))
+        .await?;
+    if publish {
+        return publish_version(ctx, &updated.name, None, None, None).await;
+    }
+    Ok(updated)
+}
+
+/// UpdateFunctionConfiguration: `change` edits a copy of the current configuration, which is
+/// validated as a whole before it is stored.
+pub async fn update_config<F>(
+    ctx: &Context,
+    r: &FunctionRef,
+    revision: Option<String>,
+    change: F,
+) -> Result<FunctionVersion, Error>
+where
+    F: FnOnce(&mut FunctionConfig) -> Result<(), Error> + Send + 'static,
+{
+    require_latest(r, ctx)?;
+    let current = get(
+        ctx,
+        &FunctionRef {
+            name: r.name.clone(),
+            qualifier: None,
+        },
+    )
+    .await?;
+    if let Some(rev) = &revision {
+        if *rev != current.version.revision_id {
+            return Err(Error::stale_revision());
+        }
+    }
+    let mut next = current.version.config.clone();
+    change(&mut next)?;
+    validate_config(ctx, &next)?;
+    let name = r.name.clone();
+    let arn = ctx.identity.function_arn(&name);
+    let updated = ctx
+        .store
+        .call(move |c| {
+            fstore::update_config(c, &name, &arn, revision.as_deref(), now_ms(), |cfg| {
+                *cfg = next;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(updated)
+}
+
+/// PublishVersion.
+pub async fn publish_version(
+    ctx: &Context,
+    name: &str,
+    description: Option<String>,
+    code_sha256: Option<String>,
+    revision: Option<String>,
+) -> Result<FunctionVersion, Error> {
+    if let Some(d) = &description {
+        validate::description(d)?;
+    }
+    let name = name.to_string();
+    let arn = ctx.identity.function_arn(&name);
+    Ok(ctx
+        .store
+        .call(move |c| {
+            fstore::publish(
+                c,
+                &name,
+                &arn,
+                description.as_deref(),
+                code_sha256.as_deref(),
+                revision.as_deref(),
+                now_ms(),
+            )
+        })
+        .await?)
+}
+
+/// DeleteFunction: the whole function, or one published version with a qualifier.
+pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
+    let name = r.name.clone();
+    match r.qualifier.as_deref() {
+        None => {
+            let arn = ctx.identity.function_arn(&name);
+            ctx.store
+                .call(move |c| fstore::delete_function(c, &name, &arn))
+                .await?;
+        }
+        Some(LATEST) => {
+            return Err(Error::InvalidParameterValue(
+                "$LATEST version cannot be deleted without deleting the function.".into(),
+            ))
+        }
+        Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => {
+            let q = q.to_string();
+            let arn = ctx.identity.qualified_arn(&name, &q);
+            ctx.store
+                .call(move |c| fstore::delete_version(c, &name, &q, &arn))
+                .await?;
+        }
+        Some(q) => return Err(Error::InvalidParameterValue(format!(
+            "Deletion of aliases is not supported with DeleteFunction; use DeleteAlias for '{q}'."
+        ))),
+    }
+    Ok(())
+}
+
+/// Tag keys and values as AWS constrains them.
+pub fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), Error> {
+    if tags.len() > 50 {
+        return Err(Error::InvalidParameterValue(
+            "Number of tags exceeds resource tag limit of 50.".into(),
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 || k.starts_with("aws:") {
+            return Err(Error::InvalidParameterValue(format!(
+                "Tag key '{k}' is invalid: 1-128 characters, and the prefix 'aws:' is reserved."
+            )));
+        }
+        if v.chars().count() > 256 {
+            return Err(Error::InvalidParameterValue(format!(
+                "Tag value for key '{k}' is longer than 256 characters."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Parses the ARN of a taggable resource (an unqualified function ARN).
+pub fn tag_target(ctx: &Context, arn: &str) -> Result<String, Error> {
+    let prefix = format!(
+        "arn:aws:lambda:{}:{}:function:",
+        ctx.identity.region, ctx.identity.account_id
+    );
+    match arn.strip_prefix(&prefix) {
+        Some(name) if validate::function_name(name).is_ok() => Ok(name.to_string()),
+        Some(_) => Err(Error::InvalidParameterValue(format!(
+            "Tags are only supported on unqualified function ARNs, not {arn}."
+        ))),
+        None => Err(Error::InvalidParameterValue(format!(
+            "{arn} is not a function ARN of this lambdabox ({prefix}NAME)."
+        ))),
+    }
+}
+
+/// TagResource / UntagResource.
+pub async fn change_tags<F>(ctx: &Context, arn: &str, change: F) -> Result<(), Error>
+where
+    F: FnOnce(&mut BTreeMap<String, String>) -> Result<(), Error> + Send + 'static,
+{
+    let name = tag_target(ctx, arn)?;
+    let arn = arn.to_string();
+    ctx.store
+        .call(move |c| {
+            fstore::update_tags(c, &name, &arn, |tags| {
+                change(tags)?;
+                validate_tags(tags)
+            })
+        })
+        .await?;
+    Ok(())
+}
+
+/// ListTags.
+pub async fn tags(ctx: &Context, arn: &str) -> Result<BTreeMap<String, String>, Error> {
+    let name = tag_target(ctx, arn)?;
+    let arn = arn.to_string();
+    Ok(ctx
+        .store
+        .call(move |c| {
+            Ok(fstore::function_row(c, &name)?
+                .ok_or_else(|| Error::function_not_found(&arn))?
+                .tags)
+        })
+        .await?)
+}
+
+/// Usage numbers for GetAccountSettings: (total code bytes, function count).
+pub async fn usage(ctx: &Context) -> Result<(u64, u64), Error> {
+    Ok(ctx
+        .store
+        .call(|c| Ok((blobs::total_size(c)?, fstore::count(c)?)))
+        .await?)
+}
+
+/// The stored package of a version, by digest.
+pub async fn code_bytes(ctx: &Context, sha256: String) -> Result<Option<Vec<u8>>, Error> {
+    Ok(ctx.store.call(move |c| blobs::get(c, &sha256)).await?)
+}

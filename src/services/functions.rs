@@ -366,9 +366,11 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
                 .call(move |c| fstore::delete_version(c, &name, &q, &arn))
                 .await?;
         }
-        Some(q) => return Err(Error::InvalidParameterValue(format!(
+        Some(q) => {
+            return Err(Error::InvalidParameterValue(format!(
             "Deletion of aliases is not supported with DeleteFunction; use DeleteAlias for '{q}'."
-        ))),
+        )))
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod blobs;
 pub mod functions;
 pub mod keys;
+pub mod logs;
 mod migrate;
 mod pool;
 

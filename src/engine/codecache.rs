@@ -1,0 +1,217 @@
+//! The extracted-code cache: one read-only directory per package digest under
+//! `<data>/cache/code/<sha256>`, shared by every environment and function that uses it.
+//!
+//! Extraction writes to a temporary sibling and renames it into place, so a directory that
+//! exists is complete. The cache can be wiped at any time; it is rebuilt from the blobs in
+//! SQLite on the next cold start. Sizes are enforced while decompressing (the declared sizes
+//! of a zip can lie), and entry names are re-checked.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::domain::zipcheck::{safe_name, MAX_UNZIPPED};
+
+/// A failure while extracting a package.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot create {0}: {1}")]
+    Create(PathBuf, std::io::Error),
+    #[error("package {0} is not a readable zip: {1}")]
+    Zip(String, String),
+    #[error("package {0} has an unsafe entry name {1:?}")]
+    UnsafeName(String, String),
+    #[error("package {0} unzips to more than {MAX_UNZIPPED} bytes")]
+    TooLarge(String),
+    #[error("cannot write {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+}
+
+/// Handle to the cache directory.
+#[derive(Debug, Clone)]
+pub struct CodeCache {
+    root: PathBuf,
+}
+
+impl CodeCache {
+    pub fn new(root: PathBuf) -> CodeCache {
+        CodeCache { root }
+    }
+
+    /// Directory of an extracted package, if present.
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        self.root.join(sha256)
+    }
+
+    /// Returns the extracted directory of `sha256`, extracting `zip()` first if needed.
+    pub fn ensure<F>(&self, sha256: &str, zip: F) -> Result<PathBuf, CacheError>
+    where
+        F: FnOnce() -> Result<Vec<u8>, CacheError>,
+    {
+        let dir = self.path(sha256);
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        std::fs::create_dir_all(&self.root)
+            .map_err(|e| CacheError::Create(self.root.clone(), e))?;
+        let tmp = self
+            .root
+            .join(format!(".tmp-{sha256}-{}", uuid::Uuid::new_v4().simple()));
+        let bytes = zip()?;
+        let result = extract(&bytes, &tmp, sha256);
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        // Directories read-only for everyone but searchable; the sandbox mounts it read-only too.
+        match std::fs::rename(&tmp, &dir) {
+            Ok(()) => Ok(dir),
+            Err(_) if dir.is_dir() => {
+                // Another extraction won the race; its copy is identical.
+                let _ = std::fs::remove_dir_all(&tmp);
+                Ok(dir)
+            }
+            Err(e) => Err(CacheError::Write(dir, e)),
+        }
+    }
+
+    /// Deletes extracted packages whose digest is not in `keep`.
+    pub fn evict_except(&self, keep: &std::collections::HashSet<String>) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".tmp-") || !keep.contains(&name) {
+                if std::fs::remove_dir_all(e.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// Extracts `bytes` into `dest`, enforcing names and the real decompressed size.
+pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| CacheError::Zip(label.to_string(), e.to_string()))?;
+    std::fs::create_dir_all(dest).map_err(|e| CacheError::Create(dest.to_path_buf(), e))?;
+    set_mode(dest, 0o755)?;
+    let mut budget = MAX_UNZIPPED;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| CacheError::Zip(label.to_string(), e.to_string()))?;
+        let name = entry.name().to_string();
+        if !safe_name(&name) {
+            return Err(CacheError::UnsafeName(label.to_string(), name));
+        }
+        let Some(rel) = entry.enclosed_name() else {
+            return Err(CacheError::UnsafeName(label.to_string(), name));
+        };
+        let target = dest.join(rel);
+        if entry.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| CacheError::Create(target.clone(), e))?;
+            set_mode(&target, 0o755)?;
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CacheError::Create(parent.to_path_buf(), e))?;
+            set_mode(parent, 0o755)?;
+        }
+        let is_symlink = entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
+        if is_symlink {
+            // Symlinks are stored as regular files holding their target: safe, since they
+            // can never point outside the package.
+        }
+        let mut out =
+            std::fs::File::create(&target).map_err(|e| CacheError::Write(target.clone(), e))?;
+        let mut limited = (&mut entry).take(budget + 1);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut written: u64 = 0;
+        loop {
+            let n = limited
+                .read(&mut buf)
+                .map_err(|e| CacheError::Zip(label.to_string(), e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            written += n as u64;
+            if written > budget {
+                return Err(CacheError::TooLarge(label.to_string()));
+            }
+            out.write_all(&buf[..n])
+                .map_err(|e| CacheError::Write(target.clone(), e))?;
+        }
+        budget -= written;
+        // Keep the executable bits (a `bootstrap` must stay executable); never setuid/setgid.
+        let exec = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
+        set_mode(&target, if exec { 0o755 } else { 0o644 })?;
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), CacheError> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| CacheError::Write(path.to_path_buf(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn zip_with(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            for (name, data, mode) in entries {
+                let opts = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+                w.start_file(*name, opts).unwrap();
+                w.write_all(data).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    #[test]
+    fn extracts_once_and_keeps_exec_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(dir.path().join("code"));
+        let z = zip_with(&[
+            ("bootstrap", b"#!/bin/sh\n", 0o755),
+            ("lib/a.txt", b"a", 0o644),
+        ]);
+        let p = cache.ensure("abc", || Ok(z.clone())).unwrap();
+        let mode = std::fs::metadata(p.join("bootstrap"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(std::fs::read(p.join("lib/a.txt")).unwrap(), b"a");
+        // Second call does not need the bytes.
+        let again = cache
+            .ensure("abc", || Err(CacheError::TooLarge("unused".into())))
+            .unwrap();
+        assert_eq!(p, again);
+    }
+
+    #[test]
+    fn refuses_setuid_and_traversal() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = zip_with(&[("su", b"x", 0o4755)]);
+        extract(&z, &dir.path().join("a"), "t").unwrap();
+        let mode = std::fs::metadata(dir.path().join("a/su"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7000, 0);
+        let z = zip_with(&[("../evil", b"x", 0o644)]);
+        assert!(extract(&z, &dir.path().join("b"), "t").is_err());
+        assert!(!dir.path().join("evil").exists());
+    }
+}

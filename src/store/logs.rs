@@ -1,0 +1,196 @@
+//! Function logs (CloudWatch-style groups, streams and events) and invocation records.
+//! Writes arrive in batches from the engine's log writer; reads serve `lambdabox logs`,
+//! the dashboard and the logs API.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreError;
+
+/// One log line bound for a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub group: String,
+    pub stream: String,
+    pub ts_ms: i64,
+    pub message: String,
+}
+
+/// A stored log event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub group: String,
+    pub stream: String,
+    pub ts_ms: i64,
+    pub message: String,
+}
+
+/// One finished invocation, for metrics and the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvocationRecord {
+    pub function_name: String,
+    pub version: String,
+    pub request_id: String,
+    pub start_ms: i64,
+    pub duration_us: i64,
+    pub billed_ms: i64,
+    pub memory_mb: i64,
+    pub max_memory_mb: i64,
+    pub init_us: Option<i64>,
+    pub error_type: Option<String>,
+}
+
+fn stream_id(conn: &Connection, group: &str, stream: &str, now_ms: i64) -> Result<i64, StoreError> {
+    if let Some(id) = conn
+        .query_row(
+            "SELECT id FROM log_streams WHERE log_group = ?1 AND name = ?2",
+            params![group, stream],
+            |r| r.get(0),
+        )
+        .optional()?
+    {
+        return Ok(id);
+    }
+    conn.execute(
+        "INSERT INTO log_streams (log_group, name, created_ms) VALUES (?1, ?2, ?3)",
+        params![group, stream, now_ms],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Appends events and invocation records in one transaction.
+pub fn append(
+    conn: &mut Connection,
+    events: &[NewEvent],
+    invocations: &[InvocationRecord],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let tx = super::write_tx(conn)?;
+    {
+        let mut last: Option<(&str, &str, i64)> = None;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO log_events (stream_id, ts_ms, ingest_ms, message) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for e in events {
+            let id = match last {
+                Some((g, s, id)) if g == e.group && s == e.stream => id,
+                _ => {
+                    let id = stream_id(&tx, &e.group, &e.stream, now_ms)?;
+                    tx.execute(
+                        "UPDATE log_streams SET last_event_ms = ?1 WHERE id = ?2",
+                        params![e.ts_ms, id],
+                    )?;
+                    id
+                }
+            };
+            last = Some((&e.group, &e.stream, id));
+            insert.execute(params![id, e.ts_ms, now_ms, e.message])?;
+        }
+        let mut rec = tx.prepare_cached(
+            "INSERT INTO invocations (function_name, version, request_id, start_ms, duration_us, billed_ms, memory_mb, max_memory_mb, init_us, error_type)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for i in invocations {
+            rec.execute(params![
+                i.function_name,
+                i.version,
+                i.request_id,
+                i.start_ms,
+                i.duration_us,
+                i.billed_ms,
+                i.memory_mb,
+                i.max_memory_mb,
+                i.init_us,
+                i.error_type
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Events of a group (optionally one stream) with id > `after_id`, oldest first.
+pub fn events(
+    conn: &Connection,
+    group: &str,
+    stream: Option<&str>,
+    after_id: i64,
+    since_ms: i64,
+    limit: usize,
+) -> Result<Vec<Event>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT e.id, s.log_group, s.name, e.ts_ms, e.message FROM log_events e
+         JOIN log_streams s ON s.id = e.stream_id
+         WHERE s.log_group = ?1 AND (?2 IS NULL OR s.name = ?2) AND e.id > ?3 AND e.ts_ms >= ?4
+         ORDER BY e.id LIMIT ?5",
+    )?;
+    let rows = st.query_map(
+        params![group, stream, after_id, since_ms, limit as i64],
+        |r| {
+            Ok(Event {
+                id: r.get(0)?,
+                group: r.get(1)?,
+                stream: r.get(2)?,
+                ts_ms: r.get(3)?,
+                message: r.get(4)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes log events and invocation records older than `before_ms`, and empty streams.
+pub fn prune(conn: &mut Connection, before_ms: i64) -> Result<usize, StoreError> {
+    let tx = super::write_tx(conn)?;
+    let n = tx.execute(
+        "DELETE FROM log_events WHERE ts_ms < ?1",
+        params![before_ms],
+    )?;
+    tx.execute(
+        "DELETE FROM invocations WHERE start_ms < ?1",
+        params![before_ms],
+    )?;
+    tx.execute(
+        "DELETE FROM log_streams WHERE COALESCE(last_event_ms, created_ms) < ?1
+           AND NOT EXISTS (SELECT 1 FROM log_events e WHERE e.stream_id = log_streams.id)",
+        params![before_ms],
+    )?;
+    tx.commit()?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_read_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("db")).unwrap();
+        let ev = |ts, m: &str| NewEvent {
+            group: "/aws/lambda/f".into(),
+            stream: "2025/01/01/[$LATEST]abc".into(),
+            ts_ms: ts,
+            message: m.into(),
+        };
+        store
+            .call_blocking(|c| append(c, &[ev(10, "a"), ev(20, "b")], &[], 30))
+            .unwrap();
+        let got = store
+            .call_blocking(|c| events(c, "/aws/lambda/f", None, 0, 0, 10))
+            .unwrap();
+        assert_eq!(
+            got.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let after = store
+            .call_blocking(|c| events(c, "/aws/lambda/f", None, got[0].id, 0, 10))
+            .unwrap();
+        assert_eq!(after.len(), 1);
+        store.call_blocking(|c| prune(c, 15)).unwrap();
+        let left = store
+            .call_blocking(|c| events(c, "/aws/lambda/f", None, 0, 0, 10))
+            .unwrap();
+        assert_eq!(left.len(), 1);
+    }
+}

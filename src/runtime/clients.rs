@@ -12,7 +12,10 @@ use super::RuntimeError;
 
 /// Every embedded client file: path relative to the runtime directory, content.
 pub const FILES: &[(&str, &str)] = &[
-    ("python/bootstrap.py", include_str!("clients/python/bootstrap.py")),
+    (
+        "python/bootstrap.py",
+        include_str!("clients/python/bootstrap.py"),
+    ),
     ("node/index.mjs", include_str!("clients/node/index.mjs")),
 ];
 
@@ -24,7 +27,8 @@ pub fn install_clients(dir: &Path) -> Result<(), RuntimeError> {
             continue;
         }
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| RuntimeError::CreateDir(parent.to_path_buf(), e))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| RuntimeError::CreateDir(parent.to_path_buf(), e))?;
         }
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         fs::write(&tmp, content).map_err(|e| RuntimeError::WriteFile(tmp.clone(), e))?;

@@ -51,7 +51,12 @@ impl RuntimeKind {
 pub fn command_for(runtime_id: &str, interpreter: &Path) -> Result<Vec<String>, RuntimeError> {
     let interpreter = interpreter.to_string_lossy().into_owned();
     match RuntimeKind::from_id(runtime_id) {
-        Some(RuntimeKind::Python) => Ok(vec![interpreter, "-u".into(), "-s".into(), PYTHON_BOOTSTRAP.into()]),
+        Some(RuntimeKind::Python) => Ok(vec![
+            interpreter,
+            "-u".into(),
+            "-s".into(),
+            PYTHON_BOOTSTRAP.into(),
+        ]),
         Some(RuntimeKind::Node(_)) => Ok(vec![
             interpreter,
             "--max-http-header-size=81920".into(),
@@ -83,9 +88,18 @@ mod tests {
 
     #[test]
     fn classifies_ids() {
-        assert_eq!(RuntimeKind::from_id("python3.12"), Some(RuntimeKind::Python));
-        assert_eq!(RuntimeKind::from_id("nodejs20.x"), Some(RuntimeKind::Node(20)));
-        assert_eq!(RuntimeKind::from_id("provided.al2023"), Some(RuntimeKind::Provided));
+        assert_eq!(
+            RuntimeKind::from_id("python3.12"),
+            Some(RuntimeKind::Python)
+        );
+        assert_eq!(
+            RuntimeKind::from_id("nodejs20.x"),
+            Some(RuntimeKind::Node(20))
+        );
+        assert_eq!(
+            RuntimeKind::from_id("provided.al2023"),
+            Some(RuntimeKind::Provided)
+        );
         assert_eq!(RuntimeKind::from_id("java21"), None);
     }
 
@@ -93,7 +107,10 @@ mod tests {
     fn python_command_and_env() {
         let argv = command_for("python3.11", Path::new("/usr/bin/python3")).unwrap_or_default();
         assert_eq!(argv, ["/usr/bin/python3", "-u", "-s", PYTHON_BOOTSTRAP]);
-        assert_eq!(env_for("python3.11"), [("PYTHONPATH".to_string(), "/var/runtime".to_string())]);
+        assert_eq!(
+            env_for("python3.11"),
+            [("PYTHONPATH".to_string(), "/var/runtime".to_string())]
+        );
         assert!(command_for("cobol", Path::new("/x")).is_err());
     }
 

@@ -32,7 +32,11 @@ pub struct Extensions {
 
 impl Extensions {
     /// Registers an extension: returns its identifier and the register response body.
-    pub fn register(&self, info: &EnvInfo, headers: &HeaderMap) -> Result<(String, String), ApiError> {
+    pub fn register(
+        &self,
+        info: &EnvInfo,
+        headers: &HeaderMap,
+    ) -> Result<(String, String), ApiError> {
         let name = headers
             .get(NAME_HEADER)
             .and_then(|v| v.to_str().ok())

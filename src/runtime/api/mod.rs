@@ -50,9 +50,15 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Serves the Runtime API on `listener` from a spawned task. Must be called inside a tokio
     /// runtime.
-    pub fn serve(listener: std::net::TcpListener, info: EnvInfo) -> Result<RuntimeApi, RuntimeError> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| RuntimeError::NoTokioRuntime)?;
-        listener.set_nonblocking(true).map_err(RuntimeError::Listener)?;
+    pub fn serve(
+        listener: std::net::TcpListener,
+        info: EnvInfo,
+    ) -> Result<RuntimeApi, RuntimeError> {
+        let handle =
+            tokio::runtime::Handle::try_current().map_err(|_| RuntimeError::NoTokioRuntime)?;
+        listener
+            .set_nonblocking(true)
+            .map_err(RuntimeError::Listener)?;
         let listener = {
             let _guard = handle.enter();
             tokio::net::TcpListener::from_std(listener).map_err(RuntimeError::Listener)?
@@ -64,7 +70,9 @@ impl RuntimeApi {
             info,
             extensions: Extensions::default(),
         });
-        let accept = handle.spawn(accept_loop(listener, Arc::clone(&shared))).abort_handle();
+        let accept = handle
+            .spawn(accept_loop(listener, Arc::clone(&shared)))
+            .abort_handle();
         Ok(RuntimeApi {
             shared,
             readiness,
@@ -101,7 +109,10 @@ impl RuntimeApi {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.shared.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

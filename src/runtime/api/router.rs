@@ -87,7 +87,10 @@ fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 }
 
 /// Serves one request.
-pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let reply = match route(req.method(), req.uri().path()) {
         Ok(r) => dispatch(&shared, r, req).await,
         Err(e) => Err(e),
@@ -95,7 +98,11 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respo
     Ok(reply.unwrap_or_else(|e| rejection(&e)))
 }
 
-async fn dispatch(shared: &Shared, route: Route, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+async fn dispatch(
+    shared: &Shared,
+    route: Route,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
     match route {
         Route::Next => next(shared).await,
         Route::InitError => {
@@ -122,7 +129,8 @@ async fn dispatch(shared: &Shared, route: Route, req: Request<Incoming>) -> Resu
             let body = Extensions::next_event(closed).await;
             let mut resp = json(StatusCode::OK, Bytes::from(body));
             if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-                resp.headers_mut().insert("lambda-extension-event-identifier", v);
+                resp.headers_mut()
+                    .insert("lambda-extension-event-identifier", v);
             }
             Ok(resp)
         }
@@ -180,11 +188,18 @@ fn put(h: &mut hyper::HeaderMap, name: &HeaderName, value: &[u8]) {
         Ok(v) => {
             h.insert(name.clone(), v);
         }
-        Err(_) => tracing::warn!(header = %name, "runtime api header value not representable, omitted"),
+        Err(_) => {
+            tracing::warn!(header = %name, "runtime api header value not representable, omitted")
+        }
     }
 }
 
-async fn answer(shared: &Shared, id: String, kind: Answer, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+async fn answer(
+    shared: &Shared,
+    id: String,
+    kind: Answer,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
     let error_type = match kind {
         Answer::Error => error_type(&req),
         Answer::Response => None,
@@ -198,7 +213,10 @@ async fn answer(shared: &Shared, id: String, kind: Answer, req: Request<Incoming
             };
             (outcome, Ok(accepted()))
         }
-        Err(BodyError::TooLarge(_)) => (InvokeOutcome::ResponseTooLarge, Err(ApiError::PayloadTooLarge)),
+        Err(BodyError::TooLarge(_)) => (
+            InvokeOutcome::ResponseTooLarge,
+            Err(ApiError::PayloadTooLarge),
+        ),
         Err(e @ BodyError::Read(_)) => {
             tracing::debug!(request_id = %id, error = %e, "runtime connection broke mid-answer");
             (InvokeOutcome::Closed, Err(ApiError::Closed))
@@ -231,7 +249,8 @@ fn accepted() -> Response<Body> {
 fn json(status: StatusCode, body: Bytes) -> Response<Body> {
     let mut resp = Response::new(Full::new(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON.clone());
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, APPLICATION_JSON.clone());
     resp
 }
 

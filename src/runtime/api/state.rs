@@ -298,11 +298,17 @@ mod tests {
         };
         assert_eq!(*ready.borrow(), Some(InitOutcome::Ready));
         let mut out = s.invoke(inv("a")).ok().unwrap_or_else(|| panic!("refused"));
-        assert_eq!(rx.try_recv().map(|i| i.request_id).ok().as_deref(), Some("a"));
+        assert_eq!(
+            rx.try_recv().map(|i| i.request_id).ok().as_deref(),
+            Some("a")
+        );
         let tx = s.answer("a", Answer::Response);
         let tx = tx.ok().flatten().unwrap_or_else(|| panic!("no sender"));
         let _ = tx.send(InvokeOutcome::Response(Bytes::from_static(b"1")));
-        assert_eq!(out.try_recv().ok(), Some(InvokeOutcome::Response(Bytes::from_static(b"1"))));
+        assert_eq!(
+            out.try_recv().ok(),
+            Some(InvokeOutcome::Response(Bytes::from_static(b"1")))
+        );
     }
 
     #[test]
@@ -317,10 +323,16 @@ mod tests {
         let mut s = State::new();
         let _out = s.invoke(inv("a"));
         delivered(s.next());
-        assert_eq!(s.answer("b", Answer::Response).err(), Some(ApiError::InvalidRequestId));
+        assert_eq!(
+            s.answer("b", Answer::Response).err(),
+            Some(ApiError::InvalidRequestId)
+        );
         assert!(s.answer("a", Answer::Response).is_ok());
         let again = s.answer("a", Answer::Error).err();
-        assert!(matches!(again, Some(ApiError::InvalidStateTransition { .. })));
+        assert!(matches!(
+            again,
+            Some(ApiError::InvalidStateTransition { .. })
+        ));
         assert_eq!(again.map(|e| e.status().as_u16()), Some(403));
     }
 
@@ -328,7 +340,10 @@ mod tests {
     fn answer_without_invocation_is_400() {
         let mut s = State::new();
         let _ = s.next();
-        assert_eq!(s.answer("x", Answer::Response).err(), Some(ApiError::InvalidRequestId));
+        assert_eq!(
+            s.answer("x", Answer::Response).err(),
+            Some(ApiError::InvalidRequestId)
+        );
     }
 
     #[test]
@@ -336,7 +351,10 @@ mod tests {
         let mut s = State::new();
         let _out = s.invoke(inv("a"));
         delivered(s.next());
-        assert!(matches!(s.next(), Err(ApiError::InvalidStateTransition { .. })));
+        assert!(matches!(
+            s.next(),
+            Err(ApiError::InvalidStateTransition { .. })
+        ));
     }
 
     #[test]
@@ -349,7 +367,10 @@ mod tests {
             panic!("expected wait")
         };
         // the old id is no longer known
-        assert_eq!(s.answer("a", Answer::Response).err(), Some(ApiError::InvalidRequestId));
+        assert_eq!(
+            s.answer("a", Answer::Response).err(),
+            Some(ApiError::InvalidRequestId)
+        );
         let _out = s.invoke(inv("b"));
         assert!(s.answer("b", Answer::Response).is_ok());
     }
@@ -377,10 +398,21 @@ mod tests {
         let mut s = State::new();
         let ready = s.readiness();
         let mut out = s.invoke(inv("a")).ok().unwrap_or_else(|| panic!("refused"));
-        assert!(s.init_error("Runtime.ImportModuleError".into(), Bytes::from_static(b"{}")).is_ok());
-        assert!(matches!(*ready.borrow(), Some(InitOutcome::InitError { .. })));
+        assert!(s
+            .init_error(
+                "Runtime.ImportModuleError".into(),
+                Bytes::from_static(b"{}")
+            )
+            .is_ok());
+        assert!(matches!(
+            *ready.borrow(),
+            Some(InitOutcome::InitError { .. })
+        ));
         assert!(matches!(out.try_recv(), Ok(InvokeOutcome::Error { .. })));
-        assert!(matches!(s.invoke(inv("b")), Err(InvokeOutcome::Error { .. })));
+        assert!(matches!(
+            s.invoke(inv("b")),
+            Err(InvokeOutcome::Error { .. })
+        ));
         assert!(s.next().is_err());
         assert!(s.init_error("x".into(), Bytes::new()).is_err());
     }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use lambdabox::runtime::{install_clients, EnvInfo, InitOutcome, Invocation, InvokeOutcome, RuntimeApi};
+use lambdabox::runtime::{
+    install_clients, EnvInfo, InitOutcome, Invocation, InvokeOutcome, RuntimeApi,
+};
 
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:hello";
 const WAIT: Duration = Duration::from_secs(20);
@@ -39,7 +41,12 @@ impl Env {
         Env::start_with(runtime, handler, files, &[])
     }
 
-    pub fn start_with(runtime: Runtime<'_>, handler: &str, files: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Env {
+    pub fn start_with(
+        runtime: Runtime<'_>,
+        handler: &str,
+        files: &[(&str, &str)],
+        extra_env: &[(&str, &str)],
+    ) -> Env {
         let task = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         for (rel, content) in files {
             let path = task.path().join(rel);
@@ -56,8 +63,11 @@ impl Env {
             .enable_all()
             .build()
             .unwrap_or_else(|e| panic!("tokio: {e}"));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("addr: {e}"));
         let info = EnvInfo {
             function_name: "hello".into(),
             function_version: "$LATEST".into(),
@@ -75,7 +85,11 @@ impl Env {
                     py.display().to_string(),
                     "-u".into(),
                     "-s".into(),
-                    clients.path().join("python/bootstrap.py").display().to_string(),
+                    clients
+                        .path()
+                        .join("python/bootstrap.py")
+                        .display()
+                        .to_string(),
                 ],
                 "python3.12",
                 vec![("PYTHONPATH", clients.path().display().to_string())],
@@ -109,7 +123,10 @@ impl Env {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/hello")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef")
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -119,7 +136,9 @@ impl Env {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"));
         let stdout = collect(child.stdout.take());
         let stderr = collect(child.stderr.take());
         Env {
@@ -150,7 +169,10 @@ impl Env {
             payload: payload.into(),
             deadline_ms: now_ms() + 30_000,
             invoked_function_arn: FUNCTION_ARN.into(),
-            trace_id: format!("Root=1-00000000-00000000000000000000000{};Parent=0000000000000001;Sampled=0", self.seq.get() % 10),
+            trace_id: format!(
+                "Root=1-00000000-00000000000000000000000{};Parent=0000000000000001;Sampled=0",
+                self.seq.get() % 10
+            ),
             client_context: None,
             cognito_identity: None,
         }
@@ -243,7 +265,11 @@ fn collect(stream: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stream);
             let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
+            while reader
+                .read_until(b'\n', &mut line)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
                 if let Ok(mut s) = sink.lock() {
                     s.push_str(&String::from_utf8_lossy(&line));
                 }
@@ -255,8 +281,13 @@ fn collect(stream: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
 }
 
 fn parse(body: &[u8], env: &Env) -> serde_json::Value {
-    serde_json::from_slice(body)
-        .unwrap_or_else(|e| panic!("error body is not json ({e}): {}\n{}", String::from_utf8_lossy(body), env.dump()))
+    serde_json::from_slice(body).unwrap_or_else(|e| {
+        panic!(
+            "error body is not json ({e}): {}\n{}",
+            String::from_utf8_lossy(body),
+            env.dump()
+        )
+    })
 }
 
 pub fn now_ms() -> u64 {
@@ -285,11 +316,17 @@ pub fn interpreter(path: impl Into<PathBuf>) -> Option<PathBuf> {
 pub fn pyenv_python(minor: &str) -> Option<PathBuf> {
     let root = std::env::var("PYENV_ROOT")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv"));
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv")
+        });
     let versions = std::fs::read_dir(root.join("versions")).ok()?;
     let mut found: Vec<PathBuf> = versions
         .filter_map(Result::ok)
-        .filter(|d| d.file_name().to_string_lossy().starts_with(&format!("{minor}.")))
+        .filter(|d| {
+            d.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{minor}."))
+        })
         .map(|d| d.path().join("bin/python3"))
         .filter(|p| p.exists())
         .collect();

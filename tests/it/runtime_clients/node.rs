@@ -70,9 +70,15 @@ fn files() -> Vec<(&'static str, &'static str)> {
     vec![
         ("index.mjs", AWS_EXAMPLE),
         ("app.js", APP),
-        ("lib/common.cjs", "module.exports.handler = async () => 'cjs';\n"),
+        (
+            "lib/common.cjs",
+            "module.exports.handler = async () => 'cjs';\n",
+        ),
         ("esm/package.json", r#"{"type": "module"}"#),
-        ("esm/pkg.js", "export const handler = async () => 'esm-js';\n"),
+        (
+            "esm/pkg.js",
+            "export const handler = async () => 'esm-js';\n",
+        ),
         ("syntax.js", "exports.handler = async ( => 1;\n"),
         ("throws.js", "throw new Error('init went wrong');\n"),
     ]
@@ -94,14 +100,23 @@ fn aws_docs_example_esm() {
     let inv = env.invocation(r#"{"key1": "value1"}"#);
     let id = inv.request_id.clone();
     match env.invoke_with(inv) {
-        InvokeOutcome::Response(b) => assert_eq!(&b[..], br#"{"statusCode":200,"body":"{\"message\":\"OK\"}"}"#),
+        InvokeOutcome::Response(b) => assert_eq!(
+            &b[..],
+            br#"{"statusCode":200,"body":"{\"message\":\"OK\"}"}"#
+        ),
         other => panic!("{other:?}\n{}", env.dump()),
     }
     let out = env.stdout_contains("value1 = value1");
-    let line = out.lines().find(|l| l.contains("value1 =")).unwrap_or_default();
+    let line = out
+        .lines()
+        .find(|l| l.contains("value1 ="))
+        .unwrap_or_default();
     let fields: Vec<&str> = line.split('\t').collect();
     assert_eq!(fields.len(), 4, "{line:?}");
-    assert!(fields[0].ends_with('Z') && fields[0].len() == 24, "{line:?}");
+    assert!(
+        fields[0].ends_with('Z') && fields[0].len() == 24,
+        "{line:?}"
+    );
     assert_eq!(fields[1], id);
     assert_eq!(fields[2], "INFO");
     assert_eq!(fields[3], "value1 = value1");
@@ -114,7 +129,8 @@ fn context_and_warm_reuse() {
     env.ready();
     let mut inv = env.invocation("{}");
     inv.client_context = Some(r#"{"client":{"app_title":"t"},"custom":{"k":"v"},"env":{}}"#.into());
-    inv.cognito_identity = Some(r#"{"cognitoIdentityId":"id1","cognitoIdentityPoolId":"pool1"}"#.into());
+    inv.cognito_identity =
+        Some(r#"{"cognitoIdentityId":"id1","cognitoIdentityPoolId":"pool1"}"#.into());
     let id = inv.request_id.clone();
     let trace = inv.trace_id.clone();
     let v = match env.invoke_with(inv) {
@@ -128,9 +144,15 @@ fn context_and_warm_reuse() {
     assert_eq!(v["invokedFunctionArn"], FUNCTION_ARN);
     assert_eq!(v["memoryLimitInMB"], "128");
     assert_eq!(v["logGroupName"], "/aws/lambda/hello");
-    assert_eq!(v["logStreamName"], "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        v["logStreamName"],
+        "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"
+    );
     let remaining = v["remaining"].as_i64().unwrap_or(0);
-    assert!(remaining > 25_000 && remaining <= 30_000, "remaining {remaining}");
+    assert!(
+        remaining > 25_000 && remaining <= 30_000,
+        "remaining {remaining}"
+    );
     assert_eq!(v["identity"]["cognitoIdentityId"], "id1");
     assert_eq!(v["clientContext"]["custom"]["k"], "v");
     assert_eq!(v["waits"], true);
@@ -138,8 +160,16 @@ fn context_and_warm_reuse() {
     let v2 = json(&env.ok("{}"));
     assert_eq!(v2["counter"], 2, "module state survives between invokes");
     let out = env.stdout_contains("counting 2");
-    assert!(out.contains(&format!("\t{id}\tINFO\tcounting 1\n")), "{}", env.dump());
-    assert!(out.contains(&format!("\t{id}\tERROR\tto error\n")), "{}", env.dump());
+    assert!(
+        out.contains(&format!("\t{id}\tINFO\tcounting 1\n")),
+        "{}",
+        env.dump()
+    );
+    assert!(
+        out.contains(&format!("\t{id}\tERROR\tto error\n")),
+        "{}",
+        env.dump()
+    );
 }
 
 #[test]
@@ -147,14 +177,26 @@ fn callback_waits_for_empty_event_loop() {
     let Some(node) = node() else { return };
     let env = start(&node, "app.callback");
     env.ready();
-    assert_eq!(env.ok("{}"), r#"{"late":true}"#, "waits for the timer by default");
+    assert_eq!(
+        env.ok("{}"),
+        r#"{"late":true}"#,
+        "waits for the timer by default"
+    );
     let env = start(&node, "app.noWait");
     env.ready();
-    assert_eq!(env.ok("{}"), r#"{"late":false}"#, "callbackWaitsForEmptyEventLoop = false");
+    assert_eq!(
+        env.ok("{}"),
+        r#"{"late":false}"#,
+        "callbackWaitsForEmptyEventLoop = false"
+    );
     assert_eq!(env.ok("{}"), r#"{"late":false}"#);
     let env = start(&node, "app.sync");
     env.ready();
-    assert_eq!(env.ok("{}"), "null", "a handler that never answers completes when the loop drains");
+    assert_eq!(
+        env.ok("{}"),
+        "null",
+        "a handler that never answers completes when the loop drains"
+    );
 }
 
 #[test]
@@ -183,8 +225,16 @@ fn handled_errors() {
     let trace = body["trace"].as_array().cloned().unwrap_or_default();
     assert_eq!(trace[0], "Error: boom");
     let app = env.task.path().join("app.js").display().to_string();
-    assert!(trace[1].as_str().unwrap_or_default().contains(&format!("({app}:")), "{trace:?}");
-    env.stdout_contains("\tERROR\tInvoke Error \t{\"errorType\":\"Error\",\"errorMessage\":\"boom\"");
+    assert!(
+        trace[1]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("({app}:")),
+        "{trace:?}"
+    );
+    env.stdout_contains(
+        "\tERROR\tInvoke Error \t{\"errorType\":\"Error\",\"errorMessage\":\"boom\"",
+    );
     // still serving
     assert_eq!(env.err("{}").1["errorMessage"], "boom");
 
@@ -206,8 +256,16 @@ fn init_errors() {
     let cases = [
         ("index", "Runtime.MalformedHandlerName", Some("Bad handler")),
         ("nofile.handler", "Runtime.ImportModuleError", None),
-        ("index.missing", "Runtime.HandlerNotFound", Some("index.missing is undefined or not exported")),
-        ("app.notFunction", "Runtime.HandlerNotFound", Some("app.notFunction is not a function")),
+        (
+            "index.missing",
+            "Runtime.HandlerNotFound",
+            Some("index.missing is undefined or not exported"),
+        ),
+        (
+            "app.notFunction",
+            "Runtime.HandlerNotFound",
+            Some("app.notFunction is not a function"),
+        ),
         ("syntax.handler", "Runtime.UserCodeSyntaxError", None),
         ("throws.handler", "Error", Some("init went wrong")),
     ];
@@ -228,10 +286,19 @@ fn init_errors() {
     let env = start(&node, "nofile.handler");
     let (_, body) = env.init_err();
     let msg = body["errorMessage"].as_str().unwrap_or_default();
-    assert!(msg.starts_with("Error: Cannot find module 'nofile'"), "{msg}");
+    assert!(
+        msg.starts_with("Error: Cannot find module 'nofile'"),
+        "{msg}"
+    );
     let env = start(&node, "syntax.handler");
     let (_, body) = env.init_err();
-    assert!(body["errorMessage"].as_str().unwrap_or_default().starts_with("SyntaxError: "), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("SyntaxError: "),
+        "{body}"
+    );
 }
 
 #[test]

@@ -70,9 +70,15 @@ fn files() -> Vec<(&'static str, &'static str)> {
         ("app.py", APP),
         ("pkg/__init__.py", ""),
         ("pkg/sub/__init__.py", ""),
-        ("pkg/sub/mod.py", "def handler(event, context):\n    return 'nested'\n"),
+        (
+            "pkg/sub/mod.py",
+            "def handler(event, context):\n    return 'nested'\n",
+        ),
         ("broken.py", "def handler(event, context:\n    return 1\n"),
-        ("raises_at_import.py", "raise RuntimeError('init went wrong')\n"),
+        (
+            "raises_at_import.py",
+            "raise RuntimeError('init went wrong')\n",
+        ),
     ]
 }
 
@@ -84,7 +90,10 @@ fn aws_docs_example(py: &Path) {
     let env = start(py, "lambda_function.lambda_handler");
     assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
     let out = env.ok(r#"{"key1": "value1", "key2": "value2"}"#);
-    assert_eq!(out, r#"{"statusCode": 200, "body": "{\"message\": \"OK\"}"}"#);
+    assert_eq!(
+        out,
+        r#"{"statusCode": 200, "body": "{\"message\": \"OK\"}"}"#
+    );
     env.stdout_contains("value1 = value1\n");
 }
 
@@ -93,7 +102,8 @@ fn context_and_warm_reuse(py: &Path) {
     assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
     let mut inv = env.invocation("{}");
     inv.client_context = Some(r#"{"client":{"app_title":"t"},"custom":{"k":"v"},"env":{}}"#.into());
-    inv.cognito_identity = Some(r#"{"cognitoIdentityId":"id1","cognitoIdentityPoolId":"pool1"}"#.into());
+    inv.cognito_identity =
+        Some(r#"{"cognitoIdentityId":"id1","cognitoIdentityPoolId":"pool1"}"#.into());
     let first_id = inv.request_id.clone();
     let trace = inv.trace_id.clone();
     let v = match env.invoke_with(inv) {
@@ -107,9 +117,15 @@ fn context_and_warm_reuse(py: &Path) {
     assert_eq!(v["invoked_function_arn"], FUNCTION_ARN);
     assert_eq!(v["memory_limit_in_mb"], "128");
     assert_eq!(v["log_group_name"], "/aws/lambda/hello");
-    assert_eq!(v["log_stream_name"], "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        v["log_stream_name"],
+        "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"
+    );
     let remaining = v["remaining"].as_u64().unwrap_or(0);
-    assert!(remaining > 25_000 && remaining <= 30_000, "remaining {remaining}");
+    assert!(
+        remaining > 25_000 && remaining <= 30_000,
+        "remaining {remaining}"
+    );
     assert_eq!(v["cognito_identity_id"], "id1");
     assert_eq!(v["cognito_identity_pool_id"], "pool1");
     assert_eq!(v["client_app_title"], "t");
@@ -128,7 +144,11 @@ fn context_and_warm_reuse(py: &Path) {
         .unwrap_or_else(|| panic!("no log line\n{}", env.dump()));
     let fields: Vec<&str> = line.split('\t').collect();
     assert_eq!(fields[0], "[INFO]");
-    assert!(fields[1].ends_with('Z') && fields[1].len() == 24, "time {:?}", fields[1]);
+    assert!(
+        fields[1].ends_with('Z') && fields[1].len() == 24,
+        "time {:?}",
+        fields[1]
+    );
     assert_eq!(fields[2], first_id);
     assert_eq!(fields[3], "counting 1");
     assert!(out.contains("via context.log\n"));
@@ -140,7 +160,9 @@ fn handled_error_with_stack(py: &Path) {
     let inv = env.invocation("{}");
     let id = inv.request_id.clone();
     let (header, body) = match env.invoke_with(inv) {
-        InvokeOutcome::Error { error_type, body } => (error_type, json(&String::from_utf8_lossy(&body))),
+        InvokeOutcome::Error { error_type, body } => {
+            (error_type, json(&String::from_utf8_lossy(&body)))
+        }
         other => panic!("{other:?}\n{}", env.dump()),
     };
     assert_eq!(header.as_deref(), Some("ValueError"));
@@ -150,14 +172,30 @@ fn handled_error_with_stack(py: &Path) {
     let app = env.task.path().join("app.py").display().to_string();
     let trace: Vec<String> = body["stackTrace"]
         .as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(trace.len(), 2, "{body}");
-    assert!(trace[0].starts_with(&format!("  File \"{app}\", line ")), "{trace:?}");
+    assert!(
+        trace[0].starts_with(&format!("  File \"{app}\", line ")),
+        "{trace:?}"
+    );
     assert!(trace[0].ends_with(", in fails\n    inner()\n"), "{trace:?}");
-    assert!(trace[1].ends_with(", in inner\n    raise ValueError(\"boom\")\n"), "{trace:?}");
-    let out = env.stdout_contains("[ERROR] ValueError: boom\rTraceback (most recent call last):\r\u{a0}\u{a0}File");
-    assert!(out.contains("\r\u{a0}\u{a0}\u{a0}\u{a0}raise ValueError(\"boom\")\n"), "{}", env.dump());
+    assert!(
+        trace[1].ends_with(", in inner\n    raise ValueError(\"boom\")\n"),
+        "{trace:?}"
+    );
+    let out = env.stdout_contains(
+        "[ERROR] ValueError: boom\rTraceback (most recent call last):\r\u{a0}\u{a0}File",
+    );
+    assert!(
+        out.contains("\r\u{a0}\u{a0}\u{a0}\u{a0}raise ValueError(\"boom\")\n"),
+        "{}",
+        env.dump()
+    );
     // still serving after an error
     let (_, again) = env.err("{}");
     assert_eq!(again["errorType"], "ValueError");
@@ -165,9 +203,21 @@ fn handled_error_with_stack(py: &Path) {
 
 fn init_errors(py: &Path) {
     let cases = [
-        ("app", "Runtime.MalformedHandlerName", "Bad handler 'app': not enough values to unpack (expected 2, got 1)"),
-        ("missing.handler", "Runtime.ImportModuleError", "Unable to import module 'missing': No module named 'missing'"),
-        ("app.nope", "Runtime.HandlerNotFound", "Handler 'nope' missing on module 'app'"),
+        (
+            "app",
+            "Runtime.MalformedHandlerName",
+            "Bad handler 'app': not enough values to unpack (expected 2, got 1)",
+        ),
+        (
+            "missing.handler",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'missing': No module named 'missing'",
+        ),
+        (
+            "app.nope",
+            "Runtime.HandlerNotFound",
+            "Handler 'nope' missing on module 'app'",
+        ),
     ];
     for (handler, kind, message) in cases {
         let mut env = start(py, handler);
@@ -189,9 +239,15 @@ fn init_errors(py: &Path) {
     let (error_type, body) = env.init_err();
     assert_eq!(error_type, "Runtime.UserCodeSyntaxError");
     let msg = body["errorMessage"].as_str().unwrap_or_default();
-    assert!(msg.starts_with("Syntax error in module 'broken': "), "{msg}");
+    assert!(
+        msg.starts_with("Syntax error in module 'broken': "),
+        "{msg}"
+    );
     let trace = body["stackTrace"][0].as_str().unwrap_or_default();
-    assert!(trace.starts_with("  File \"") && trace.contains("broken.py\" Line "), "{trace}");
+    assert!(
+        trace.starts_with("  File \"") && trace.contains("broken.py\" Line "),
+        "{trace}"
+    );
 
     let env = start(py, "raises_at_import.handler");
     let (error_type, body) = env.init_err();
@@ -213,13 +269,19 @@ fn marshal_error_and_decimals(py: &Path) {
     let (header, body) = env.err("{}");
     assert_eq!(header.as_deref(), Some("Runtime.MarshalError"));
     assert_eq!(body["errorType"], "Runtime.MarshalError");
-    assert_eq!(body["errorMessage"], "Unable to marshal response: Object of type set is not JSON serializable");
+    assert_eq!(
+        body["errorMessage"],
+        "Unable to marshal response: Object of type set is not JSON serializable"
+    );
     assert_eq!(body["stackTrace"], serde_json::json!([]));
 
     let env = start(py, "app.decimals");
     env.ready();
     // python3.12 execution env: like awslambdaric, non-ASCII is written as-is
-    assert_eq!(env.ok("{}"), "{\"d\": 1.10, \"n\": [3, 2.5], \"u\": \"\u{e9}\"}");
+    assert_eq!(
+        env.ok("{}"),
+        "{\"d\": 1.10, \"n\": [3, 2.5], \"u\": \"\u{e9}\"}"
+    );
 }
 
 fn response_size_limits(py: &Path) {
@@ -251,7 +313,10 @@ fn deadline_header_reaches_context(py: &Path) {
         other => panic!("{other:?}"),
     };
     let remaining = v["remaining"].as_u64().unwrap_or(0);
-    assert!(remaining > 3_000 && remaining <= 5_000, "remaining {remaining}");
+    assert!(
+        remaining > 3_000 && remaining <= 5_000,
+        "remaining {remaining}"
+    );
 }
 
 macro_rules! on_python {
@@ -272,16 +337,20 @@ macro_rules! on_python {
 
 macro_rules! all_cases {
     ($module:ident, $py:expr) => {
-        on_python!($module, $py, [
-            aws_docs_example,
-            context_and_warm_reuse,
-            handled_error_with_stack,
-            init_errors,
-            nested_module_handler,
-            marshal_error_and_decimals,
-            response_size_limits,
-            deadline_header_reaches_context,
-        ]);
+        on_python!(
+            $module,
+            $py,
+            [
+                aws_docs_example,
+                context_and_warm_reuse,
+                handled_error_with_stack,
+                init_errors,
+                nested_module_handler,
+                marshal_error_and_decimals,
+                response_size_limits,
+                deadline_header_reaches_context,
+            ]
+        );
     };
 }
 

@@ -263,3 +263,57 @@ fn text(status: StatusCode, body: Bytes) -> Response<Body> {
 fn rejection(e: &ApiError) -> Response<Body> {
     json(e.status(), Bytes::from(e.body()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_runtime_paths() {
+        assert_eq!(
+            route(&Method::GET, "/2018-06-01/runtime/invocation/next"),
+            Ok(Route::Next)
+        );
+        assert_eq!(
+            route(&Method::POST, "/2018-06-01/runtime/init/error"),
+            Ok(Route::InitError)
+        );
+        assert_eq!(
+            route(&Method::POST, "/2018-06-01/runtime/invocation/abc/response"),
+            Ok(Route::Answer("abc".into(), Answer::Response))
+        );
+        assert_eq!(
+            route(&Method::POST, "/2018-06-01/runtime/invocation/abc/error"),
+            Ok(Route::Answer("abc".into(), Answer::Error))
+        );
+        assert_eq!(
+            route(&Method::PUT, "/2022-07-01/telemetry"),
+            Ok(Route::Subscribe)
+        );
+        assert_eq!(
+            route(&Method::PUT, "/2020-08-15/logs"),
+            Ok(Route::Subscribe)
+        );
+        assert_eq!(
+            route(&Method::POST, "/2020-01-01/extension/register"),
+            Ok(Route::ExtensionRegister)
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_paths_and_methods() {
+        assert_eq!(route(&Method::GET, "/"), Err(ApiError::NotFound));
+        assert_eq!(
+            route(&Method::GET, "/2018-06-01/runtime/invocation/abc"),
+            Err(ApiError::NotFound)
+        );
+        assert_eq!(
+            route(&Method::POST, "/2018-06-01/runtime/invocation/next"),
+            Err(ApiError::MethodNotAllowed)
+        );
+        assert_eq!(
+            route(&Method::GET, "/2022-07-01/telemetry"),
+            Err(ApiError::MethodNotAllowed)
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! Each test gets its own temp dir standing in for `/var/task` (`LAMBDA_TASK_ROOT`); on failure
 //! the assertion message carries the command and the child's stdout/stderr.
 
+mod api;
 mod awslambdaric;
 mod harness;
 mod node;

@@ -25,6 +25,7 @@ pub struct Env {
     pub task: tempfile::TempDir,
     _clients: tempfile::TempDir,
     seq: std::cell::Cell<u32>,
+    addr: String,
 }
 
 /// Where the embedded clients get installed for a test, and the argv prefix for each runtime.
@@ -151,6 +152,7 @@ impl Env {
             task,
             _clients: clients,
             seq: std::cell::Cell::new(0),
+            addr: addr.to_string(),
         }
     }
 
@@ -237,6 +239,11 @@ impl Env {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// `host:port` of this environment's Runtime API.
+    pub fn runtime_api_addr(&self) -> String {
+        self.addr.clone()
     }
 
     pub fn dump(&self) -> String {

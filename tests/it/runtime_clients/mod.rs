@@ -6,6 +6,7 @@
 
 mod api;
 mod awslambdaric;
+mod bench;
 mod harness;
 mod node;
 mod python;

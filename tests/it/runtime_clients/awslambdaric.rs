@@ -22,6 +22,9 @@ def lambda_handler(event, context):
                             'id': context.aws_request_id, 'remaining': context.get_remaining_time_in_millis()})
     }
 
+def big(event, context):
+    return "x" * event["n"]
+
 def fails(event, context):
     raise ValueError("boom")
 "#;
@@ -79,6 +82,17 @@ fn official_client_runs_unmodified() {
         assert!(body["remaining"].as_u64().unwrap_or(0) > 25_000);
     }
     env.stdout_contains("value1 = value1");
+}
+
+#[test]
+fn official_client_large_responses() {
+    let Some(py) = venv_python() else { return };
+    let env = start(&py, "app.big");
+    env.ready();
+    // libcurl in awslambdaric sends `Expect: 100-continue` for bodies like these
+    for n in [100_000usize, 6 * 1024 * 1024 - 2] {
+        assert_eq!(env.ok(&format!(r#"{{"n": {n}}}"#)).len(), n + 2, "{}", env.dump());
+    }
 }
 
 #[test]

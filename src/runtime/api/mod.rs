@@ -1,0 +1,152 @@
+//! The Runtime API server of one execution environment.
+//!
+//! [`RuntimeApi::serve`] adopts a listener the sandbox bound inside the environment's network
+//! namespace and serves HTTP/1.1 (keep-alive, `TCP_NODELAY`) on it from a tokio task. The
+//! engine then calls [`RuntimeApi::wait_ready`] once, [`RuntimeApi::invoke`] once per
+//! invocation (never two at a time), and [`RuntimeApi::shutdown`] when the environment goes.
+//! Timeouts are the engine's: it races `invoke` against a timer and kills the environment.
+//!
+//! Ordering: `serve` must run inside a tokio runtime; `shutdown` (or drop) stops accepting and
+//! fails whatever is outstanding, but lets open connections finish their current request.
+
+mod body;
+mod error;
+mod extensions;
+mod router;
+mod state;
+mod types;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+pub use error::ApiError;
+pub use types::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, MAX_RESPONSE_BYTES};
+
+use super::RuntimeError;
+use extensions::Extensions;
+use state::State;
+
+/// State shared by the engine-facing handle and the connection tasks.
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    info: EnvInfo,
+    extensions: Extensions,
+}
+
+/// Handle on one environment's Runtime API server.
+#[derive(Debug)]
+pub struct RuntimeApi {
+    shared: Arc<Shared>,
+    readiness: watch::Receiver<Option<InitOutcome>>,
+    accept: AbortHandle,
+}
+
+impl RuntimeApi {
+    /// Serves the Runtime API on `listener` from a spawned task. Must be called inside a tokio
+    /// runtime.
+    pub fn serve(
+        listener: std::net::TcpListener,
+        info: EnvInfo,
+    ) -> Result<RuntimeApi, RuntimeError> {
+        let handle =
+            tokio::runtime::Handle::try_current().map_err(|_| RuntimeError::NoTokioRuntime)?;
+        listener
+            .set_nonblocking(true)
+            .map_err(RuntimeError::Listener)?;
+        let listener = {
+            let _guard = handle.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(RuntimeError::Listener)?
+        };
+        let state = State::new();
+        let readiness = state.readiness();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            info,
+            extensions: Extensions::default(),
+        });
+        let accept = handle
+            .spawn(accept_loop(listener, Arc::clone(&shared)))
+            .abort_handle();
+        Ok(RuntimeApi {
+            shared,
+            readiness,
+            accept,
+        })
+    }
+
+    /// Waits until the runtime asked for work (`Ready`), reported an init error, or the server
+    /// was shut down. Can be called again; answers the same outcome.
+    pub async fn wait_ready(&self) -> InitOutcome {
+        let mut rx = self.readiness.clone();
+        let outcome = match rx.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone(),
+            Err(_) => None,
+        };
+        outcome.unwrap_or(InitOutcome::Closed)
+    }
+
+    /// Hands `inv` to the runtime (on its pending or next `GET /next`) and waits for the outcome.
+    /// Dropping the future does not withdraw the invocation: the engine kills the environment.
+    pub async fn invoke(&self, inv: Invocation) -> InvokeOutcome {
+        let rx = match self.lock().invoke(inv) {
+            Ok(rx) => rx,
+            Err(outcome) => return outcome,
+        };
+        rx.await.unwrap_or(InvokeOutcome::Closed)
+    }
+
+    /// Stops accepting connections and fails what is outstanding: a waiting `invoke` ends
+    /// `Closed`, parked `/next` polls get a 500, extensions get their `SHUTDOWN` event.
+    pub fn shutdown(&self) {
+        self.accept.abort();
+        self.lock().close();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut builder = http1::Builder::new();
+    builder.keep_alive(true).auto_date_header(false);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(error = %e, "runtime api accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY on runtime api connection");
+        }
+        let shared = Arc::clone(&shared);
+        let conn = builder.serve_connection(
+            TokioIo::new(stream),
+            service_fn(move |req| router::handle(Arc::clone(&shared), req)),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "runtime api connection ended with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,375 @@
+// lambdabox node runtime client: the Lambda Runtime API loop for node 18, 20 and 22.
+//
+// Embedded in the lambdabox binary and mounted read-only at /var/runtime/node. Node built-ins
+// only. Behaves like AWS's client where a handler can tell: handler resolution (CommonJS and ES
+// modules), async and callback handlers, context, callbackWaitsForEmptyEventLoop, error
+// documents ({errorType, errorMessage, trace}) and console log lines.
+
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import util from "node:util";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+
+const require = createRequire(import.meta.url);
+
+// ------------------------------------------------------------------------------------ errors
+
+class ImportModuleError extends Error {}
+class HandlerNotFound extends Error {}
+class MalformedHandlerName extends Error {}
+class UserCodeSyntaxError extends Error {}
+class UnhandledPromiseRejection extends Error {
+  constructor(reason, promise) {
+    super(reason);
+    this.reason = reason;
+    this.promise = promise;
+  }
+}
+for (const cls of [ImportModuleError, HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError, UnhandledPromiseRejection]) {
+  cls.prototype.name = `Runtime.${cls.name}`;
+}
+
+function isErrorLike(e) {
+  return e && typeof e.name === "string" && typeof e.message === "string" && typeof e.stack === "string";
+}
+
+function intoError(err) {
+  return err instanceof Error ? err : new Error(err);
+}
+
+/** The error document posted to the Runtime API. */
+function toRapidResponse(error) {
+  try {
+    if (util.types.isNativeError(error) || isErrorLike(error)) {
+      return { errorType: error.name, errorMessage: error.message, trace: error.stack.split("\n") };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch (_) {
+    return {
+      errorType: "handled",
+      errorMessage:
+        "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack",
+    };
+  }
+}
+
+/** The error as it appears in a log line: tab, then JSON with enumerable properties. */
+function toFormatted(error) {
+  const withProps = (_k, v) => {
+    if (v instanceof Error) {
+      const ret = Object.assign({ errorType: v.name, errorMessage: v.message, code: v.code }, v);
+      if (typeof v.stack === "string") ret.stack = v.stack.split("\n");
+      return ret;
+    }
+    return v;
+  };
+  try {
+    return "\t" + JSON.stringify(error, withProps);
+  } catch (_) {
+    return "\t" + JSON.stringify(toRapidResponse(error));
+  }
+}
+
+// ------------------------------------------------------------------------------------ logging
+
+let currentRequestId;
+
+function writeStdout(text) {
+  try {
+    fs.writeSync(1, text);
+  } catch (_) {
+    process.stdout.write(text);
+  }
+}
+
+function log(level, message) {
+  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}`;
+  writeStdout(line.replace(/\n/g, "\r") + "\n");
+}
+
+function patchConsole() {
+  const levels = { log: "INFO", info: "INFO", debug: "DEBUG", warn: "WARN", error: "ERROR", trace: "TRACE", fatal: "FATAL" };
+  for (const [method, level] of Object.entries(levels)) {
+    console[method] = (msg, ...params) => log(level, util.format(msg, ...params));
+  }
+}
+
+// ------------------------------------------------------------------------------------ Runtime API
+
+const [apiHost, apiPort] = (process.env.AWS_LAMBDA_RUNTIME_API || "127.0.0.1:9001").split(":");
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function call(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ agent, host: apiHost, port: apiPort, method, path: urlPath, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.setNoDelay(true);
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function post(urlPath, body, errorType) {
+  const headers = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) };
+  if (errorType) headers["Lambda-Runtime-Function-Error-Type"] = errorType;
+  const res = await call("POST", urlPath, body, headers);
+  if (res.status !== 202) {
+    process.stderr.write(`runtime api ${urlPath} answered ${res.status}: ${res.body.toString()}\n`);
+  }
+}
+
+const client = {
+  async next() {
+    const res = await call("GET", "/2018-06-01/runtime/invocation/next");
+    if (res.status !== 200) throw new Error(`runtime api /next answered ${res.status}: ${res.body.toString()}`);
+    return res;
+  },
+  postResponse(id, result) {
+    const body = JSON.stringify(result === undefined ? null : result);
+    return post(`/2018-06-01/runtime/invocation/${id}/response`, body);
+  },
+  postError(id, error) {
+    const doc = toRapidResponse(error);
+    return post(`/2018-06-01/runtime/invocation/${id}/error`, JSON.stringify(doc), doc.errorType);
+  },
+  postInitError(error) {
+    const doc = toRapidResponse(error);
+    return post("/2018-06-01/runtime/init/error", JSON.stringify(doc), doc.errorType);
+  },
+};
+
+// ------------------------------------------------------------------------------------ handler loading
+
+function hasTypeModule(folder) {
+  if (folder.endsWith("/node_modules")) return false;
+  const pj = path.join(folder, "package.json");
+  if (fs.existsSync(pj)) {
+    try {
+      return JSON.parse(fs.readFileSync(pj, "utf8")).type === "module";
+    } catch (e) {
+      console.warn(`${pj} cannot be read, it will be ignored for ES module detection purposes.`, e);
+      return false;
+    }
+  }
+  if (folder === "/") return false;
+  return hasTypeModule(path.resolve(folder, ".."));
+}
+
+function tryRequire(file) {
+  return fs.existsSync(file) ? require(file) : undefined;
+}
+
+async function tryImport(file) {
+  return fs.existsSync(file) ? await import(pathToFileURL(file).href) : undefined;
+}
+
+async function loadModule(appRoot, moduleRoot, name) {
+  const base = path.resolve(appRoot, moduleRoot, name);
+  const extensionless = tryRequire(base);
+  if (extensionless) return extensionless;
+  const esm = fs.existsSync(base + ".js") && hasTypeModule(path.dirname(path.resolve(base + ".js")));
+  if (!esm) {
+    const cjs = tryRequire(base + ".js");
+    if (cjs) return cjs;
+  }
+  const loaded = (esm && (await tryImport(base + ".js"))) || (await tryImport(base + ".mjs")) || tryRequire(base + ".cjs");
+  if (loaded) return loaded;
+  return require(require.resolve(name, { paths: [appRoot, moduleRoot] }));
+}
+
+/** Resolves `dir/file.prop.path` under `appRoot` to a function (lambda-compat §5.3). */
+async function loadHandler(appRoot, fullHandler) {
+  if (fullHandler.includes("..")) {
+    throw new MalformedHandlerName(
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
+  }
+  const handlerString = path.basename(fullHandler);
+  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(handlerString));
+  const match = handlerString.match(/^([^.]*)\.(.*)$/);
+  if (!match || match.length !== 3) throw new MalformedHandlerName("Bad handler");
+  const [, moduleName, propertyPath] = match;
+  let app;
+  try {
+    app = await loadModule(appRoot, moduleRoot, moduleName);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new UserCodeSyntaxError(e);
+    if (e && e.code === "MODULE_NOT_FOUND") throw new ImportModuleError(e);
+    throw e;
+  }
+  const fn = propertyPath.split(".").reduce((obj, key) => obj && obj[key], app);
+  if (!fn) throw new HandlerNotFound(`${fullHandler} is undefined or not exported`);
+  if (typeof fn !== "function") throw new HandlerNotFound(`${fullHandler} is not a function`);
+  return fn;
+}
+
+// ------------------------------------------------------------------------------------ invocation
+
+let beforeExitListener = () => {};
+const errorCallbacks = {
+  uncaughtException: (error) => client.postInitError(error).finally(() => process.exit(129)),
+  unhandledRejection: (error) => client.postInitError(error).finally(() => process.exit(128)),
+};
+
+function parseJsonHeader(value, name) {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new Error(`Cannot parse ${name} as json: ${err.toString()}`);
+  }
+}
+
+/** callback, context (callback part) and a "mark completed" hook, each answer posted once. */
+function callbackContext(id, scheduleNext) {
+  let completed = false;
+  let finished = false;
+  let waitForEmptyEventLoop = true;
+  const postError = (err) => {
+    console.error("Invoke Error", toFormatted(intoError(err)));
+    client.postError(id, err).then(scheduleNext, fatal);
+  };
+  const complete = (result) => {
+    if (completed) {
+      console.error("Invocation has already been reported as done. Cannot call complete more than once per invocation.");
+      return;
+    }
+    completed = true;
+    let posting;
+    try {
+      posting = client.postResponse(id, result);
+    } catch (_) {
+      completed = false;
+      postError(new Error("Unable to stringify response body"));
+      return;
+    }
+    posting.then(scheduleNext, fatal);
+  };
+  const once = (fn) =>
+    function (...args) {
+      if (!finished) {
+        finished = true;
+        fn(...args);
+      }
+    };
+  const callback = once((err, result) => {
+    beforeExitListener = () => {};
+    if (err !== undefined && err !== null) {
+      postError(err);
+    } else if (!waitForEmptyEventLoop) {
+      complete(result);
+    } else {
+      beforeExitListener = () => setImmediate(() => complete(result));
+    }
+  });
+  const done = (err, result) => {
+    beforeExitListener = () => {};
+    if (err !== undefined && err !== null) postError(err);
+    else complete(result);
+  };
+  const context = {
+    get callbackWaitsForEmptyEventLoop() {
+      return waitForEmptyEventLoop;
+    },
+    set callbackWaitsForEmptyEventLoop(value) {
+      waitForEmptyEventLoop = value;
+    },
+    succeed: once((result) => done(null, result)),
+    fail: once((err) => done(err === undefined || err === null ? "handled" : err, null)),
+    done: once(done),
+  };
+  return [callback, context, () => (completed = true)];
+}
+
+function fatal(err) {
+  process.stderr.write(`lambdabox runtime: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+}
+
+class Runtime {
+  constructor(handler) {
+    this.handler = handler;
+  }
+
+  scheduleIteration() {
+    setImmediate(() => this.handleOnce().catch(fatal));
+  }
+
+  async handleOnce() {
+    const { headers, body } = await client.next();
+    const id = headers["lambda-runtime-aws-request-id"];
+    currentRequestId = id;
+    const [callback, context, markCompleted] = callbackContext(id, () => this.scheduleIteration());
+    errorCallbacks.uncaughtException = (error) => client.postError(id, error).finally(() => process.exit(129));
+    errorCallbacks.unhandledRejection = (error) => client.postError(id, error).finally(() => process.exit(128));
+    beforeExitListener = () => {
+      markCompleted();
+      client.postResponse(id, null).then(() => this.scheduleIteration(), fatal);
+    };
+    try {
+      if (headers["lambda-runtime-trace-id"]) process.env._X_AMZN_TRACE_ID = headers["lambda-runtime-trace-id"];
+      else delete process.env._X_AMZN_TRACE_ID;
+      const deadline = Number(headers["lambda-runtime-deadline-ms"]);
+      Object.assign(context, {
+        functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+        functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+        memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+        logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+        logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+        clientContext: parseJsonHeader(headers["lambda-runtime-client-context"], "ClientContext"),
+        identity: parseJsonHeader(headers["lambda-runtime-cognito-identity"], "CognitoIdentity"),
+        invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+        awsRequestId: id,
+        tenantId: headers["lambda-runtime-aws-tenant-id"],
+        getRemainingTimeInMillis: () => deadline - Date.now(),
+      });
+      const result = this.handler(JSON.parse(body.toString("utf8")), context, callback);
+      if (result && typeof result.then === "function") {
+        result.then(context.succeed, context.fail).catch(context.fail);
+      }
+    } catch (err) {
+      callback(err);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------ main
+
+patchConsole();
+process.on("uncaughtException", (error) => {
+  console.error("Uncaught Exception", toFormatted(error));
+  errorCallbacks.uncaughtException(error);
+});
+process.on("unhandledRejection", (reason, promise) => {
+  const error = new UnhandledPromiseRejection(reason && reason.toString(), promise);
+  console.error("Unhandled Promise Rejection", toFormatted(error));
+  errorCallbacks.unhandledRejection(error);
+});
+process.on("beforeExit", () => beforeExitListener());
+
+globalThis.awslambda = {
+  streamifyResponse: (handler) => {
+    handler[Symbol.for("aws.lambda.runtime.handler.streaming")] = "response";
+    return handler;
+  },
+};
+
+const taskRoot = process.env.LAMBDA_TASK_ROOT || "/var/task";
+let handler;
+try {
+  handler = await loadHandler(taskRoot, process.env._HANDLER || "");
+  if (handler[Symbol.for("aws.lambda.runtime.handler.streaming")]) {
+    throw new MalformedHandlerName("response streaming handlers are not supported by lambdabox");
+  }
+} catch (error) {
+  console.error("Uncaught Exception", toFormatted(error));
+  await client.postInitError(error).catch(() => {});
+  process.exit(129);
+}
+new Runtime(handler).scheduleIteration();

@@ -1,0 +1,441 @@
+"""lambdabox python runtime client: the Lambda Runtime API loop for python3.9+.
+
+Embedded in the lambdabox binary and mounted read-only at /var/runtime/python. Standard library
+only. Behaves like awslambdaric (AWS's client) where a handler can tell: handler resolution,
+context object, error documents and log lines, JSON encoding (Decimal as its literal digits).
+"""
+
+import decimal
+import http.client
+import importlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+
+ERROR_LOG_LINE_TERMINATE = "\r"
+ERROR_LOG_IDENT = "\u00a0"
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+UNHANDLED_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. To determine if the runtime has been updated, check the "
+    "runtime version in the INIT_START log entry. If this error correlates with a change in the "
+    "runtime version, you may be able to mitigate this error by temporarily rolling back to the "
+    "previous runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+
+
+class FaultException(Exception):
+    MARSHAL_ERROR = "Runtime.MarshalError"
+    UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+    USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+    HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+    IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+    BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+    MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+    LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
+
+    def __init__(self, exception_type, msg, trace=None):
+        super().__init__(msg)
+        self.msg = msg
+        self.exception_type = exception_type
+        self.trace = trace
+
+
+# ---------------------------------------------------------------------------- JSON encoding
+
+_ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") not in {
+    "AWS_Lambda_python3.12",
+    "AWS_Lambda_python3.13",
+    "AWS_Lambda_python3.14",
+}
+_DECIMAL_TOKEN = "__lambdabox_decimal_%s_" % uuid.uuid4().hex
+
+
+def to_json(obj):
+    """json.dumps like awslambdaric: a Decimal is written as its own digits (NaN as NaN)."""
+    decimals = []
+
+    def default(o):
+        if isinstance(o, decimal.Decimal):
+            decimals.append("NaN" if o.is_nan() else str(o))
+            return "%s%d" % (_DECIMAL_TOKEN, len(decimals) - 1)
+        raise TypeError("Object of type %s is not JSON serializable" % o.__class__.__name__)
+
+    text = json.dumps(obj, default=default, ensure_ascii=_ENSURE_ASCII, allow_nan=True)
+    for i, literal in enumerate(decimals):
+        text = text.replace('"%s%d"' % (_DECIMAL_TOKEN, i), literal, 1)
+    return text
+
+
+# ---------------------------------------------------------------------------- Runtime API
+
+
+class RuntimeClient(object):
+    """Keep-alive HTTP/1.1 client of the Runtime API."""
+
+    def __init__(self, address):
+        self.address = address
+        self.conn = None
+
+    def _connect(self):
+        conn = http.client.HTTPConnection(self.address)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conn = conn
+
+    def _call(self, method, path, body=None, headers=None):
+        # One retry on a fresh connection when a kept-alive one went stale.
+        for attempt in (0, 1):
+            if self.conn is None:
+                self._connect()
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                resp = self.conn.getresponse()
+                data = resp.read()
+                return resp, data
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 1:
+                    raise
+
+    def next(self):
+        resp, body = self._call("GET", "/2018-06-01/runtime/invocation/next")
+        if resp.status != 200:
+            raise RuntimeError("runtime api /next answered %d: %r" % (resp.status, body))
+        return resp, body
+
+    def post(self, path, body, content_type="application/json", error_type=None):
+        headers = {"Content-Type": content_type}
+        if error_type:
+            headers[ERROR_TYPE_HEADER] = error_type
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        resp, data = self._call("POST", path, body, headers)
+        if resp.status != 202:
+            sys.stderr.write("runtime api %s answered %d: %s\n" % (path, resp.status, data.decode("utf-8", "replace")))
+
+    def post_result(self, request_id, body, content_type):
+        self.post("/2018-06-01/runtime/invocation/%s/response" % request_id, body, content_type)
+
+    def post_error(self, request_id, error):
+        self.post("/2018-06-01/runtime/invocation/%s/error" % request_id, to_json(error), error_type=error["errorType"])
+
+    def post_init_error(self, error):
+        self.post("/2018-06-01/runtime/init/error", to_json(error), error_type=error["errorType"])
+
+
+# ---------------------------------------------------------------------------- context
+
+
+class CognitoIdentity(object):
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+    def __repr__(self):
+        return "CognitoIdentity([cognito_identity_id=%s,cognito_identity_pool_id=%s])" % (
+            self.cognito_identity_id,
+            self.cognito_identity_pool_id,
+        )
+
+
+class Client(object):
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name"]
+
+
+class ClientContext(object):
+    __slots__ = ["custom", "env", "client"]
+
+
+def _obj_from_dict(cls, values):
+    if values is None:
+        return None
+    obj = cls()
+    for field in cls.__slots__:
+        setattr(obj, field, values.get(field, None))
+    return obj
+
+
+class LambdaContext(object):
+    def __init__(self, request_id, client_context, cognito_identity, deadline_ms, invoked_function_arn, tenant_id=None):
+        self.aws_request_id = request_id
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id = tenant_id
+        self.client_context = _obj_from_dict(ClientContext, client_context)
+        if self.client_context is not None:
+            self.client_context.client = _obj_from_dict(Client, self.client_context.client)
+        self.identity = _obj_from_dict(CognitoIdentity, {})
+        if cognito_identity is not None:
+            self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        delta = self._deadline_ms - int(time.time() * 1000)
+        return delta if delta > 0 else 0
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+
+    def __repr__(self):
+        return (
+            "LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,function_name=%s,"
+            "memory_limit_in_mb=%s,function_version=%s,invoked_function_arn=%s,client_context=%s,"
+            "identity=%s,tenant_id=%s])"
+            % (
+                self.aws_request_id,
+                self.log_group_name,
+                self.log_stream_name,
+                self.function_name,
+                self.memory_limit_in_mb,
+                self.function_version,
+                self.invoked_function_arn,
+                self.client_context,
+                self.identity,
+                self.tenant_id,
+            )
+        )
+
+
+def _parse_json_header(value, name):
+    try:
+        return json.loads(value)
+    except Exception as e:
+        raise FaultException(
+            FaultException.LAMBDA_CONTEXT_UNMARSHAL_ERROR, "Unable to parse %s JSON: %s" % (name, e)
+        )
+
+
+# ---------------------------------------------------------------------------- logging
+
+
+class Unbuffered(object):
+    """Flushes after every write, so each line reaches the log at once."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, attr):
+        return getattr(self.stream, attr)
+
+    def write(self, msg):
+        n = self.stream.write(msg)
+        self.stream.flush()
+        return n
+
+    def writelines(self, msgs):
+        self.stream.writelines(msgs)
+        self.stream.flush()
+
+
+_REQUEST_ID = None
+
+
+class LambdaLoggerHandler(logging.Handler):
+    def emit(self, record):
+        sys.stdout.write(self.format(record))
+
+
+class LambdaLoggerFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _REQUEST_ID or ""
+        return True
+
+
+def setup_logging():
+    logging.Formatter.converter = time.gmtime
+    handler = LambdaLoggerHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        )
+    )
+    level = (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
+    if level in logging._nameToLevel:
+        logging.getLogger().setLevel(level)
+    handler.addFilter(LambdaLoggerFilter())
+    logging.getLogger().addHandler(handler)
+
+
+def _indent(line):
+    stripped = line.lstrip(" ")
+    return ERROR_LOG_IDENT * (len(line) - len(stripped)) + stripped
+
+
+def log_error(error):
+    description = "[ERROR]"
+    if error.get("errorType"):
+        description += " " + error["errorType"]
+    if error.get("errorMessage"):
+        if error.get("errorType"):
+            description += ":"
+        description += " " + error["errorMessage"]
+    lines = [description]
+    stack = error.get("stackTrace")
+    if stack is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack:
+            if element == "":
+                lines.append("")
+            else:
+                lines.extend(_indent(line) for line in element.splitlines())
+    sys.stdout.write(ERROR_LOG_LINE_TERMINATE.join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def make_error(message, error_type, stack_trace, request_id=None):
+    return {
+        "errorMessage": message if message else "",
+        "errorType": error_type if error_type else "",
+        "requestId": request_id if request_id is not None else "",
+        "stackTrace": stack_trace if stack_trace else [],
+    }
+
+
+def _user_frames(tb):
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    for i, frame in enumerate(frames):
+        if "/bootstrap.py" not in frame[0]:
+            return frames[i:]
+    return frames
+
+
+def fault_result(exc_info, request_id=None):
+    etype, value, tb = exc_info
+    return make_error(str(value), etype.__name__, traceback.format_list(_user_frames(tb)), request_id)
+
+
+# ---------------------------------------------------------------------------- handler
+
+
+def get_handler(handler):
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise FaultException(FaultException.MALFORMED_HANDLER_NAME, "Bad handler '%s': %s" % (handler, e))
+    try:
+        if modname.split(".")[0] in sys.builtin_module_names:
+            raise FaultException(
+                FaultException.BUILT_IN_MODULE_CONFLICT,
+                "Cannot use built-in module %s as a handler module" % modname,
+            )
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as e:
+        raise FaultException(FaultException.IMPORT_MODULE_ERROR, "Unable to import module '%s': %s" % (modname, e))
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise FaultException(
+            FaultException.USER_CODE_SYNTAX_ERROR, "Syntax error in module '%s': %s" % (modname, e), trace
+        )
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise FaultException(
+            FaultException.HANDLER_NOT_FOUND, "Handler '%s' missing on module '%s'" % (fname, modname)
+        )
+
+
+def setup_sys_path(task_root):
+    """/var/task, the layer paths, /var/runtime first; this client's own directory not at all."""
+    own = os.path.dirname(os.path.abspath(__file__))
+    version = "python%d.%d" % sys.version_info[:2]
+    front = [task_root, "/opt/python/lib/%s/site-packages" % version, "/opt/python"]
+    rest = [p for p in sys.path if p not in front and p != own and p != ""]
+    if "/var/runtime" not in rest:
+        rest.insert(0, "/var/runtime")
+    sys.path[:] = front + rest
+
+
+# ---------------------------------------------------------------------------- loop
+
+
+def handle_invocation(client, handler, resp, body):
+    headers = resp.headers
+    request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+    error = None
+    try:
+        client_context = headers.get("Lambda-Runtime-Client-Context")
+        cognito = headers.get("Lambda-Runtime-Cognito-Identity")
+        context = LambdaContext(
+            request_id,
+            _parse_json_header(client_context, "Client Context") if client_context else None,
+            _parse_json_header(cognito, "Cognito Identity") if cognito else None,
+            int(headers.get("Lambda-Runtime-Deadline-Ms") or 0),
+            headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+            headers.get("Lambda-Runtime-Aws-Tenant-Id"),
+        )
+        content_type = headers.get("Content-Type", "application/json")
+        if content_type == "application/json":
+            try:
+                event = json.loads(body)
+            except Exception as e:
+                raise FaultException(FaultException.UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % e)
+        else:
+            event = body
+        result = handler(event, context)
+        if isinstance(result, bytes):
+            payload, result_type = result, "application/unknown"
+        else:
+            try:
+                payload, result_type = to_json(result), "application/json"
+            except Exception as e:
+                raise FaultException(FaultException.MARSHAL_ERROR, "Unable to marshal response: %s" % e)
+    except FaultException as e:
+        error = make_error(e.msg, e.exception_type, e.trace, request_id)
+    except Exception:
+        error = fault_result(sys.exc_info(), request_id)
+    if error is not None:
+        log_error(error)
+        client.post_error(request_id, error)
+    else:
+        client.post_result(request_id, payload, result_type)
+
+
+def main():
+    global _REQUEST_ID
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
+    task_root = os.environ.get("LAMBDA_TASK_ROOT") or "/var/task"
+    setup_sys_path(task_root)
+    client = RuntimeClient(os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"))
+    error = None
+    try:
+        setup_logging()
+        handler = get_handler(os.environ.get("_HANDLER", ""))
+    except FaultException as e:
+        error = make_error(e.msg, e.exception_type, e.trace)
+    except Exception:
+        error = fault_result(sys.exc_info())
+    if error is not None:
+        logging.warning(UNHANDLED_WARNING)
+        log_error(error)
+        client.post_init_error(error)
+        sys.exit(1)
+    while True:
+        resp, body = client.next()
+        _REQUEST_ID = resp.headers.get("Lambda-Runtime-Aws-Request-Id")
+        trace_id = resp.headers.get("Lambda-Runtime-Trace-Id")
+        if trace_id is not None:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        handle_invocation(client, handler, resp, body)
+
+
+if __name__ == "__main__":
+    main()

@@ -47,6 +47,9 @@ pub enum Command {
     Runtimes,
     /// Print the effective configuration (all layers merged) as TOML
     Config,
+    /// Run a host command inside a sandbox with the default limits (for debugging and
+    /// bug reports; needs the same privileges as the daemon)
+    SandboxRun(crate::sandbox::SandboxRunArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -179,11 +179,19 @@ impl Config {
             }
             None => toml::Table::new(),
         };
+        // The environment is shared with other programs (test harnesses, wrappers): variables
+        // whose first key segment is not a config key are ignored, not refused.
+        let known: Vec<String> = toml::Table::try_from(Config::default())
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
         for (key, value) in env {
             let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
             let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            if !known.iter().any(|k| Some(k) == path.first()) {
+                continue;
+            }
             if path.iter().any(|p| p.is_empty()) {
                 return Err(ConfigError::Env(key, "empty key segment".into()));
             }
@@ -332,8 +340,15 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_are_refused() {
-        let e = env(&[("LAMBDABOX_REGOIN", "x")]);
+        let e = env(&[("LAMBDABOX_SANDBOX__ALLOW_DEGRADEDD", "true")]);
         assert!(Config::load(None, e, &Overrides::default()).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "regoin = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&file), env(&[]), &Overrides::default()).is_err());
+        // Unrelated LAMBDABOX_* variables (test harnesses) are not config keys.
+        let e = env(&[("LAMBDABOX_TEST_VENV", "/x")]);
+        assert!(Config::load(None, e, &Overrides::default()).is_ok());
         let e = env(&[("LAMBDABOX_ACCOUNT_ID", "12")]);
         let err = Config::load(None, e, &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("12 digits"));

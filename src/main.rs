@@ -6,6 +6,10 @@ use lambdabox::cli::{Cli, Command, KeysCommand};
 use lambdabox::config::Config;
 
 fn main() -> anyhow::Result<()> {
+    // The sandbox helper runs before anything else: no runtime, no logging, single-threaded.
+    if lambdabox::sandbox::is_helper_invocation(std::env::args().nth(1).as_deref()) {
+        std::process::exit(lambdabox::sandbox::helper_main());
+    }
     let cli = Cli::parse();
     let config = Config::load(
         cli.common.config.as_deref(),
@@ -25,6 +29,21 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::SandboxRun(args) => {
+            // A private cgroup parent and state dir: the start-up sweep of a sandbox must
+            // never touch a running daemon's environments.
+            let pid = std::process::id();
+            let state_dir = std::env::temp_dir().join(format!("lambdabox-sandbox-run-{pid}"));
+            let settings = lambdabox::sandbox::SandboxSettings {
+                uid_range: (config.sandbox.uid_min, config.sandbox.uid_max),
+                cgroup_parent: format!("{}-run-{pid}", config.sandbox.cgroup_parent),
+                allow_degraded: config.sandbox.allow_degraded,
+                state_dir: state_dir.clone(),
+            };
+            let code = lambdabox::sandbox::sandbox_run(settings, args);
+            let _ = std::fs::remove_dir_all(&state_dir);
+            std::process::exit(code?);
         }
         Command::Config => {
             print!("{}", config.to_toml());

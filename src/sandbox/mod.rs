@@ -2,3 +2,278 @@
 //!
 //! Owns everything between "start an environment from this spec" and the `exec` of the runtime.
 //! Must not touch the database, HTTP or templates.
+//!
+//! Process model: `Sandbox::launch` (in the multi-threaded daemon) never forks itself; it
+//! spawns `lambdabox __sandbox-helper` (posix_spawn, no `pre_exec`) with a seqpacket control
+//! socket as stdin and the output pipe as stdout/stderr. The helper clones the environment's
+//! init into new namespaces; the init builds the root and forks the runtime (PID 2).
+//!
+//! Ordering rule (the whole sandbox): cgroup created and limited → init cloned into namespaces
+//! → attached to the cgroup → mounts and pivot_root → identity dropped → rlimits → landlock →
+//! seccomp (last) → execve. Each step's module repeats the part of the rule it owns.
+
+mod cgroup;
+mod environment;
+mod error;
+mod helper;
+mod identity;
+mod init;
+mod landlock;
+mod protections;
+mod protocol;
+mod rlimits;
+mod rootfs;
+mod run;
+mod seccomp;
+mod spec;
+mod sys;
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+pub use environment::{Environment, ExitInfo, ExitStatus, Killer};
+pub use error::SandboxError;
+pub use helper::helper_main;
+pub use protections::Protections;
+pub use run::{sandbox_run, SandboxRunArgs};
+pub use seccomp::POLICY_JSON as SECCOMP_POLICY_JSON;
+pub use spec::{EnvSpec, Mount, NetworkPolicy};
+
+use cgroup::{Backend, EnvCgroup, Limits};
+use identity::UidPool;
+use protocol::{Launch, Reply, MAGIC};
+
+/// Port of the Runtime API inside an environment's own network namespace.
+pub const RUNTIME_API_PORT: u16 = 9001;
+/// The hidden subcommand that runs the helper.
+pub const HELPER_ARG: &str = "__sandbox-helper";
+
+/// Sandbox configuration from the daemon config.
+#[derive(Debug, Clone)]
+pub struct SandboxSettings {
+    /// Uids handed out to environments (one per live environment).
+    pub uid_range: (u32, u32),
+    /// Name of the parent group under the daemon's own cgroup in each controller.
+    pub cgroup_parent: String,
+    /// Run even when a protection is missing (each is logged).
+    pub allow_degraded: bool,
+    /// Scratch directory (holds the empty mount point for environment roots).
+    pub state_dir: PathBuf,
+}
+
+/// A probed, ready-to-launch sandbox. One per daemon.
+#[derive(Debug)]
+pub struct Sandbox {
+    settings: SandboxSettings,
+    helper_exe: PathBuf,
+    root_dir: PathBuf,
+    backend: Option<Arc<dyn Backend>>,
+    seccomp: Option<seccomp::Compiled>,
+    landlock: bool,
+    user_namespace: bool,
+    uids: UidPool,
+    protections: Protections,
+}
+
+impl Sandbox {
+    /// Probes the kernel, compiles the seccomp policy and sweeps cgroups left by a crash.
+    pub fn new(settings: SandboxSettings) -> Result<Sandbox, SandboxError> {
+        let root_dir = settings.state_dir.join("root");
+        std::fs::create_dir_all(&root_dir)
+            .map_err(|e| SandboxError::CreateDir(root_dir.clone(), e))?;
+        let user_namespace = sys::geteuid() != 0;
+        let mut missing = Vec::new();
+        if user_namespace && !protections::user_namespaces_allowed() {
+            missing.push(
+                "user namespaces (not root and unprivileged user namespaces are disabled)".into(),
+            );
+        }
+        let landlock_abi = sys::landlock_abi();
+        if landlock_abi == 0 {
+            missing.push("landlock (enable CONFIG_SECURITY_LANDLOCK and lsm=landlock)".into());
+        }
+        let compiled = seccomp::compile(seccomp::native_arch())?;
+        let seccomp = sys::seccomp_available().then_some(compiled);
+        if seccomp.is_none() {
+            missing.push("seccomp (kernel built without CONFIG_SECCOMP_FILTER)".into());
+        }
+        let backend: Option<Arc<dyn Backend>> =
+            cgroup::detect(&settings.cgroup_parent).map(Arc::from);
+        if let Some(b) = &backend {
+            b.sweep()?;
+        } else if !user_namespace {
+            missing.push("cgroups (no writable memory controller)".into());
+        }
+        if !missing.is_empty() && !settings.allow_degraded {
+            return Err(SandboxError::Degraded(missing.join("; ")));
+        }
+        let protections = Protections {
+            user_namespace,
+            cgroups: backend.as_ref().map(|b| b.describe()),
+            landlock_abi,
+            seccomp_rules: seccomp.as_ref().map(|c| c.denied),
+            missing,
+        };
+        Ok(Sandbox {
+            uids: UidPool::new(settings.uid_range),
+            helper_exe: PathBuf::from("/proc/self/exe"),
+            root_dir,
+            backend,
+            seccomp,
+            landlock: landlock_abi > 0,
+            user_namespace,
+            protections,
+            settings,
+        })
+    }
+
+    /// Uses another binary as the helper (tests: the `lambdabox` binary instead of the test
+    /// runner). The binary must dispatch `__sandbox-helper` to [`helper_main`].
+    pub fn set_helper_exe(&mut self, path: impl Into<PathBuf>) {
+        self.helper_exe = path.into();
+    }
+
+    pub fn protections(&self) -> &Protections {
+        &self.protections
+    }
+
+    pub fn settings(&self) -> &SandboxSettings {
+        &self.settings
+    }
+
+    /// Starts an environment; returns once the runtime was exec'd (or failed to be).
+    pub fn launch(&self, spec: &EnvSpec) -> Result<Environment, SandboxError> {
+        spec.validate()?;
+        let lease = self.uids.lease()?;
+        let cgroup: Option<Arc<dyn EnvCgroup>> = match &self.backend {
+            Some(b) => {
+                let limits = Limits::new(spec.memory_mb, spec.pids_max, spec.cpu_share_of_memory);
+                Some(Arc::from(b.create(&spec.id, &limits)?))
+            }
+            None => None,
+        };
+        let (host_listener, addr, port) = match spec.network {
+            NetworkPolicy::None => (
+                None,
+                format!("127.0.0.1:{RUNTIME_API_PORT}"),
+                RUNTIME_API_PORT,
+            ),
+            NetworkPolicy::Host { .. } => {
+                let l =
+                    std::net::TcpListener::bind("127.0.0.1:0").map_err(SandboxError::Listener)?;
+                let port = l.local_addr().map_err(SandboxError::Listener)?.port();
+                (Some(l), format!("127.0.0.1:{port}"), port)
+            }
+        };
+        let mut spec = spec.clone();
+        spec.env.retain(|(k, _)| k != "AWS_LAMBDA_RUNTIME_API");
+        spec.env
+            .push(("AWS_LAMBDA_RUNTIME_API".into(), addr.clone()));
+        let hostname = spec.id.clone();
+        let launch = Launch {
+            magic: MAGIC.into(),
+            root_entries: rootfs::system_entries(&hostname, lease.uid, lease.uid),
+            uid: lease.uid,
+            gid: lease.uid,
+            user_namespace: self.user_namespace,
+            outer_uid: sys::getuid(),
+            outer_gid: sys::getgid(),
+            root_dir: self.root_dir.clone(),
+            cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+            seccomp: self.seccomp.clone(),
+            landlock: self.landlock,
+            runtime_api_port: port,
+            hostname,
+            spec,
+        };
+        let (ours, theirs) = sys::seqpacket_pair().map_err(SandboxError::Control)?;
+        let (reader, writer) = sys::pipe().map_err(SandboxError::Control)?;
+        let writer2 = writer.try_clone().map_err(SandboxError::Control)?;
+        let helper = Command::new(&self.helper_exe)
+            .arg(HELPER_ARG)
+            .env_clear()
+            .current_dir("/")
+            .stdin(Stdio::from(theirs))
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::from(writer2))
+            .spawn()
+            .map_err(|e| SandboxError::SpawnHelper(self.helper_exe.clone(), e))?;
+        let mut env = Environment {
+            helper,
+            control: ours,
+            init: Arc::new(placeholder_fd()?),
+            init_pid: 0,
+            listener: host_listener,
+            addr,
+            output: Some(std::fs::File::from(reader)),
+            cgroup,
+            uid: Some(lease),
+            landlock_status: String::new(),
+            finished: None,
+        };
+        match self.handshake(&mut env, &launch) {
+            Ok(()) => Ok(env),
+            Err(e) => {
+                let _ = env.helper.kill();
+                drop(env);
+                Err(e)
+            }
+        }
+    }
+
+    fn handshake(&self, env: &mut Environment, launch: &Launch) -> Result<(), SandboxError> {
+        protocol::send(env.control.as_fd(), launch, &[])?;
+        sys::set_recv_timeout(env.control.as_fd(), Some(30)).map_err(SandboxError::Control)?;
+        match protocol::recv::<Reply>(env.control.as_fd())? {
+            Some((Reply::Ready { init_pid, landlock }, mut fds)) if !fds.is_empty() => {
+                let listener = (fds.len() > 1).then(|| fds.remove(1));
+                env.init = Arc::new(fds.remove(0));
+                env.init_pid = init_pid;
+                env.landlock_status = landlock;
+                if let Some(fd) = listener {
+                    env.listener = Some(std::net::TcpListener::from(fd));
+                }
+                Ok(())
+            }
+            Some((Reply::Failed { message }, _)) => {
+                env.finished = Some(ExitInfo {
+                    status: ExitStatus::Code(127),
+                    oom_killed: false,
+                    memory_peak_bytes: 0,
+                });
+                let _ = env.helper.wait();
+                if let Some(cg) = &env.cgroup {
+                    let _ = cg.remove();
+                }
+                Err(SandboxError::Setup(message))
+            }
+            Some((other, _)) => Err(SandboxError::Protocol(format!(
+                "unexpected reply {other:?}"
+            ))),
+            None => Err(SandboxError::Protocol(
+                "helper exited before it was ready".into(),
+            )),
+        }
+    }
+}
+
+/// An fd standing in for the init's pidfd until the helper sends the real one.
+fn placeholder_fd() -> Result<OwnedFd, SandboxError> {
+    let f = std::fs::File::open("/dev/null").map_err(SandboxError::Control)?;
+    Ok(OwnedFd::from(f))
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(b) = &self.backend {
+            b.remove_parent();
+        }
+    }
+}
+
+/// True when `path` is the helper subcommand argument (for `main`).
+pub fn is_helper_invocation(arg: Option<&str>) -> bool {
+    arg == Some(HELPER_ARG)
+}

@@ -1,2 +1,6 @@
-//! Integration tests: every file here starts the real `lambdabox` binary.
+//! Integration tests: every file here starts the real `lambdabox` binary or drives a real
+//! part of it (sandbox, runtime clients) against the real kernel and interpreters.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod runtime_clients;
+mod sandbox_attacks;

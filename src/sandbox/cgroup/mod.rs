@@ -1,0 +1,280 @@
+//! Per-environment cgroups: memory (swap off), pids and CPU proportional to memory, peak memory
+//! and OOM kills read back, whole-environment kill and removal.
+//!
+//! v1 and v2 sit behind [`Backend`]/[`EnvCgroup`]; [`detect`] picks one from `/proc/self/mountinfo`
+//! and `/proc/self/cgroup`. Groups live under the daemon's OWN cgroup in each controller
+//! (`<mount>/<own path>/<parent>/<env id>`), so nested hosts (like this one, whose memory cgroup
+//! is nested) keep the daemon's accounting. This is plain file I/O rather than cgroups-rs: the
+//! crate drops rejected memory limits silently, cannot combine relative paths with a controller
+//! subset, and cannot run over a fake hierarchy in a unit test (see SANDBOX-NOTES.md).
+//!
+//! Ordering rule: create and limit the group BEFORE the environment's first process is released
+//! (the helper attaches the cloned init by pid, then lets it run); read the peak and OOM count
+//! AFTER the last process is reaped and BEFORE removing the group.
+
+mod v1;
+mod v2;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use v1::V1;
+pub use v2::V2;
+
+use super::SandboxError;
+
+/// AWS's ratio: 1,769 MB of memory buys one vCPU.
+pub const MB_PER_VCPU: u64 = 1769;
+const CPU_PERIOD_US: u64 = 100_000;
+
+/// Limits for one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub memory_bytes: u64,
+    pub pids_max: u64,
+    /// CFS quota per 100 ms period, when CPU follows memory.
+    pub cpu_quota_us: Option<u64>,
+}
+
+impl Limits {
+    pub fn new(memory_mb: u64, pids_max: u64, cpu_share_of_memory: bool) -> Limits {
+        Limits {
+            memory_bytes: memory_mb * 1024 * 1024,
+            pids_max,
+            cpu_quota_us: cpu_share_of_memory.then(|| cpu_quota_us(memory_mb)),
+        }
+    }
+}
+
+/// CFS quota for `memory_mb` over a 100 ms period (at least 1 ms).
+pub fn cpu_quota_us(memory_mb: u64) -> u64 {
+    (CPU_PERIOD_US * memory_mb / MB_PER_VCPU).max(1000)
+}
+
+pub fn cpu_period_us() -> u64 {
+    CPU_PERIOD_US
+}
+
+/// A detected cgroup setup that can make per-environment groups.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// Creates `<parent>/<id>` with `limits` applied and verified.
+    fn create(&self, id: &str, limits: &Limits) -> Result<Box<dyn EnvCgroup>, SandboxError>;
+    /// Kills what is left in groups under the parent (from a crash) and removes them.
+    fn sweep(&self) -> Result<usize, SandboxError>;
+    /// Removes the (empty) parent groups; errors are ignored.
+    fn remove_parent(&self);
+    /// e.g. "v1 (memory, pids, cpu)".
+    fn describe(&self) -> String;
+}
+
+/// One environment's group.
+pub trait EnvCgroup: Send + Sync + std::fmt::Debug {
+    /// The `cgroup.procs` files a pid must be written to.
+    fn procs_files(&self) -> Vec<PathBuf>;
+    fn memory_peak_bytes(&self) -> u64;
+    fn oom_killed(&self) -> bool;
+    /// Kills every process in the group (v2: cgroup.kill; v1: each listed pid).
+    fn kill_all(&self);
+    /// Removes the group; retries briefly while exiting tasks leave.
+    fn remove(&self) -> Result<(), SandboxError>;
+}
+
+/// Picks the backend for this host, or `None` when no usable memory controller is writable.
+pub fn detect(parent: &str) -> Option<Box<dyn Backend>> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let own = fs::read_to_string("/proc/self/cgroup").ok()?;
+    let mounts = parse_mountinfo(&mountinfo);
+    if let Some(v2) = mounts.iter().find(|m| m.fstype == "cgroup2") {
+        let own_path = own_path(&own, None)?;
+        let base = join_cgroup(&v2.mount_point, &own_path);
+        let controllers = fs::read_to_string(base.join("cgroup.controllers")).unwrap_or_default();
+        if controllers.split_whitespace().any(|c| c == "memory") && writable(&base) {
+            return Some(Box::new(V2::new(base, parent)));
+        }
+    }
+    let mut dirs = Vec::new();
+    for controller in ["memory", "pids", "cpu"] {
+        let Some(m) = mounts
+            .iter()
+            .find(|m| m.fstype == "cgroup" && m.options.split(',').any(|o| o == controller))
+        else {
+            continue;
+        };
+        let Some(own_path) = own_path(&own, Some(controller)) else {
+            continue;
+        };
+        let base = join_cgroup(&m.mount_point, &own_path);
+        if writable(&base) {
+            dirs.push((controller, base.join(parent)));
+        }
+    }
+    if dirs.iter().any(|(c, _)| *c == "memory") {
+        return Some(Box::new(V1::new(dirs)));
+    }
+    None
+}
+
+/// Root can write any cgroup directory; others only a delegated one they own.
+fn writable(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let uid = super::sys::geteuid();
+    fs::metadata(dir).is_ok_and(|m| uid == 0 || (m.uid() == uid && m.mode() & 0o200 != 0))
+}
+
+fn join_cgroup(mount_point: &Path, own: &str) -> PathBuf {
+    let rel = own.trim_start_matches('/');
+    if rel.is_empty() {
+        mount_point.to_path_buf()
+    } else {
+        mount_point.join(rel)
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) struct MountEntry {
+    pub mount_point: PathBuf,
+    pub fstype: String,
+    pub options: String,
+}
+
+/// Cgroup mounts from `/proc/self/mountinfo` (fields after " - ": fstype, source, super options).
+pub(crate) fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
+    text.lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            let mount_point = pre.split(' ').nth(4)?;
+            let mut post = post.split(' ');
+            let fstype = post.next()?;
+            let _source = post.next()?;
+            let options = post.next().unwrap_or("");
+            (fstype == "cgroup" || fstype == "cgroup2").then(|| MountEntry {
+                mount_point: PathBuf::from(mount_point.replace("\\040", " ")),
+                fstype: fstype.to_string(),
+                options: options.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Our path in `controller`'s hierarchy (v1) or in the unified one (`None`).
+pub(crate) fn own_path(proc_cgroup: &str, controller: Option<&str>) -> Option<String> {
+    proc_cgroup.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_id, list, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let hit = match controller {
+            None => list.is_empty(),
+            Some(c) => list.split(',').any(|x| x == c),
+        };
+        hit.then(|| path.to_string())
+    })
+}
+
+pub(crate) fn write(dir: &Path, file: &str, value: &str) -> Result<(), SandboxError> {
+    let path = dir.join(file);
+    fs::write(&path, value).map_err(|e| SandboxError::Cgroup(path, e))
+}
+
+pub(crate) fn read_u64(path: &Path) -> Option<u64> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Value of `key` in a flat keyed file (`memory.events`, `memory.oom_control`).
+pub(crate) fn keyed_u64(path: &Path, key: &str) -> Option<u64> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok())?
+    })
+}
+
+/// Kills every pid listed in `dir/cgroup.procs`.
+pub(crate) fn kill_listed(dir: &Path) {
+    if let Ok(text) = fs::read_to_string(dir.join("cgroup.procs")) {
+        for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ = super::sys::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// rmdir with a short retry while the last tasks finish leaving (EBUSY).
+pub(crate) fn remove_dir_retry(dir: &Path) -> Result<(), SandboxError> {
+    let mut last = None;
+    for attempt in 0..50 {
+        match fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                last = Some(e);
+                kill_listed(dir);
+                std::thread::sleep(std::time::Duration::from_millis(if attempt < 10 {
+                    1
+                } else {
+                    10
+                }));
+            }
+            Err(e) => return Err(SandboxError::Cgroup(dir.to_path_buf(), e)),
+        }
+    }
+    Err(SandboxError::Cgroup(
+        dir.to_path_buf(),
+        last.unwrap_or_else(|| io::Error::other("busy")),
+    ))
+}
+
+/// Child directories of `dir` (the leftover environment groups during a sweep).
+pub(crate) fn child_dirs(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:4 - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:5 - cgroup2 cgroup2 rw
+35 30 0:31 / /sys/fs/cgroup/memory rw,nosuid shared:9 - cgroup cgroup rw,memory
+36 30 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:10 - cgroup cgroup rw,cpu,cpuacct
+";
+    const PROC_CGROUP: &str = "4:memory:/process_api/abc\n1:cpu,cpuacct:/\n0::/user.slice\n";
+
+    #[test]
+    fn parses_mountinfo_and_own_paths() {
+        let m = parse_mountinfo(MOUNTINFO);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].fstype, "cgroup2");
+        assert_eq!(
+            m[2].mount_point,
+            PathBuf::from("/sys/fs/cgroup/cpu,cpuacct")
+        );
+        assert!(m[2].options.split(',').any(|o| o == "cpu"));
+        assert_eq!(
+            own_path(PROC_CGROUP, Some("memory")).as_deref(),
+            Some("/process_api/abc")
+        );
+        assert_eq!(own_path(PROC_CGROUP, Some("cpu")).as_deref(), Some("/"));
+        assert_eq!(own_path(PROC_CGROUP, None).as_deref(), Some("/user.slice"));
+        assert_eq!(
+            join_cgroup(Path::new("/sys/fs/cgroup/memory"), "/process_api/abc"),
+            PathBuf::from("/sys/fs/cgroup/memory/process_api/abc")
+        );
+    }
+
+    #[test]
+    fn cpu_follows_memory() {
+        assert_eq!(cpu_quota_us(1769), 100_000);
+        assert_eq!(cpu_quota_us(3538), 200_000);
+        assert_eq!(cpu_quota_us(128), 7235);
+        assert_eq!(cpu_quota_us(16), 1000);
+        assert_eq!(Limits::new(128, 10, false).cpu_quota_us, None);
+    }
+}

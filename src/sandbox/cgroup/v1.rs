@@ -1,0 +1,168 @@
+//! cgroup v1: one directory per controller (memory, pids, cpu), each under the daemon's own
+//! group in that hierarchy. v1 has no `cgroup.kill`: the environment is killed through PID 1 of
+//! its PID namespace (see `Killer`); `kill_all` here is the fallback that signals listed pids.
+
+use std::path::{Path, PathBuf};
+
+use super::{
+    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, EnvCgroup,
+    Limits,
+};
+use crate::sandbox::SandboxError;
+
+/// The parent directories (`<controller base>/<parent>`), memory first.
+#[derive(Debug)]
+pub struct V1 {
+    parents: Vec<(&'static str, PathBuf)>,
+}
+
+impl V1 {
+    pub fn new(parents: Vec<(&'static str, PathBuf)>) -> V1 {
+        V1 { parents }
+    }
+
+    fn ensure_parents(&self) -> Result<(), SandboxError> {
+        for (_, dir) in &self.parents {
+            if !dir.is_dir() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| SandboxError::CreateDir(dir.clone(), e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Backend for V1 {
+    fn create(&self, id: &str, limits: &Limits) -> Result<Box<dyn EnvCgroup>, SandboxError> {
+        self.ensure_parents()?;
+        let mut group = V1Group { dirs: Vec::new() };
+        for (controller, parent) in &self.parents {
+            let dir = parent.join(id);
+            std::fs::create_dir(&dir).map_err(|e| SandboxError::CreateDir(dir.clone(), e))?;
+            group.dirs.push((controller, dir.clone()));
+            // Dropping `group` on error removes what was made so far.
+            apply(controller, &dir, limits)?;
+        }
+        Ok(Box::new(group))
+    }
+
+    fn sweep(&self) -> Result<usize, SandboxError> {
+        let mut removed = 0;
+        for (_, parent) in &self.parents {
+            for dir in child_dirs(parent) {
+                kill_listed(&dir);
+                remove_dir_retry(&dir)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn remove_parent(&self) {
+        for (_, dir) in &self.parents {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+
+    fn describe(&self) -> String {
+        let names: Vec<&str> = self.parents.iter().map(|(c, _)| *c).collect();
+        format!("v1 ({})", names.join(", "))
+    }
+}
+
+fn apply(controller: &str, dir: &Path, limits: &Limits) -> Result<(), SandboxError> {
+    match controller {
+        "memory" => {
+            let bytes = limits.memory_bytes.to_string();
+            write(dir, "memory.limit_in_bytes", &bytes)?;
+            // Swap off: memory+swap capped at the same value (only when swap accounting exists).
+            if dir.join("memory.memsw.limit_in_bytes").exists() {
+                write(dir, "memory.memsw.limit_in_bytes", &bytes)?;
+            }
+            let _ = write(dir, "memory.swappiness", "0");
+            let got = read_u64(&dir.join("memory.limit_in_bytes"));
+            if got != Some(limits.memory_bytes) {
+                return Err(SandboxError::MemoryLimit(
+                    dir.to_path_buf(),
+                    limits.memory_bytes,
+                    format!("{got:?}"),
+                ));
+            }
+        }
+        "pids" => write(dir, "pids.max", &limits.pids_max.to_string())?,
+        "cpu" => {
+            if let Some(quota) = limits.cpu_quota_us {
+                write(
+                    dir,
+                    "cpu.cfs_period_us",
+                    &super::cpu_period_us().to_string(),
+                )?;
+                write(dir, "cpu.cfs_quota_us", &quota.to_string())?;
+                let shares = (1024 * quota / super::cpu_period_us()).max(2);
+                write(dir, "cpu.shares", &shares.to_string())?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One environment's directories, one per controller.
+#[derive(Debug)]
+pub struct V1Group {
+    dirs: Vec<(&'static str, PathBuf)>,
+}
+
+impl V1Group {
+    fn memory_dir(&self) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(c, _)| *c == "memory")
+            .map(|(_, d)| d.as_path())
+    }
+}
+
+impl EnvCgroup for V1Group {
+    fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| d.join("cgroup.procs"))
+            .collect()
+    }
+
+    fn memory_peak_bytes(&self) -> u64 {
+        self.memory_dir()
+            .and_then(|d| read_u64(&d.join("memory.max_usage_in_bytes")))
+            .unwrap_or(0)
+    }
+
+    fn oom_killed(&self) -> bool {
+        self.memory_dir()
+            .and_then(|d| keyed_u64(&d.join("memory.oom_control"), "oom_kill"))
+            .is_some_and(|n| n > 0)
+    }
+
+    fn kill_all(&self) {
+        for (_, dir) in &self.dirs {
+            kill_listed(dir);
+        }
+    }
+
+    fn remove(&self) -> Result<(), SandboxError> {
+        let mut first_err = None;
+        for (_, dir) in &self.dirs {
+            if let Err(e) = remove_dir_retry(dir) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for V1Group {
+    fn drop(&mut self) {
+        for (_, dir) in &self.dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! cgroup v2 (systemd hosts with `Delegate=yes`): one directory `<own>/<parent>/<id>` with
+//! memory.max, memory.swap.max = 0, pids.max, cpu.max / cpu.weight; memory.peak and
+//! memory.events (oom_kill) read back; cgroup.kill for the whole-environment kill.
+//!
+//! Ordering rule: controllers are enabled in `<own>/cgroup.subtree_control` and
+//! `<own>/<parent>/cgroup.subtree_control` before the first environment group is made.
+
+use std::path::{Path, PathBuf};
+
+use super::{
+    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, EnvCgroup,
+    Limits,
+};
+use crate::sandbox::SandboxError;
+
+#[derive(Debug)]
+pub struct V2 {
+    own: PathBuf,
+    parent: PathBuf,
+}
+
+impl V2 {
+    /// `own` is the daemon's cgroup directory; `parent` the name for environment groups.
+    pub fn new(own: PathBuf, parent: &str) -> V2 {
+        let parent = own.join(parent);
+        V2 { own, parent }
+    }
+
+    fn ensure_parent(&self) -> Result<(), SandboxError> {
+        if !self.parent.is_dir() {
+            std::fs::create_dir_all(&self.parent)
+                .map_err(|e| SandboxError::CreateDir(self.parent.clone(), e))?;
+        }
+        for dir in [&self.own, &self.parent] {
+            let available =
+                std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+            let wanted: Vec<String> = ["memory", "pids", "cpu"]
+                .iter()
+                .filter(|c| available.split_whitespace().any(|a| a == **c))
+                .map(|c| format!("+{c}"))
+                .collect();
+            let enabled =
+                std::fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
+            let missing: Vec<&String> = wanted
+                .iter()
+                .filter(|w| !enabled.split_whitespace().any(|e| e == &w[1..]))
+                .collect();
+            if !missing.is_empty() {
+                let line: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                write(dir, "cgroup.subtree_control", &line.join(" "))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Backend for V2 {
+    fn create(&self, id: &str, limits: &Limits) -> Result<Box<dyn EnvCgroup>, SandboxError> {
+        self.ensure_parent()?;
+        let dir = self.parent.join(id);
+        std::fs::create_dir(&dir).map_err(|e| SandboxError::CreateDir(dir.clone(), e))?;
+        let group = V2Group { dir };
+        apply(&group.dir, limits)?;
+        Ok(Box::new(group))
+    }
+
+    fn sweep(&self) -> Result<usize, SandboxError> {
+        let mut removed = 0;
+        for dir in child_dirs(&self.parent) {
+            if dir.join("cgroup.kill").exists() {
+                let _ = write(&dir, "cgroup.kill", "1");
+            }
+            kill_listed(&dir);
+            remove_dir_retry(&dir)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    fn remove_parent(&self) {
+        let _ = std::fs::remove_dir(&self.parent);
+    }
+
+    fn describe(&self) -> String {
+        let c =
+            std::fs::read_to_string(self.parent.join("cgroup.subtree_control")).unwrap_or_default();
+        format!(
+            "v2 ({})",
+            c.split_whitespace().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+fn apply(dir: &Path, limits: &Limits) -> Result<(), SandboxError> {
+    let bytes = limits.memory_bytes.to_string();
+    write(dir, "memory.max", &bytes)?;
+    // Absent without swap accounting; then there is no swap to turn off.
+    let _ = write(dir, "memory.swap.max", "0");
+    let got = std::fs::read_to_string(dir.join("memory.max")).unwrap_or_default();
+    if got.trim() != bytes {
+        return Err(SandboxError::MemoryLimit(
+            dir.to_path_buf(),
+            limits.memory_bytes,
+            got.trim().to_string(),
+        ));
+    }
+    write(dir, "pids.max", &limits.pids_max.to_string())?;
+    if let Some(quota) = limits.cpu_quota_us {
+        write(
+            dir,
+            "cpu.max",
+            &format!("{quota} {}", super::cpu_period_us()),
+        )?;
+        let weight = (100 * quota / super::cpu_period_us()).clamp(1, 10_000);
+        write(dir, "cpu.weight", &weight.to_string())?;
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct V2Group {
+    dir: PathBuf,
+}
+
+impl EnvCgroup for V2Group {
+    fn procs_files(&self) -> Vec<PathBuf> {
+        vec![self.dir.join("cgroup.procs")]
+    }
+
+    fn memory_peak_bytes(&self) -> u64 {
+        read_u64(&self.dir.join("memory.peak")).unwrap_or(0)
+    }
+
+    fn oom_killed(&self) -> bool {
+        keyed_u64(&self.dir.join("memory.events"), "oom_kill").is_some_and(|n| n > 0)
+    }
+
+    fn kill_all(&self) {
+        if write(&self.dir, "cgroup.kill", "1").is_err() {
+            kill_listed(&self.dir);
+        }
+    }
+
+    fn remove(&self) -> Result<(), SandboxError> {
+        remove_dir_retry(&self.dir)
+    }
+}
+
+impl Drop for V2Group {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A fake v2 hierarchy: plain directories and files, as the kernel would present them.
+    fn fake() -> (tempfile::TempDir, V2) {
+        let root = tempfile::tempdir().unwrap();
+        let own = root.path().join("system.slice/lambdabox.service");
+        fs::create_dir_all(&own).unwrap();
+        fs::write(
+            own.join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .unwrap();
+        fs::write(own.join("cgroup.subtree_control"), "").unwrap();
+        let v2 = V2::new(own, "lambdabox");
+        (root, v2)
+    }
+
+    #[test]
+    fn creates_group_with_limits() {
+        let (_root, v2) = fake();
+        // The kernel would create these when the controllers are enabled in the parent.
+        fs::create_dir_all(&v2.parent).unwrap();
+        fs::write(v2.parent.join("cgroup.controllers"), "cpu memory pids").unwrap();
+        let group = v2.create("env-1", &Limits::new(1769, 64, true)).unwrap();
+        let dir = v2.parent.join("env-1");
+        let read = |f: &str| fs::read_to_string(dir.join(f)).unwrap();
+        assert_eq!(read("memory.max"), (1769u64 * 1024 * 1024).to_string());
+        assert_eq!(read("memory.swap.max"), "0");
+        assert_eq!(read("pids.max"), "64");
+        assert_eq!(read("cpu.max"), "100000 100000");
+        assert_eq!(read("cpu.weight"), "100");
+        let own_ctl = fs::read_to_string(v2.own.join("cgroup.subtree_control")).unwrap();
+        assert_eq!(own_ctl, "+memory +pids +cpu");
+        assert_eq!(group.procs_files(), vec![dir.join("cgroup.procs")]);
+
+        assert!(!group.oom_killed());
+        fs::write(
+            dir.join("memory.events"),
+            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        )
+        .unwrap();
+        assert!(group.oom_killed());
+        fs::write(dir.join("memory.peak"), "123456\n").unwrap();
+        assert_eq!(group.memory_peak_bytes(), 123456);
+        group.kill_all();
+        assert_eq!(read("cgroup.kill"), "1");
+    }
+
+    #[test]
+    fn no_cpu_limit_when_not_proportional() {
+        let (_root, v2) = fake();
+        v2.create("env-2", &Limits::new(128, 10, false)).unwrap();
+        assert!(!v2.parent.join("env-2/cpu.max").exists());
+    }
+
+    #[test]
+    fn sweep_removes_leftover_groups() {
+        let (_root, v2) = fake();
+        fs::create_dir_all(v2.parent.join("old-env")).unwrap();
+        fs::create_dir_all(v2.parent.join("old-env-2")).unwrap();
+        assert_eq!(v2.sweep().unwrap(), 2);
+        assert!(child_dirs(&v2.parent).is_empty());
+    }
+
+    #[test]
+    fn rejected_memory_limit_is_an_error() {
+        let (_root, v2) = fake();
+        // A memory.max that is a directory cannot be written: the limit is not applied.
+        fs::create_dir_all(v2.parent.join("env-3/memory.max")).unwrap();
+        let err = Limits::new(128, 10, false);
+        let dir = v2.parent.join("env-3");
+        assert!(apply(&dir, &err).is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! One running execution environment as the daemon sees it: the helper process, the control
+//! socket, the Runtime API listener, the output pipe, the cgroup and a pidfd of the
+//! environment's init (PID 1 of its PID namespace).
+//!
+//! Ordering rule for teardown: wait for the helper's `Exited` (the init and so every process of
+//! the PID namespace is gone) → reap the helper → read peak memory and OOM count → remove the
+//! cgroup. Killing = SIGKILL to the init through its pidfd (no pid reuse race), which makes the
+//! kernel kill the whole PID namespace; on v2 `cgroup.kill` as well.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::Child;
+use std::sync::Arc;
+
+use super::cgroup::EnvCgroup;
+use super::identity::UidLease;
+use super::protocol::{self, Reply};
+use super::sys;
+
+/// How the runtime ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ExitStatus {
+    pub fn from_wait_status(status: i32) -> ExitStatus {
+        if libc::WIFSIGNALED(status) {
+            ExitStatus::Signal(libc::WTERMSIG(status))
+        } else {
+            ExitStatus::Code(libc::WEXITSTATUS(status))
+        }
+    }
+
+    /// Shell convention: the code, or 128 + signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal(s) => 128 + s,
+        }
+    }
+}
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitStatus::Code(c) => write!(f, "exit status {c}"),
+            ExitStatus::Signal(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+/// What `Environment::wait` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub status: ExitStatus,
+    pub oom_killed: bool,
+    pub memory_peak_bytes: u64,
+}
+
+/// Kills a whole environment from any thread; idempotent.
+#[derive(Debug, Clone)]
+pub struct Killer {
+    init: Arc<OwnedFd>,
+    cgroup: Option<Arc<dyn EnvCgroup>>,
+}
+
+impl Killer {
+    pub fn kill(&self) {
+        let _ = sys::pidfd_kill(self.init.as_fd(), libc::SIGKILL);
+        if let Some(cg) = &self.cgroup {
+            cg.kill_all();
+        }
+    }
+}
+
+/// A running environment. Dropping it without `wait` kills it and cleans up.
+#[derive(Debug)]
+pub struct Environment {
+    pub(crate) helper: Child,
+    pub(crate) control: OwnedFd,
+    pub(crate) init: Arc<OwnedFd>,
+    pub(crate) init_pid: i32,
+    pub(crate) listener: Option<TcpListener>,
+    pub(crate) addr: String,
+    pub(crate) output: Option<File>,
+    pub(crate) cgroup: Option<Arc<dyn EnvCgroup>>,
+    pub(crate) uid: Option<UidLease>,
+    pub(crate) landlock_status: String,
+    pub(crate) finished: Option<ExitInfo>,
+}
+
+impl Environment {
+    /// The Runtime API listener (inside the env's network namespace, or on host loopback).
+    pub fn runtime_api_listener(&mut self) -> Option<TcpListener> {
+        self.listener.take()
+    }
+
+    /// What the sandbox set as `AWS_LAMBDA_RUNTIME_API`.
+    pub fn runtime_api_addr(&self) -> String {
+        self.addr.clone()
+    }
+
+    /// Read end of the single pipe that is the runtime's stdout and stderr.
+    pub fn output(&mut self) -> Option<File> {
+        self.output.take()
+    }
+
+    pub fn killer(&self) -> Killer {
+        Killer {
+            init: self.init.clone(),
+            cgroup: self.cgroup.clone(),
+        }
+    }
+
+    /// Host pid of the environment's init (PID 1 inside).
+    pub fn init_pid(&self) -> i32 {
+        self.init_pid
+    }
+
+    /// The uid the runtime runs as (inside the sandbox).
+    pub fn uid(&self) -> Option<u32> {
+        self.uid.as_ref().map(|l| l.uid)
+    }
+
+    /// e.g. "landlock on, seccomp on".
+    pub fn confinement(&self) -> &str {
+        &self.landlock_status
+    }
+
+    pub fn memory_peak_bytes(&self) -> u64 {
+        self.cgroup.as_ref().map_or(0, |c| c.memory_peak_bytes())
+    }
+
+    /// Blocks until every process of the environment is gone and its cgroup removed.
+    pub fn wait(mut self) -> ExitInfo {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> ExitInfo {
+        if let Some(info) = self.finished {
+            return info;
+        }
+        let _ = sys::set_recv_timeout(self.control.as_fd(), None);
+        let status = match protocol::recv::<Reply>(self.control.as_fd()) {
+            Ok(Some((Reply::Exited { wait_status }, _))) => {
+                ExitStatus::from_wait_status(wait_status)
+            }
+            _ => {
+                // The helper died or spoke out of turn: make sure nothing survives.
+                self.killer().kill();
+                ExitStatus::Signal(libc::SIGKILL)
+            }
+        };
+        let _ = self.helper.wait();
+        let (oom_killed, memory_peak_bytes) = match &self.cgroup {
+            Some(cg) => {
+                let info = (cg.oom_killed(), cg.memory_peak_bytes());
+                let _ = cg.remove();
+                info
+            }
+            None => (false, 0),
+        };
+        self.uid = None;
+        let info = ExitInfo {
+            status,
+            oom_killed,
+            memory_peak_bytes,
+        };
+        self.finished = Some(info);
+        info
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        if self.finished.is_none() {
+            self.killer().kill();
+            self.finish();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The sandbox helper: `lambdabox __sandbox-helper`, spawned by `launch` (posix_spawn path, no
+//! `pre_exec`) once per environment. Single-threaded, so it may clone freely.
+//!
+//! Guard against re-exec tricks: the helper only proceeds when its stdin is an `AF_UNIX`
+//! `SOCK_SEQPACKET` socket whose peer is its own parent running as the same uid, and the first
+//! message carries the versioned magic. Run by hand (`lambdabox __sandbox-helper`) it exits with
+//! status 2 and does nothing; it is never setuid, so re-exec gives nothing the caller lacked.
+//!
+//! Ordering rule: clone the init into fresh namespaces → attach it to the cgroup by pid → write
+//! uid/gid maps (user-namespace path) → release it ("go") → relay its Ready/Failed → supervise
+//! until it exits, killing it if the daemon goes away → report `Exited`.
+
+use std::fs;
+use std::os::fd::{AsFd, OwnedFd};
+
+use super::init;
+use super::protocol::{self, InitReport, Launch, Reply, MAGIC};
+use super::spec::NetworkPolicy;
+use super::{sys, SandboxError};
+
+/// Entry point of the hidden subcommand; returns the process exit status.
+pub fn helper_main() -> i32 {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lambdabox sandbox helper: {e}");
+            2
+        }
+    }
+}
+
+fn run() -> Result<i32, SandboxError> {
+    let control = sys::std_fd(0);
+    let refuse = || {
+        SandboxError::Protocol("refusing to run: stdin is not the daemon's control socket".into())
+    };
+    let peer = sys::peer_info(control).map_err(|_| refuse())?;
+    if !peer.is_seqpacket || peer.pid != sys::getppid() || peer.uid != sys::getuid() {
+        return Err(refuse());
+    }
+    let Some((launch, _)) = protocol::recv::<Launch>(control)? else {
+        return Err(refuse());
+    };
+    if launch.magic != MAGIC {
+        return Err(refuse());
+    }
+    match start(&launch) {
+        Ok(started) => supervise(started),
+        Err(message) => {
+            protocol::send(control, &Reply::Failed { message }, &[])?;
+            Ok(1)
+        }
+    }
+}
+
+struct Started {
+    pid: i32,
+    pidfd: OwnedFd,
+    sock: OwnedFd,
+}
+
+fn start(launch: &Launch) -> Result<Started, String> {
+    let control = sys::std_fd(0);
+    let (sock, init_sock) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
+    let mut flags =
+        libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+    if launch.spec.network == NetworkPolicy::None {
+        flags |= libc::CLONE_NEWNET;
+    }
+    if launch.user_namespace {
+        flags |= libc::CLONE_NEWUSER;
+    }
+    let pid = match sys::clone_namespaces(flags).map_err(|e| format!("clone namespaces: {e}"))? {
+        None => {
+            drop(sock);
+            sys::exit_now(init::run(launch, init_sock));
+        }
+        Some(pid) => pid,
+    };
+    drop(init_sock);
+    let pidfd = sys::pidfd_open(pid).map_err(|e| format!("pidfd_open: {e}"))?;
+    let started = Started { pid, pidfd, sock };
+    let fail = |msg: String| {
+        let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
+        let _ = sys::waitpid(pid, false);
+        msg
+    };
+    for procs in &launch.cgroup_procs {
+        fs::write(procs, pid.to_string())
+            .map_err(|e| fail(format!("attach to {}: {e}", procs.display())))?;
+    }
+    if launch.user_namespace {
+        let maps = [
+            ("setgroups", "deny\n".to_string()),
+            (
+                "uid_map",
+                format!("{} {} 1\n", launch.uid, launch.outer_uid),
+            ),
+            (
+                "gid_map",
+                format!("{} {} 1\n", launch.gid, launch.outer_gid),
+            ),
+        ];
+        for (file, contents) in maps {
+            let path = format!("/proc/{pid}/{file}");
+            fs::write(&path, contents).map_err(|e| fail(format!("write {path}: {e}")))?;
+        }
+    }
+    sys::send_msg(started.sock.as_fd(), b"go", &[])
+        .map_err(|e| fail(format!("release init: {e}")))?;
+    // From here on only the environment's processes hold the output pipe.
+    if let Ok(null) = fs::File::open("/dev/null") {
+        let _ = sys::dup2(null.as_fd(), 1);
+        let _ = sys::dup2(null.as_fd(), 2);
+    }
+    match protocol::recv::<InitReport>(started.sock.as_fd()) {
+        Ok(Some((InitReport::Ready { landlock }, fds))) => {
+            let mut send_fds = vec![started.pidfd.as_fd()];
+            send_fds.extend(fds.iter().map(|f| f.as_fd()));
+            let ready = Reply::Ready {
+                init_pid: pid,
+                landlock,
+            };
+            protocol::send(control, &ready, &send_fds).map_err(|e| fail(e.to_string()))?;
+            Ok(started)
+        }
+        Ok(Some((InitReport::Failed { message }, _))) => Err(fail(message)),
+        Ok(Some((InitReport::Exited { wait_status }, _))) => Err(fail(format!(
+            "environment exited during set-up (wait status {wait_status})"
+        ))),
+        Ok(None) | Err(_) => {
+            let status = sys::waitpid(pid, false)
+                .ok()
+                .flatten()
+                .map_or(-1, |(_, s)| s);
+            Err(format!(
+                "environment init died during set-up (wait status {status})"
+            ))
+        }
+    }
+}
+
+/// Waits for the init to exit; kills it if the daemon closes the control socket.
+fn supervise(started: Started) -> Result<i32, SandboxError> {
+    let control = sys::std_fd(0);
+    let mut daemon_alive = true;
+    loop {
+        let fds: Vec<_> = if daemon_alive {
+            vec![started.pidfd.as_fd(), control]
+        } else {
+            vec![started.pidfd.as_fd()]
+        };
+        let revents = sys::poll(&fds, -1).map_err(SandboxError::Control)?;
+        if revents[0] != 0 {
+            break;
+        }
+        if daemon_alive && revents.get(1).is_some_and(|r| *r != 0) {
+            // Nothing is expected from the daemon: data or EOF both mean "stop".
+            let _ = sys::recv_msg(control, 64);
+            daemon_alive = false;
+            let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
+        }
+    }
+    let init_status = sys::waitpid(started.pid, false)
+        .map_err(SandboxError::Control)?
+        .map_or(-1, |(_, s)| s);
+    let wait_status = match protocol::recv::<InitReport>(started.sock.as_fd()) {
+        Ok(Some((InitReport::Exited { wait_status }, _))) => wait_status,
+        _ => init_status,
+    };
+    if daemon_alive {
+        protocol::send(control, &Reply::Exited { wait_status }, &[])?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,183 @@
+//! PID 1 of an environment: finishes the namespaces (cgroup ns, hostname, loopback, the
+//! Runtime API listener), builds the root filesystem, forks the runtime as PID 2 and reaps every
+//! zombie until the runtime exits; then it exits and the kernel kills the rest of the PID
+//! namespace.
+//!
+//! Ordering rule (runtime process): stdin → /dev/null, fds ≥ 3 close-on-exec → identity
+//! (groups, gid, uid, capabilities, no_new_privs) → rlimits → landlock → seccomp (LAST) → execve.
+//! An exec failure is reported through a close-on-exec pipe, so `launch` returns it as an error.
+
+use std::ffi::CString;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use super::protocol::{self, InitReport, Launch};
+use super::spec::NetworkPolicy;
+use super::{identity, landlock, rlimits, rootfs, seccomp, sys};
+
+/// Runs the init; returns its exit status (the helper reads the runtime's status from `sock`).
+pub fn run(launch: &Launch, sock: OwnedFd) -> i32 {
+    let _ = sys::set_parent_death_signal(libc::SIGKILL);
+    // Stdin is the helper's end of the daemon's control socket: do not keep it alive.
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = sys::dup2(null.as_fd(), 0);
+    }
+    match sys::recv_msg(sock.as_fd(), 16) {
+        Ok((go, _)) if go == b"go" => {}
+        _ => return 1,
+    }
+    match setup(launch, &sock) {
+        Ok(runtime) => reap(runtime, &sock),
+        Err(message) => {
+            let _ = protocol::send(sock.as_fd(), &InitReport::Failed { message }, &[]);
+            1
+        }
+    }
+}
+
+fn setup(launch: &Launch, sock: &OwnedFd) -> Result<i32, String> {
+    // The helper has attached us to the environment's cgroup: make it our cgroup root.
+    sys::unshare(libc::CLONE_NEWCGROUP).map_err(|e| format!("unshare cgroup namespace: {e}"))?;
+    sys::sethostname(&launch.hostname).map_err(|e| format!("sethostname: {e}"))?;
+    let listener = if launch.spec.network == NetworkPolicy::None {
+        sys::loopback_up().map_err(|e| format!("loopback up: {e}"))?;
+        let l = TcpListener::bind(("127.0.0.1", launch.runtime_api_port)).map_err(|e| {
+            format!(
+                "bind runtime api 127.0.0.1:{}: {e}",
+                launch.runtime_api_port
+            )
+        })?;
+        Some(l)
+    } else {
+        None
+    };
+    rootfs::build(launch)?;
+    let ruleset = if launch.landlock {
+        Some(landlock::ruleset(launch)?)
+    } else {
+        None
+    };
+    let programs: Vec<Vec<libc::sock_filter>> = launch
+        .seccomp
+        .as_ref()
+        .map(|c| {
+            c.programs
+                .iter()
+                .map(|p| seccomp::to_sock_filters(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cstring = |s: &str| CString::new(s).map_err(|_| format!("{s:?} contains NUL"));
+    let argv = launch
+        .spec
+        .argv
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envp = launch
+        .spec
+        .env
+        .iter()
+        .map(|(k, v)| cstring(&format!("{k}={v}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let program = CString::new(
+        std::path::Path::new(&launch.spec.argv[0])
+            .as_os_str()
+            .as_bytes(),
+    )
+    .map_err(|_| "argv[0] contains NUL".to_string())?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| format!("open /dev/null: {e}"))?;
+    let (err_r, err_w) = sys::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (mut err_r, mut err_w) = (std::fs::File::from(err_r), std::fs::File::from(err_w));
+
+    let Some(pid) = sys::fork().map_err(|e| format!("fork runtime: {e}"))? else {
+        drop(err_r);
+        let msg = exec_runtime(launch, ruleset, &programs, &null, &program, &argv, &envp);
+        let _ = err_w.write_all(msg.as_bytes());
+        sys::exit_now(127);
+    };
+    drop(err_w);
+    drop(ruleset);
+    let mut msg = String::new();
+    let _ = err_r.read_to_string(&mut msg);
+    if !msg.is_empty() {
+        let _ = sys::waitpid(pid, false);
+        return Err(msg);
+    }
+    let status = match &launch.seccomp {
+        Some(_) => "on",
+        None => "off",
+    };
+    let landlock = if launch.landlock {
+        "on".to_string()
+    } else {
+        "off".to_string()
+    };
+    let fds: Vec<_> = listener.iter().map(|l| l.as_fd()).collect();
+    protocol::send(
+        sock.as_fd(),
+        &InitReport::Ready {
+            landlock: format!("landlock {landlock}, seccomp {status}"),
+        },
+        &fds,
+    )
+    .map_err(|e| format!("report ready: {e}"))?;
+    Ok(pid)
+}
+
+/// In the forked runtime process; returns only on failure, with the reason.
+fn exec_runtime(
+    launch: &Launch,
+    ruleset: Option<::landlock::RulesetCreated>,
+    programs: &[Vec<libc::sock_filter>],
+    null: &std::fs::File,
+    program: &CString,
+    argv: &[CString],
+    envp: &[CString],
+) -> String {
+    let step = || -> Result<std::io::Error, String> {
+        sys::dup2(null.as_fd(), 0).map_err(|e| format!("stdin: {e}"))?;
+        sys::cloexec_from(3).map_err(|e| format!("close_range: {e}"))?;
+        std::env::set_current_dir(&launch.spec.cwd)
+            .map_err(|e| format!("chdir {}: {e}", launch.spec.cwd))?;
+        identity::drop_to(launch.uid, launch.gid, launch.user_namespace)?;
+        rlimits::apply(&launch.spec)?;
+        if let Some(ruleset) = ruleset {
+            landlock::enforce(ruleset)?;
+        }
+        for p in programs {
+            sys::install_seccomp(p).map_err(|e| format!("seccomp: {e}"))?;
+        }
+        Ok(sys::execve(program, argv, envp))
+    };
+    match step() {
+        Ok(exec_err) => format!("exec {}: {exec_err}", launch.spec.argv[0]),
+        Err(msg) => msg,
+    }
+}
+
+/// Reaps every child; when the runtime exits, reports its status and returns.
+fn reap(runtime: i32, sock: &OwnedFd) -> i32 {
+    loop {
+        match sys::waitpid(-1, false) {
+            Ok(Some((pid, status))) if pid == runtime => {
+                let _ = protocol::send(
+                    sock.as_fd(),
+                    &InitReport::Exited {
+                        wait_status: status,
+                    },
+                    &[],
+                );
+                return 0;
+            }
+            Ok(_) => {}
+            Err(_) => return 0,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The control channel between the daemon (`launch`) and the sandbox helper, and between the
+//! helper and the environment's init: one `SOCK_SEQPACKET` datagram per JSON message, fds as
+//! `SCM_RIGHTS`.
+//!
+//! Ordering rule (daemon ↔ helper): `Launch` → `Ready` (fds: init pidfd [, runtime API listener])
+//! or `Failed` → at the end `Exited`. A helper refuses to start unless its stdin is a seqpacket
+//! socket whose peer is its parent with the same uid, and the first message carries [`MAGIC`].
+
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use super::seccomp::Compiled;
+use super::spec::EnvSpec;
+use super::sys;
+use super::SandboxError;
+
+/// Versioned magic the helper requires in the first message.
+pub const MAGIC: &str = "lambdabox-sandbox-helper/1";
+/// Largest message accepted (a spec with its environment is far below this).
+pub const MAX_MESSAGE: usize = 1 << 20;
+
+/// Something to place in the new root that is not from the spec.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum RootEntry {
+    /// Read-only bind of a host path at the same path inside (dir or file).
+    Bind(PathBuf),
+    /// A symlink `path -> target` (e.g. merged-/usr `/lib -> usr/lib`).
+    Symlink { path: PathBuf, target: PathBuf },
+    /// A generated file.
+    File { path: PathBuf, contents: String },
+}
+
+/// Everything the helper needs to build one environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Launch {
+    pub magic: String,
+    pub spec: EnvSpec,
+    pub uid: u32,
+    pub gid: u32,
+    /// Unprivileged path: clone a user namespace and map `uid` to `outer_uid`.
+    pub user_namespace: bool,
+    pub outer_uid: u32,
+    pub outer_gid: u32,
+    /// Empty host directory the new root's tmpfs is mounted on (inside the new mount ns).
+    pub root_dir: PathBuf,
+    pub root_entries: Vec<RootEntry>,
+    pub cgroup_procs: Vec<PathBuf>,
+    pub seccomp: Option<Compiled>,
+    pub landlock: bool,
+    /// Port of the in-namespace Runtime API listener (network `None`), or the host port.
+    pub runtime_api_port: u16,
+    pub hostname: String,
+}
+
+/// Helper → daemon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Reply {
+    /// The runtime was exec'd; fds: init pidfd, then the listener when the env has its own netns.
+    Ready {
+        init_pid: i32,
+        landlock: String,
+    },
+    Failed {
+        message: String,
+    },
+    /// The runtime's raw wait status (or the init's, when the init itself was killed).
+    Exited {
+        wait_status: i32,
+    },
+}
+
+/// Init → helper.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum InitReport {
+    Ready { landlock: String },
+    Failed { message: String },
+    Exited { wait_status: i32 },
+}
+
+pub fn send<T: Serialize>(
+    sock: BorrowedFd<'_>,
+    msg: &T,
+    fds: &[BorrowedFd<'_>],
+) -> Result<(), SandboxError> {
+    let bytes =
+        serde_json::to_vec(msg).map_err(|e| SandboxError::Protocol(format!("encode: {e}")))?;
+    sys::send_msg(sock, &bytes, fds).map_err(SandboxError::Control)
+}
+
+/// Receives one message; `Ok(None)` on EOF (peer closed).
+pub fn recv<T: DeserializeOwned>(
+    sock: BorrowedFd<'_>,
+) -> Result<Option<(T, Vec<OwnedFd>)>, SandboxError> {
+    let (bytes, fds) = sys::recv_msg(sock, MAX_MESSAGE).map_err(SandboxError::Control)?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let msg = serde_json::from_slice(&bytes)
+        .map_err(|e| SandboxError::Protocol(format!("decode: {e}")))?;
+    Ok(Some((msg, fds)))
+}

@@ -1,0 +1,237 @@
+//! What one execution environment should look like, and the checks a spec must pass before
+//! any process is started. Pure data: no system calls here.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::SandboxError;
+
+/// Paths inside the sandbox that the sandbox itself builds; a spec cannot mount over them.
+const RESERVED: &[&str] = &["/proc", "/dev", "/tmp", "/sys", "/etc"];
+
+/// One bind mount from the host into the sandbox (read-only unless `writable`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    pub host: PathBuf,
+    pub inside: PathBuf,
+    pub writable: bool,
+}
+
+impl Mount {
+    /// A read-only bind mount.
+    pub fn ro(host: impl Into<PathBuf>, inside: impl Into<PathBuf>) -> Mount {
+        Mount {
+            host: host.into(),
+            inside: inside.into(),
+            writable: false,
+        }
+    }
+}
+
+/// The VPC analog: which network an environment sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum NetworkPolicy {
+    /// Its own network namespace with only loopback (the Runtime API lives there).
+    #[default]
+    None,
+    /// The host's network; with `tcp_connect_ports`, landlock allows TCP connect only there.
+    Host { tcp_connect_ports: Option<Vec<u16>> },
+}
+
+/// Everything needed to start one execution environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnvSpec {
+    pub id: String,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: String,
+    pub mounts: Vec<Mount>,
+    pub memory_mb: u64,
+    pub tmp_mb: u64,
+    pub pids_max: u64,
+    pub cpu_share_of_memory: bool,
+    pub network: NetworkPolicy,
+}
+
+impl EnvSpec {
+    /// A spec with lambdabox's defaults (128 MB, 512 MB /tmp, 1024 pids, no network).
+    pub fn new(id: impl Into<String>, argv: Vec<String>) -> EnvSpec {
+        EnvSpec {
+            id: id.into(),
+            argv,
+            env: Vec::new(),
+            cwd: "/var/task".into(),
+            mounts: Vec::new(),
+            memory_mb: 128,
+            tmp_mb: 512,
+            pids_max: 1024,
+            cpu_share_of_memory: true,
+            network: NetworkPolicy::None,
+        }
+    }
+
+    /// Checks the spec; every launch calls this first.
+    pub fn validate(&self) -> Result<(), SandboxError> {
+        let bad = |m: String| Err(SandboxError::InvalidSpec(m));
+        if self.id.is_empty()
+            || self.id.len() > 64
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return bad(format!("id {:?} must be 1-64 of [A-Za-z0-9_-]", self.id));
+        }
+        let Some(program) = self.argv.first() else {
+            return bad("argv is empty".into());
+        };
+        if !program.starts_with('/') {
+            return bad(format!("argv[0] {program:?} must be an absolute path"));
+        }
+        let strings = self.argv.iter().chain(std::iter::once(&self.cwd));
+        let env = self.env.iter().flat_map(|(k, v)| [k, v]);
+        if strings.chain(env).any(|s| s.contains('\0')) {
+            return bad("argv, env and cwd must not contain NUL".into());
+        }
+        if let Some((k, _)) = self
+            .env
+            .iter()
+            .find(|(k, _)| k.is_empty() || k.contains('='))
+        {
+            return bad(format!("env name {k:?} is empty or contains '='"));
+        }
+        if !is_clean_absolute(Path::new(&self.cwd)) {
+            return bad(format!("cwd {:?} must be a clean absolute path", self.cwd));
+        }
+        if self.memory_mb < 16 || self.memory_mb > 10240 {
+            return bad(format!("memory_mb {} outside 16..=10240", self.memory_mb));
+        }
+        if self.tmp_mb < 1 || self.tmp_mb > 10240 {
+            return bad(format!("tmp_mb {} outside 1..=10240", self.tmp_mb));
+        }
+        if self.pids_max < 1 {
+            return bad("pids_max must be at least 1".into());
+        }
+        let mut seen = Vec::new();
+        for m in &self.mounts {
+            validate_mount(m)?;
+            if seen.contains(&&m.inside) {
+                return bad(format!("{} mounted twice", m.inside.display()));
+            }
+            seen.push(&m.inside);
+        }
+        Ok(())
+    }
+}
+
+fn validate_mount(m: &Mount) -> Result<(), SandboxError> {
+    let bad = |m: String| Err(SandboxError::InvalidSpec(m));
+    if !is_clean_absolute(&m.host) {
+        return bad(format!(
+            "mount source {} must be a clean absolute path",
+            m.host.display()
+        ));
+    }
+    if !is_clean_absolute(&m.inside) || m.inside == Path::new("/") {
+        return bad(format!(
+            "mount target {} must be a clean absolute path below /",
+            m.inside.display()
+        ));
+    }
+    if RESERVED.iter().any(|r| m.inside.starts_with(r)) {
+        return bad(format!(
+            "mount target {} is reserved by the sandbox",
+            m.inside.display()
+        ));
+    }
+    if !m.host.exists() {
+        return bad(format!("mount source {} does not exist", m.host.display()));
+    }
+    Ok(())
+}
+
+/// Absolute, and made only of normal components (no `.`, `..`).
+pub(crate) fn is_clean_absolute(p: &Path) -> bool {
+    let mut comps = p.components();
+    comps.next() == Some(Component::RootDir) && comps.all(|c| matches!(c, Component::Normal(_)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn spec() -> EnvSpec {
+        EnvSpec::new("env-1", vec!["/bin/true".into()])
+    }
+
+    #[test]
+    fn default_spec_is_valid() {
+        assert!(spec().validate().is_ok());
+    }
+
+    #[test]
+    fn rejects_bad_ids_and_argv() {
+        let mut s = spec();
+        s.id = "../x".into();
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.argv = vec!["true".into()];
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.argv.clear();
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.env = vec![("A=B".into(), "c".into())];
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.argv.push("a\0b".into());
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn rejects_escaping_or_reserved_mounts() {
+        for inside in [
+            "/var/../etc",
+            "relative",
+            "/",
+            "/proc/x",
+            "/dev",
+            "/tmp",
+            "/etc/passwd",
+        ] {
+            let mut s = spec();
+            s.mounts = vec![Mount::ro("/usr", inside)];
+            assert!(s.validate().is_err(), "{inside} accepted");
+        }
+        let mut s = spec();
+        s.mounts = vec![Mount::ro("/usr/../etc", "/var/task")];
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.mounts = vec![Mount::ro("/nonexistent-lambdabox", "/var/task")];
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.mounts = vec![
+            Mount::ro("/usr", "/var/task"),
+            Mount::ro("/usr", "/var/task"),
+        ];
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.mounts = vec![Mount::ro("/usr", "/var/task"), Mount::ro("/usr", "/opt")];
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn rejects_out_of_range_limits() {
+        let mut s = spec();
+        s.memory_mb = 20000;
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.tmp_mb = 0;
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.pids_max = 0;
+        assert!(s.validate().is_err());
+    }
+}

@@ -17,6 +17,8 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::domain::function::now_ms;
 use crate::domain::Identity;
+use crate::engine::Engine;
+use crate::sandbox::{Sandbox, SandboxSettings};
 use crate::services::Context;
 use crate::store::{keys, Store};
 
@@ -88,6 +90,33 @@ fn ensure_admin_credentials(store: &Store, config: &Config) -> anyhow::Result<Pa
     Ok(path)
 }
 
+/// Sets up the sandbox and logs which protections are active. A host that cannot sandbox
+/// still serves the API; invocations then explain what is missing.
+fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
+    let settings = SandboxSettings {
+        uid_range: (config.sandbox.uid_min, config.sandbox.uid_max),
+        cgroup_parent: config.sandbox.cgroup_parent.clone(),
+        allow_degraded: config.sandbox.allow_degraded,
+        state_dir: config.data_dir.join("sandbox"),
+    };
+    match Sandbox::new(settings) {
+        Ok(sandbox) => {
+            let p = sandbox.protections();
+            tracing::info!(protections = %p, "sandbox ready");
+            if config.sandbox.allow_degraded && !p.missing.is_empty() {
+                for m in &p.missing {
+                    tracing::warn!(missing = %m, "sandbox.allow_degraded is set: running functions WITHOUT this protection");
+                }
+            }
+            Ok(sandbox)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "functions cannot run: the sandbox is unavailable. Fix the kernel setup or set sandbox.allow_degraded = true");
+            Err(e.to_string())
+        }
+    }
+}
+
 /// Runs the daemon until a termination signal.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
@@ -119,9 +148,19 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         catalog: Arc::new(catalog),
         config: Arc::new(config.clone()),
     };
+    let sandbox = start_sandbox(&config);
+    let engine_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("engine")
+        .enable_all()
+        .build()
+        .context("cannot start the engine runtime")?;
+    let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let state = Arc::new(AppState {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
+        engine: engine.clone(),
         ctx,
     });
     let listener = TcpListener::bind(config.listen)
@@ -149,8 +188,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             credentials.display(),
             data_dir.join(AWS_CONFIG_FILE).display()
         );
-        server.await
+        server.await?;
+        tracing::info!("stopping execution environments");
+        engine.shutdown().await;
+        Ok::<(), std::io::Error>(())
     })?;
+    engine_rt.shutdown_timeout(std::time::Duration::from_secs(5));
     tracing::info!("stopped");
     Ok(())
 }

@@ -54,6 +54,7 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, bool) {
             true,
         ),
         InvalidZipFile(_) => (StatusCode::BAD_REQUEST, "InvalidZipFileException", true),
+        InvalidRuntime(_) => (StatusCode::BAD_GATEWAY, "InvalidRuntimeException", false),
         TooManyRequests { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequestsException",

@@ -27,6 +27,7 @@ pub struct AppState {
     pub ctx: Context,
     pub auth: auth::Authenticator,
     pub downloads: download::Downloads,
+    pub engine: crate::engine::Engine,
 }
 
 /// Registers every route.

@@ -32,6 +32,9 @@ pub enum Error {
     CodeStorageExceeded(String),
     #[error("{0}")]
     InvalidZipFile(String),
+    /// The function's runtime cannot be started on this host.
+    #[error("{0}")]
+    InvalidRuntime(String),
     #[error("{reason}: {message}")]
     TooManyRequests { reason: String, message: String },
     /// The route exists in AWS but not (yet) in lambdabox.

@@ -77,6 +77,19 @@ impl Killer {
 }
 
 /// A running environment. Dropping it without `wait` kills it and cleans up.
+/// Reads an environment's peak memory use (0 without a memory cgroup).
+#[derive(Debug, Clone)]
+pub struct MemoryProbe {
+    cgroup: Option<Arc<dyn EnvCgroup>>,
+}
+
+impl MemoryProbe {
+    /// Peak memory of the environment so far, in bytes.
+    pub fn peak_bytes(&self) -> u64 {
+        self.cgroup.as_ref().map_or(0, |c| c.memory_peak_bytes())
+    }
+}
+
 #[derive(Debug)]
 pub struct Environment {
     pub(crate) helper: Child,
@@ -128,6 +141,14 @@ impl Environment {
     /// e.g. "landlock on, seccomp on".
     pub fn confinement(&self) -> &str {
         &self.landlock_status
+    }
+
+    /// A handle that reads the environment's peak memory from any thread, after `wait` has
+    /// taken the environment away.
+    pub fn memory_probe(&self) -> MemoryProbe {
+        MemoryProbe {
+            cgroup: self.cgroup.clone(),
+        }
     }
 
     pub fn memory_peak_bytes(&self) -> u64 {

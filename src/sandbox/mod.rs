@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-pub use environment::{Environment, ExitInfo, ExitStatus, Killer};
+pub use environment::{Environment, ExitInfo, ExitStatus, Killer, MemoryProbe};
 pub use error::SandboxError;
 pub use helper::helper_main;
 pub use protections::Protections;

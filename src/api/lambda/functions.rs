@@ -191,5 +191,8 @@ pub async fn update_configuration(
 pub async fn delete(state: &AppState, req: &ApiRequest, label: &str) -> Result<HttpResponse> {
     let r = function_ref(state, label, req)?;
     svc::delete(&state.ctx, &r).await?;
+    if r.qualifier.is_none() {
+        state.engine.retire_function(&r.name);
+    }
     Ok(crate::api::empty_response(StatusCode::NO_CONTENT, req))
 }

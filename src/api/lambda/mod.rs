@@ -4,6 +4,7 @@
 pub mod account;
 pub mod dto;
 pub mod functions;
+pub mod invoke;
 
 use actix_web::HttpResponse;
 
@@ -32,6 +33,9 @@ pub async fn route(
         }
         ("PUT", ["2015-03-31", "functions", f, "code"]) => {
             functions::update_code(state, req, f).await
+        }
+        ("POST", ["2015-03-31", "functions", f, "invocations"]) => {
+            invoke::invoke(state, req, f).await
         }
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,

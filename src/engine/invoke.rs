@@ -1,0 +1,386 @@
+//! One synchronous invocation, end to end: resolve the version, take or start an
+//! environment, hand the event to the runtime, race it against the deadline and the
+//! environment's death, write START/END/REPORT, record it, and keep or kill the environment.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::launch::{self, Sources};
+use super::live::{self, Live, Started};
+use super::output::Capture;
+use super::report::{self, Status};
+use super::Inner;
+use crate::domain::arn::FunctionRef;
+use crate::domain::function::{now_ms, FunctionVersion};
+use crate::domain::Error;
+use crate::runtime::{EnvInfo, Invocation, InvokeOutcome};
+use crate::services::functions as svc;
+use crate::store::blobs;
+use crate::store::logs::InvocationRecord;
+
+/// A synchronous invocation as the API received it.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    pub function: FunctionRef,
+    pub payload: Bytes,
+    /// Client context JSON (already base64-decoded).
+    pub client_context: Option<String>,
+    pub want_tail: bool,
+}
+
+/// What the caller gets back.
+#[derive(Debug, Clone)]
+pub struct InvokeResult {
+    pub payload: Bytes,
+    /// True for `X-Amz-Function-Error: Unhandled`.
+    pub function_error: bool,
+    pub executed_version: String,
+    /// The last 4 KB of the invocation's log, when asked for.
+    pub log_tail: Option<String>,
+}
+
+/// Decrements the active count when the invocation ends, however it ends.
+struct ActiveGuard<'a>(&'a Inner);
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs one invocation.
+pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, Error> {
+    let found = svc::get(&inner.ctx, &req.function).await?;
+    let fv = found.version;
+    let sandbox = inner.sandbox.clone().map_err(|why| {
+        Error::Service(format!(
+            "functions cannot run on this host: {why}. Fix the kernel setup, or set sandbox.allow_degraded = true to run with the protections that are available."
+        ))
+    })?;
+    let limit = inner.ctx.config.engine.concurrent_executions as usize;
+    if inner.active.fetch_add(1, Ordering::SeqCst) >= limit {
+        inner.active.fetch_sub(1, Ordering::SeqCst);
+        return Err(Error::TooManyRequests {
+            reason: "ConcurrentInvocationLimitExceeded".into(),
+            message: "Rate Exceeded.".into(),
+        });
+    }
+    let _guard = ActiveGuard(&inner);
+    let invoked_arn = match &req.function.qualifier {
+        Some(q) => inner.ctx.identity.qualified_arn(&fv.name, q),
+        None => inner.ctx.identity.function_arn(&fv.name),
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (live, cold) = match inner.acquire(&fv.name, &fv.version, &fv.revision_id) {
+        Some(l) => (l, false),
+        None => match start(&inner, sandbox, &fv).await? {
+            Started::Ready(l) => (l, true),
+            Started::Failed {
+                live,
+                error_type,
+                body,
+                init,
+                timed_out,
+            } => {
+                return Ok(init_failed(
+                    &inner,
+                    &fv,
+                    live,
+                    &request_id,
+                    error_type,
+                    body,
+                    init,
+                    timed_out,
+                    req.want_tail,
+                ))
+            }
+        },
+    };
+    Ok(execute(&inner, &fv, live, cold, &request_id, &invoked_arn, req).await)
+}
+
+async fn start(
+    inner: &Arc<Inner>,
+    sandbox: Arc<crate::sandbox::Sandbox>,
+    fv: &FunctionVersion,
+) -> Result<Started, Error> {
+    let sha = fv.code_sha256.clone();
+    let cache = inner.cache.clone();
+    let store = inner.ctx.store.clone();
+    let code_dir = tokio::task::spawn_blocking(move || {
+        cache.ensure(&sha, || {
+            store
+                .call_blocking(|c| blobs::get(c, &sha))
+                .map_err(|e| super::codecache::CacheError::Zip(sha.clone(), e.to_string()))?
+                .ok_or_else(|| {
+                    super::codecache::CacheError::Zip(
+                        sha.clone(),
+                        "package missing from the store".into(),
+                    )
+                })
+        })
+    })
+    .await
+    .map_err(|e| Error::Service(format!("code extraction task failed: {e}")))?
+    .map_err(|e| Error::Service(format!("cannot prepare the function's code: {e}")))?;
+    let stream = launch::stream_name(&fv.version);
+    let env_id = format!("lbx-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    let runtime = inner.ctx.catalog.get(&fv.config.runtime).cloned();
+    let spec = launch::plan(
+        &inner.ctx.config,
+        &inner.ctx.identity,
+        fv,
+        runtime.as_ref(),
+        &Sources {
+            code_dir: &code_dir,
+            opt_dir: &inner.empty_opt,
+            runtime_dir: &inner.runtime_dir,
+        },
+        &env_id,
+        &stream,
+    );
+    let capture = Arc::new(Capture::new(
+        inner.logs.clone(),
+        fv.config.log_group(&fv.name),
+        stream,
+        inner.ctx.config.logs.max_bytes_per_invocation,
+    ));
+    let spec = match spec {
+        Ok(s) => s,
+        Err(e) => {
+            // Nothing to start: report it like a runtime init failure.
+            capture.platform_line(format!(
+                "INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: {}",
+                e.error_type
+            ));
+            return Err(Error::InvalidRuntime(format!(
+                "{}: {}",
+                e.error_type, e.message
+            )));
+        }
+    };
+    let info = EnvInfo {
+        function_name: fv.name.clone(),
+        function_version: fv.version.clone(),
+        handler: fv.config.handler.clone(),
+        account_id: inner.ctx.identity.account_id.clone(),
+    };
+    tracing::debug!(function = %fv.name, env = %env_id, "cold start");
+    live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone())
+        .await
+        .map_err(|e| Error::Service(format!("cannot start an execution environment: {e}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn init_failed(
+    inner: &Inner,
+    fv: &FunctionVersion,
+    live: Live,
+    request_id: &str,
+    error_type: String,
+    body: Bytes,
+    init: Duration,
+    timed_out: bool,
+    want_tail: bool,
+) -> InvokeResult {
+    live.kill();
+    let status = if timed_out {
+        Status::Timeout
+    } else {
+        Status::Error(error_type.clone())
+    };
+    let phase_status = if timed_out { "timeout" } else { "error" };
+    live.capture.platform_line(format!(
+        "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: {phase_status}\tError Type: {error_type}",
+        init.as_secs_f64() * 1000.0
+    ));
+    live.capture
+        .platform_line(report::start_line(request_id, &fv.version));
+    live.capture.platform_line(report::end_line(request_id));
+    let max_mb = live.max_memory_mb();
+    live.capture.platform_line(report::report_line(
+        request_id,
+        Duration::ZERO,
+        Some(init),
+        fv.config.memory_size,
+        max_mb,
+        &status,
+    ));
+    let payload: Bytes = if timed_out {
+        report::timeout_payload(request_id, 10).into()
+    } else if body.is_empty() {
+        serde_json::json!({"errorType": error_type, "errorMessage": "the runtime failed to start"})
+            .to_string()
+            .into()
+    } else {
+        body
+    };
+    record(
+        inner,
+        fv,
+        request_id,
+        Duration::ZERO,
+        Some(init),
+        max_mb,
+        &status,
+    );
+    InvokeResult {
+        payload,
+        function_error: true,
+        executed_version: fv.version.clone(),
+        log_tail: want_tail.then(|| live.capture.tail()),
+    }
+}
+
+enum Ended {
+    Runtime(InvokeOutcome),
+    Timeout,
+    Exited,
+}
+
+async fn execute(
+    inner: &Inner,
+    fv: &FunctionVersion,
+    mut live: Live,
+    cold: bool,
+    request_id: &str,
+    invoked_arn: &str,
+    req: InvokeRequest,
+) -> InvokeResult {
+    let timeout = Duration::from_secs(u64::from(fv.config.timeout));
+    live.capture.begin(cold);
+    live.capture
+        .platform_line(report::start_line(request_id, &fv.version));
+    let t0 = Instant::now();
+    let deadline_ms = u64::try_from(now_ms()).unwrap_or(0) + timeout.as_millis() as u64;
+    let inv = Invocation {
+        request_id: request_id.to_string(),
+        payload: req.payload,
+        deadline_ms,
+        invoked_function_arn: invoked_arn.to_string(),
+        trace_id: trace_id(),
+        client_context: req.client_context,
+        cognito_identity: None,
+    };
+    let mut exit = live.exit.clone();
+    let ended = tokio::select! {
+        o = live.api.invoke(inv) => Ended::Runtime(o),
+        _ = tokio::time::sleep(timeout) => Ended::Timeout,
+        _ = exit.wait_for(Option::is_some) => Ended::Exited,
+    };
+    let duration = t0.elapsed();
+    let init = if cold { live.init.take() } else { None };
+    let (payload, function_error, status, keep): (Bytes, bool, Status, bool) = match ended {
+        Ended::Runtime(InvokeOutcome::Response(b)) => (b, false, Status::Success, true),
+        Ended::Runtime(InvokeOutcome::Error { error_type, body }) => {
+            let t = error_type.unwrap_or_else(|| "Unhandled".into());
+            (body, true, Status::FunctionError(t), true)
+        }
+        Ended::Runtime(InvokeOutcome::ResponseTooLarge) => (
+            report::too_large_payload().into(),
+            true,
+            Status::Error("Function.ResponseSizeTooLarge".into()),
+            true,
+        ),
+        Ended::Timeout => {
+            live.kill();
+            live.reader.drain().await;
+            live.capture
+                .platform_line(report::timeout_line(request_id, fv.config.timeout));
+            (
+                report::timeout_payload(request_id, fv.config.timeout).into(),
+                true,
+                Status::Timeout,
+                false,
+            )
+        }
+        Ended::Runtime(InvokeOutcome::Closed) | Ended::Exited => {
+            live.reader.drain().await;
+            let info = live.exit_info(Duration::from_secs(3)).await;
+            live.kill();
+            let (error_type, how) = match info {
+                Some(i) if i.oom_killed => ("Runtime.OutOfMemory", "signal: killed".to_string()),
+                Some(i) => ("Runtime.ExitError", live::describe_exit(&i)),
+                None => ("Runtime.ExitError", "signal: killed".to_string()),
+            };
+            live.capture.platform_line(format!(
+                "RequestId: {request_id} Error: Runtime exited with error: {how}"
+            ));
+            live.capture.platform_line(error_type.to_string());
+            (
+                report::exit_payload(request_id, error_type, &how).into(),
+                true,
+                Status::Error(error_type.into()),
+                false,
+            )
+        }
+    };
+    if keep {
+        live.reader.drain().await;
+    }
+    let mut max_mb = live.max_memory_mb();
+    if matches!(&status, Status::Error(t) if t == "Runtime.OutOfMemory") {
+        max_mb = max_mb.max(u64::from(fv.config.memory_size));
+    }
+    live.capture.platform_line(report::end_line(request_id));
+    live.capture.platform_line(report::report_line(
+        request_id,
+        duration,
+        init,
+        fv.config.memory_size,
+        max_mb,
+        &status,
+    ));
+    record(inner, fv, request_id, duration, init, max_mb, &status);
+    let log_tail = req.want_tail.then(|| live.capture.tail());
+    if keep {
+        inner.release(&fv.name, &fv.version, live);
+    } else {
+        live.kill();
+    }
+    InvokeResult {
+        payload,
+        function_error,
+        executed_version: fv.version.clone(),
+        log_tail,
+    }
+}
+
+fn record(
+    inner: &Inner,
+    fv: &FunctionVersion,
+    request_id: &str,
+    duration: Duration,
+    init: Option<Duration>,
+    max_mb: u64,
+    status: &Status,
+) {
+    let start_ms = now_ms() - i64::try_from(duration.as_millis()).unwrap_or(0);
+    inner.logs.invocation(InvocationRecord {
+        function_name: fv.name.clone(),
+        version: fv.version.clone(),
+        request_id: request_id.to_string(),
+        start_ms,
+        duration_us: i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
+        billed_ms: i64::try_from(report::billed_ms(duration, init)).unwrap_or(i64::MAX),
+        memory_mb: i64::from(fv.config.memory_size),
+        max_memory_mb: i64::try_from(max_mb).unwrap_or(0),
+        init_us: init.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)),
+        error_type: status.error_type(),
+    });
+}
+
+/// An X-Ray style trace header: `Root=1-<8 hex time>-<24 hex>;Parent=<16 hex>;Sampled=0`.
+fn trace_id() -> String {
+    let secs = now_ms() / 1000;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let parent = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &id[..24],
+        &parent[..16]
+    )
+}

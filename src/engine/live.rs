@@ -1,0 +1,198 @@
+//! A live execution environment as the engine holds it, and its cold start: launch the
+//! sandbox, serve the Runtime API on the listener it hands back, capture its output, watch
+//! for its exit, and wait until the runtime asks for work (or reports an init error).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::output::{Capture, OutputReader};
+use crate::runtime::{EnvInfo, InitOutcome, RuntimeApi};
+use crate::sandbox::{EnvSpec, ExitInfo, ExitStatus, Killer, MemoryProbe, Sandbox};
+
+/// Longest the Init phase may take (AWS: 10 s for on-demand functions).
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One running environment.
+pub struct Live {
+    pub id: String,
+    pub api: RuntimeApi,
+    pub killer: Killer,
+    pub probe: MemoryProbe,
+    pub capture: Arc<Capture>,
+    pub reader: OutputReader,
+    pub exit: watch::Receiver<Option<ExitInfo>>,
+    /// Revision of the function version this environment runs.
+    pub revision: String,
+    pub last_used: Instant,
+    /// Init duration, reported once by the first invocation.
+    pub init: Option<Duration>,
+}
+
+/// How a cold start ended.
+pub enum Started {
+    Ready(Live),
+    /// The runtime reported an init error, exited, or took too long.
+    Failed {
+        live: Live,
+        error_type: String,
+        body: bytes::Bytes,
+        init: Duration,
+        timed_out: bool,
+    },
+}
+
+/// Why no environment could be started at all.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Sandbox(String),
+}
+
+impl Live {
+    /// Kills every process of the environment; idempotent.
+    pub fn kill(&self) {
+        tracing::debug!(env = %self.id, "killing environment");
+        self.killer.kill();
+        self.api.shutdown();
+    }
+
+    /// Waits (bounded) for the exit status after the runtime went away.
+    pub async fn exit_info(&mut self, wait: Duration) -> Option<ExitInfo> {
+        let mut rx = self.exit.clone();
+        let r = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await;
+        match r {
+            Ok(Ok(v)) => *v,
+            _ => None,
+        }
+    }
+
+    /// Peak memory in MB, as the REPORT line shows it.
+    pub fn max_memory_mb(&self) -> u64 {
+        self.probe.peak_bytes().div_ceil(1024 * 1024)
+    }
+}
+
+/// Starts an environment from `spec` and waits for the runtime's first `/next`.
+pub async fn cold_start(
+    sandbox: Arc<Sandbox>,
+    spec: EnvSpec,
+    info: EnvInfo,
+    capture: Arc<Capture>,
+    revision: String,
+) -> Result<Started, StartError> {
+    let t0 = Instant::now();
+    let id = spec.id.clone();
+    let mut env = tokio::task::spawn_blocking(move || sandbox.launch(&spec))
+        .await
+        .map_err(|e| StartError::Sandbox(format!("sandbox launch task failed: {e}")))?
+        .map_err(|e| StartError::Sandbox(e.to_string()))?;
+    let killer = env.killer();
+    let probe = env.memory_probe();
+    let listener = env
+        .runtime_api_listener()
+        .ok_or_else(|| StartError::Sandbox("the sandbox gave no Runtime API listener".into()))?;
+    let output = env
+        .output()
+        .ok_or_else(|| StartError::Sandbox("the sandbox gave no output pipe".into()))?;
+    let api = RuntimeApi::serve(listener, info).map_err(|e| {
+        killer.kill();
+        StartError::Sandbox(e.to_string())
+    })?;
+    let reader = OutputReader::spawn(output, Arc::clone(&capture)).map_err(|e| {
+        killer.kill();
+        StartError::Sandbox(format!("cannot read the environment's output: {e}"))
+    })?;
+    let (tx, rx) = watch::channel(None);
+    let waiter = std::thread::Builder::new()
+        .name(format!("wait-{id}"))
+        .stack_size(128 * 1024)
+        .spawn(move || {
+            let info = env.wait();
+            let _ = tx.send(Some(info));
+        });
+    if let Err(e) = waiter {
+        killer.kill();
+        return Err(StartError::Sandbox(format!(
+            "cannot start a waiter thread: {e}"
+        )));
+    }
+    let mut live = Live {
+        id,
+        api,
+        killer,
+        probe,
+        capture,
+        reader,
+        exit: rx,
+        revision,
+        last_used: Instant::now(),
+        init: None,
+    };
+    let mut exit = live.exit.clone();
+    let outcome = tokio::select! {
+        o = live.api.wait_ready() => Some(o),
+        _ = exit.wait_for(Option::is_some) => None,
+        _ = tokio::time::sleep(INIT_TIMEOUT) => Some(InitOutcome::Closed),
+    };
+    let init = t0.elapsed();
+    live.init = Some(init);
+    match outcome {
+        Some(InitOutcome::Ready) => Ok(Started::Ready(live)),
+        Some(InitOutcome::InitError { error_type, body }) => Ok(Started::Failed {
+            live,
+            error_type,
+            body,
+            init,
+            timed_out: false,
+        }),
+        Some(InitOutcome::Closed) if init >= INIT_TIMEOUT => Ok(Started::Failed {
+            live,
+            error_type: "Sandbox.Timedout".into(),
+            body: bytes::Bytes::new(),
+            init,
+            timed_out: true,
+        }),
+        Some(InitOutcome::Closed) | None => {
+            live.reader.drain().await;
+            let how = match live.exit_info(Duration::from_secs(2)).await {
+                Some(i) => describe_exit(&i),
+                None => "signal: killed".into(),
+            };
+            let error_type = "Runtime.ExitError".to_string();
+            let body = serde_json::json!({
+                "errorType": error_type,
+                "errorMessage": format!("Runtime exited with error: {how}"),
+            })
+            .to_string();
+            Ok(Started::Failed {
+                live,
+                error_type,
+                body: body.into(),
+                init,
+                timed_out: false,
+            })
+        }
+    }
+}
+
+/// `exit status 1` / `signal: killed`, as AWS words a runtime's end.
+pub fn describe_exit(i: &ExitInfo) -> String {
+    match i.status {
+        ExitStatus::Code(c) => format!("exit status {c}"),
+        ExitStatus::Signal(9) => "signal: killed".into(),
+        ExitStatus::Signal(s) => format!("signal: {}", signal_name(s)),
+    }
+}
+
+fn signal_name(s: i32) -> String {
+    match s {
+        6 => "aborted".into(),
+        11 => "segmentation fault".into(),
+        15 => "terminated".into(),
+        2 => "interrupt".into(),
+        7 => "bus error".into(),
+        other => format!("signal {other}"),
+    }
+}

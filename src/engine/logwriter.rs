@@ -1,0 +1,96 @@
+//! The log writer: one task that batches function log lines and invocation records from
+//! every environment into SQLite transactions (at most every [`FLUSH_EVERY`]), so the invoke
+//! path never waits for the database.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::domain::function::now_ms;
+use crate::store::logs::{InvocationRecord, NewEvent};
+use crate::store::{logs, Store};
+
+/// Longest a line waits before it is written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
+const MAX_BATCH: usize = 2000;
+
+enum Item {
+    Event(NewEvent),
+    Invocation(InvocationRecord),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Sender side, cheap to clone.
+#[derive(Clone)]
+pub struct LogWriter {
+    tx: mpsc::UnboundedSender<Item>,
+}
+
+impl LogWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn start(store: Store) -> LogWriter {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(store, rx));
+        LogWriter { tx }
+    }
+
+    pub fn event(&self, group: &str, stream: &str, message: String) {
+        let _ = self.tx.send(Item::Event(NewEvent {
+            group: group.to_string(),
+            stream: stream.to_string(),
+            ts_ms: now_ms(),
+            message,
+        }));
+    }
+
+    pub fn invocation(&self, record: InvocationRecord) {
+        let _ = self.tx.send(Item::Invocation(record));
+    }
+
+    /// Waits until everything sent so far is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.send(Item::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Item>) {
+    let mut events = Vec::new();
+    let mut invocations = Vec::new();
+    let mut waiters = Vec::new();
+    loop {
+        let Some(first) = rx.recv().await else { break };
+        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
+        let mut item = Some(first);
+        loop {
+            match item.take() {
+                Some(Item::Event(e)) => events.push(e),
+                Some(Item::Invocation(i)) => invocations.push(i),
+                Some(Item::Flush(w)) => waiters.push(w),
+                None => {}
+            }
+            if !waiters.is_empty() || events.len() + invocations.len() >= MAX_BATCH {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(next)) => item = Some(next),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let batch_events = std::mem::take(&mut events);
+        let batch_inv = std::mem::take(&mut invocations);
+        if !batch_events.is_empty() || !batch_inv.is_empty() {
+            let result = store
+                .call(move |c| logs::append(c, &batch_events, &batch_inv, now_ms()))
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "cannot write function logs");
+            }
+        }
+        for w in waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Capture of an environment's output: a reader task splits the runtime's stdout+stderr pipe
+//! into lines; every line (function output and the platform's START/END/REPORT) goes through
+//! one [`Capture`], which writes it to the log stream and keeps the current invocation's tail.
+//!
+//! Ordering rule: before writing END, the engine calls [`OutputReader::drain`], which reads
+//! whatever the runtime wrote before it answered, so function lines always precede END.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use tokio::io::Interest;
+use tokio::sync::{mpsc, oneshot};
+
+use super::logwriter::LogWriter;
+
+/// Size of the log tail returned with `LogType: Tail`.
+pub const TAIL_BYTES: usize = 4096;
+const MAX_LINE: usize = 256 * 1024;
+
+#[derive(Default)]
+struct State {
+    /// Lines of the invocation in progress (or of init, before the first START).
+    lines: VecDeque<String>,
+    tail_bytes: usize,
+    function_bytes: usize,
+    dropped: bool,
+}
+
+/// Where an environment's lines go.
+pub struct Capture {
+    log: LogWriter,
+    group: String,
+    stream: String,
+    max_bytes: usize,
+    state: Mutex<State>,
+}
+
+impl Capture {
+    pub fn new(log: LogWriter, group: String, stream: String, max_bytes: usize) -> Capture {
+        Capture {
+            log,
+            group,
+            stream,
+            max_bytes,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn push(&self, st: &mut State, line: String) {
+        st.tail_bytes += line.len() + 1;
+        st.lines.push_back(line.clone());
+        while st.tail_bytes > TAIL_BYTES * 2 && st.lines.len() > 1 {
+            if let Some(old) = st.lines.pop_front() {
+                st.tail_bytes -= old.len() + 1;
+            }
+        }
+        self.log.event(&self.group, &self.stream, line);
+    }
+
+    /// A line the function printed.
+    pub fn function_line(&self, line: String) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        if st.dropped {
+            return;
+        }
+        st.function_bytes += line.len();
+        if st.function_bytes > self.max_bytes {
+            st.dropped = true;
+            let note = format!(
+                "[lambdabox] this invocation's output exceeded {} bytes; the rest is dropped (config key logs.max_bytes_per_invocation)",
+                self.max_bytes
+            );
+            self.push(&mut st, note);
+            return;
+        }
+        self.push(&mut st, line);
+    }
+
+    /// A platform line (START, END, REPORT, timeout).
+    pub fn platform_line(&self, line: String) {
+        if let Ok(mut st) = self.state.lock() {
+            self.push(&mut st, line);
+        }
+    }
+
+    /// Starts an invocation. Init output of a cold start stays in the tail.
+    pub fn begin(&self, cold: bool) {
+        if let Ok(mut st) = self.state.lock() {
+            if !cold {
+                st.lines.clear();
+                st.tail_bytes = 0;
+            }
+            st.function_bytes = 0;
+            st.dropped = false;
+        }
+    }
+
+    /// The last 4 KB of the invocation's log.
+    pub fn tail(&self) -> String {
+        let Ok(st) = self.state.lock() else {
+            return String::new();
+        };
+        let mut text = String::with_capacity(st.tail_bytes);
+        for l in &st.lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        if text.len() > TAIL_BYTES {
+            let mut cut = text.len() - TAIL_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut += 1;
+            }
+            text = text.split_off(cut);
+        }
+        text
+    }
+
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+}
+
+/// Handle to an environment's reader task.
+pub struct OutputReader {
+    drain: mpsc::Sender<oneshot::Sender<()>>,
+}
+
+impl OutputReader {
+    /// Starts reading `file` (the read end of the environment's output pipe).
+    pub fn spawn(
+        file: std::fs::File,
+        capture: std::sync::Arc<Capture>,
+    ) -> std::io::Result<OutputReader> {
+        let pipe = tokio::net::unix::pipe::Receiver::from_file(file)?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(read_loop(pipe, capture, rx));
+        Ok(OutputReader { drain: tx })
+    }
+
+    /// Waits until everything already written to the pipe has been captured.
+    pub async fn drain(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.drain.send(tx).await.is_ok() {
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(200), rx).await;
+        }
+    }
+}
+
+async fn read_loop(
+    pipe: tokio::net::unix::pipe::Receiver,
+    capture: std::sync::Arc<Capture>,
+    mut drains: mpsc::Receiver<oneshot::Sender<()>>,
+) {
+    let mut partial: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut eof = false;
+    loop {
+        tokio::select! {
+            ready = pipe.ready(Interest::READABLE), if !eof => {
+                if ready.is_err() {
+                    eof = true;
+                    continue;
+                }
+                eof = read_available(&pipe, &mut buf, &mut partial, &capture);
+            }
+            cmd = drains.recv() => {
+                let Some(ack) = cmd else { break };
+                if !eof {
+                    eof = read_available(&pipe, &mut buf, &mut partial, &capture);
+                }
+                let _ = ack.send(());
+            }
+        }
+        if eof && !partial.is_empty() {
+            let line = String::from_utf8_lossy(&partial).into_owned();
+            partial.clear();
+            capture.function_line(line);
+        }
+    }
+}
+
+/// Reads until the pipe would block; returns true at end of file.
+fn read_available(
+    pipe: &tokio::net::unix::pipe::Receiver,
+    buf: &mut [u8],
+    partial: &mut Vec<u8>,
+    capture: &Capture,
+) -> bool {
+    loop {
+        match pipe.try_read(buf) {
+            Ok(0) => return true,
+            Ok(n) => split_lines(&buf[..n], partial, capture),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return true,
+        }
+    }
+}
+
+fn split_lines(data: &[u8], partial: &mut Vec<u8>, capture: &Capture) {
+    for chunk in data.split_inclusive(|b| *b == b'\n') {
+        partial.extend_from_slice(chunk);
+        let complete = partial.last() == Some(&b'\n');
+        if complete || partial.len() >= MAX_LINE {
+            if complete {
+                partial.pop();
+            }
+            let line = String::from_utf8_lossy(partial).into_owned();
+            partial.clear();
+            capture.function_line(line);
+        }
+    }
+}

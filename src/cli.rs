@@ -47,6 +47,10 @@ pub enum Command {
     Runtimes,
     /// Print the effective configuration (all layers merged) as TOML
     Config,
+    /// Invoke a function through the running daemon and print its result
+    Invoke(InvokeArgs),
+    /// Print a function's logs from the database; --follow keeps printing new lines
+    Logs(LogsArgs),
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
@@ -64,6 +68,36 @@ pub struct ServeArgs {
     /// Twelve-digit account id reported in ARNs [default: 000000000000]
     #[arg(long)]
     pub account_id: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InvokeArgs {
+    /// Function name or ARN
+    pub function_name: String,
+    /// Event JSON sent to the function
+    #[arg(long, default_value = "{}")]
+    pub payload: String,
+    /// `Tail` prints the last 4 KB of the invocation's log to stderr
+    #[arg(long, default_value = "None", value_parser = ["None", "Tail"])]
+    pub log_type: String,
+    /// Version or alias to invoke
+    #[arg(long)]
+    pub qualifier: Option<String>,
+    /// Daemon address [default: the configured listen address]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogsArgs {
+    /// Function name
+    pub function_name: String,
+    /// Keep printing new log lines until interrupted
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Only lines from the last N minutes
+    #[arg(long, default_value_t = 60)]
+    pub since_minutes: i64,
 }
 
 #[derive(Debug, Subcommand)]

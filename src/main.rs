@@ -45,6 +45,11 @@ fn main() -> anyhow::Result<()> {
             let _ = std::fs::remove_dir_all(&state_dir);
             std::process::exit(code?);
         }
+        Command::Invoke(args) => {
+            let code = lambdabox::commands::invoke(&config, &args)?;
+            std::process::exit(code);
+        }
+        Command::Logs(args) => lambdabox::commands::logs(&config, &args),
         Command::Config => {
             print!("{}", config.to_toml());
             Ok(())

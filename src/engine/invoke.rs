@@ -273,6 +273,7 @@ async fn execute(
     };
     let duration = t0.elapsed();
     let init = if cold { live.init.take() } else { None };
+    let mut exited_peak_mb = 0;
     let (payload, function_error, status, keep): (Bytes, bool, Status, bool) = match ended {
         Ended::Runtime(InvokeOutcome::Response(b)) => (b, false, Status::Success, true),
         Ended::Runtime(InvokeOutcome::Error { error_type, body }) => {
@@ -301,6 +302,9 @@ async fn execute(
             live.reader.drain().await;
             let info = live.exit_info(Duration::from_secs(3)).await;
             live.kill();
+            if let Some(i) = &info {
+                exited_peak_mb = i.memory_peak_bytes.div_ceil(1024 * 1024);
+            }
             let (error_type, how) = match info {
                 Some(i) if i.oom_killed => ("Runtime.OutOfMemory", "signal: killed".to_string()),
                 Some(i) => ("Runtime.ExitError", live::describe_exit(&i)),
@@ -321,7 +325,7 @@ async fn execute(
     if keep {
         live.reader.drain().await;
     }
-    let mut max_mb = live.max_memory_mb();
+    let mut max_mb = live.max_memory_mb().max(exited_peak_mb);
     if matches!(&status, Status::Error(t) if t == "Runtime.OutOfMemory") {
         max_mb = max_mb.max(u64::from(fv.config.memory_size));
     }

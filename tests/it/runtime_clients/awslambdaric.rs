@@ -91,7 +91,12 @@ fn official_client_large_responses() {
     env.ready();
     // libcurl in awslambdaric sends `Expect: 100-continue` for bodies like these
     for n in [100_000usize, 6 * 1024 * 1024 - 2] {
-        assert_eq!(env.ok(&format!(r#"{{"n": {n}}}"#)).len(), n + 2, "{}", env.dump());
+        assert_eq!(
+            env.ok(&format!(r#"{{"n": {n}}}"#)).len(),
+            n + 2,
+            "{}",
+            env.dump()
+        );
     }
 }
 

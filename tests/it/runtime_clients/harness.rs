@@ -16,7 +16,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// A running runtime child against its own Runtime API.
 pub struct Env {
-    pub api: RuntimeApi,
+    pub api: std::sync::Arc<RuntimeApi>,
     pub rt: tokio::runtime::Runtime,
     child: Child,
     argv: Vec<String>,
@@ -143,7 +143,7 @@ impl Env {
         let stdout = collect(child.stdout.take());
         let stderr = collect(child.stderr.take());
         Env {
-            api,
+            api: std::sync::Arc::new(api),
             rt,
             child,
             argv,

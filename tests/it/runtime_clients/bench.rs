@@ -264,3 +264,49 @@ print("%.1f %.1f %.1f" % (lat[len(lat)//2]*1e6, lat[len(lat)*99//100]*1e6, sum(l
 fn env_addr(env: &Env) -> String {
     env.runtime_api_addr()
 }
+
+/// Wall time of `argv` from spawn to exit.
+fn bare_start(argv: &[&str]) -> Duration {
+    let t = Instant::now();
+    let status = Command::new(argv[0]).args(&argv[1..]).status();
+    assert!(status.map(|s| s.success()).unwrap_or(false), "{argv:?}");
+    t.elapsed()
+}
+
+#[test]
+#[ignore = "benchmark; run explicitly in release mode"]
+fn cold_start() {
+    const RUNS: usize = 20;
+    let py = std::path::Path::new("/usr/bin/python3");
+    let files: &[(&str, &str)] = &[("app.py", "def handler(event, context):\n    return event\n")];
+    let bare: Vec<_> = (0..RUNS)
+        .map(|_| bare_start(&["/usr/bin/python3", "-s", "-c", "pass"]))
+        .collect();
+    stats("bare: python3 -s -c pass", bare);
+    let cold: Vec<_> = (0..RUNS)
+        .map(|_| {
+            let t = Instant::now();
+            let env = Env::start(Runtime::Python(py), "app.handler", files);
+            assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
+            t.elapsed()
+        })
+        .collect();
+    stats("cold: python client spawn -> first /next", cold);
+
+    if let Some(node) = super::harness::interpreter("/usr/bin/node") {
+        let bare: Vec<_> = (0..RUNS)
+            .map(|_| bare_start(&["/usr/bin/node", "-e", "0"]))
+            .collect();
+        stats("bare: node -e 0", bare);
+        let files: &[(&str, &str)] = &[("app.js", "exports.handler = async (e) => e;\n")];
+        let cold: Vec<_> = (0..RUNS)
+            .map(|_| {
+                let t = Instant::now();
+                let env = Env::start(Runtime::Node(&node), "app.handler", files);
+                assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
+                t.elapsed()
+            })
+            .collect();
+        stats("cold: node client spawn -> first /next", cold);
+    }
+}

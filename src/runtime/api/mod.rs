@@ -16,6 +16,7 @@ mod router;
 mod state;
 mod types;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hyper::server::conn::http1;
@@ -37,6 +38,7 @@ struct Shared {
     state: Mutex<State>,
     info: EnvInfo,
     extensions: Extensions,
+    connections: AtomicU64,
 }
 
 /// Handle on one environment's Runtime API server.
@@ -69,6 +71,7 @@ impl RuntimeApi {
             state: Mutex::new(state),
             info,
             extensions: Extensions::default(),
+            connections: AtomicU64::new(0),
         });
         let accept = handle
             .spawn(accept_loop(listener, Arc::clone(&shared)))
@@ -108,6 +111,12 @@ impl RuntimeApi {
         self.lock().close();
     }
 
+    /// Connections accepted so far: a runtime that keeps its connection alive stays at 1
+    /// (plus one per extension).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.shared
             .state
@@ -135,6 +144,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY on runtime api connection");
         }

@@ -227,6 +227,45 @@ print("%.1f %.1f %.1f" % (lat[len(lat)//2]*1e6, lat[len(lat)*99//100]*1e6, sum(l
         }
     }
 
+    // Floor 3: node http.request with a keep-alive agent against the same trivial server.
+    let [host, port] = addr.split(':').collect::<Vec<_>>()[..] else {
+        panic!("addr {addr}")
+    };
+    let js = format!(
+        r#"
+const http = require("http");
+const agent = new http.Agent({{ keepAlive: true, maxSockets: 1 }});
+const call = () => new Promise((resolve, reject) => {{
+  const req = http.request({{ agent, host: "{host}", port: {port}, method: "POST", path: "/x",
+    headers: {{ "Content-Type": "application/json", "Content-Length": 17 }} }}, (res) => {{
+    const chunks = []; res.on("data", (c) => chunks.push(c)); res.on("end", () => resolve(Buffer.concat(chunks)));
+  }});
+  req.setNoDelay(true); req.on("error", reject); req.end('{{"hello":"world"}}');
+}});
+(async () => {{
+  const lat = [];
+  for (let i = 0; i < {n}; i++) {{
+    const t = process.hrtime.bigint(); await call();
+    if (i >= 500) lat.push(Number(process.hrtime.bigint() - t) / 1000);
+  }}
+  lat.sort((a, b) => a - b);
+  console.log(lat[lat.length >> 1].toFixed(1), lat[Math.floor(lat.length * 0.99)].toFixed(1),
+    (lat.reduce((a, b) => a + b, 0) / lat.length).toFixed(1));
+}})();
+"#,
+        n = PY_N + 500
+    );
+    if let Ok(out) = Command::new("/usr/bin/node").args(["-e", &js]).output() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Vec<&str> = text.split_whitespace().collect();
+        if v.len() == 3 {
+            println!(
+                "{:<44} n={:<6} p50={:>7} us  p99={:>7} us  mean={:>7} us",
+                "floor: node http keep-alive <-> trivial hyper", PY_N, v[0], v[1], v[2]
+            );
+        }
+    }
+
     // Through the Runtime API: Rust echo runtime.
     let env = Env::start(
         Runtime::Custom(vec!["/bin/sleep".into(), "3600".into()]),

@@ -136,7 +136,11 @@ fn context_and_warm_reuse(py: &Path) {
 
     let v2 = json(&env.ok("{}"));
     assert_eq!(v2["counter"], 2, "module state survives between invokes");
-    assert_eq!(env.api.connections_accepted(), 1, "one kept-alive connection");
+    assert_eq!(
+        env.api.connections_accepted(),
+        1,
+        "one kept-alive connection"
+    );
     assert_eq!(v2["cognito_identity_id"], serde_json::Value::Null);
     let out = env.stdout_contains("counting 2");
     let line = out

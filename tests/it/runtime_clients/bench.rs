@@ -315,37 +315,30 @@ fn bare_start(argv: &[&str]) -> Duration {
 #[test]
 #[ignore = "benchmark; run explicitly in release mode"]
 fn cold_start() {
-    const RUNS: usize = 20;
+    const RUNS: usize = 30;
     let py = std::path::Path::new("/usr/bin/python3");
-    let files: &[(&str, &str)] = &[("app.py", "def handler(event, context):\n    return event\n")];
-    let bare: Vec<_> = (0..RUNS)
-        .map(|_| bare_start(&["/usr/bin/python3", "-s", "-c", "pass"]))
-        .collect();
-    stats("bare: python3 -s -c pass", bare);
-    let cold: Vec<_> = (0..RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            let env = Env::start(Runtime::Python(py), "app.handler", files);
+    let node = super::harness::interpreter("/usr/bin/node");
+    let py_files: &[(&str, &str)] =
+        &[("app.py", "def handler(event, context):\n    return event\n")];
+    let js_files: &[(&str, &str)] = &[("app.js", "exports.handler = async (e) => e;\n")];
+    // Interleaved, so load changes on this shared machine hit both sides alike.
+    let (mut py_bare, mut py_cold, mut js_bare, mut js_cold) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        py_bare.push(bare_start(&["/usr/bin/python3", "-s", "-c", "pass"]));
+        let env = Env::start(Runtime::Python(py), "app.handler", py_files);
+        assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
+        py_cold.push(env.since_spawn());
+        if let Some(node) = &node {
+            js_bare.push(bare_start(&["/usr/bin/node", "-e", "0"]));
+            let env = Env::start(Runtime::Node(node), "app.handler", js_files);
             assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
-            t.elapsed()
-        })
-        .collect();
-    stats("cold: python client spawn -> first /next", cold);
-
-    if let Some(node) = super::harness::interpreter("/usr/bin/node") {
-        let bare: Vec<_> = (0..RUNS)
-            .map(|_| bare_start(&["/usr/bin/node", "-e", "0"]))
-            .collect();
-        stats("bare: node -e 0", bare);
-        let files: &[(&str, &str)] = &[("app.js", "exports.handler = async (e) => e;\n")];
-        let cold: Vec<_> = (0..RUNS)
-            .map(|_| {
-                let t = Instant::now();
-                let env = Env::start(Runtime::Node(&node), "app.handler", files);
-                assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
-                t.elapsed()
-            })
-            .collect();
-        stats("cold: node client spawn -> first /next", cold);
+            js_cold.push(env.since_spawn());
+        }
+    }
+    stats("bare: python3 -s -c pass (spawn -> exit)", py_bare);
+    stats("cold: python client (spawn -> first /next)", py_cold);
+    if node.is_some() {
+        stats("bare: node -e 0 (spawn -> exit)", js_bare);
+        stats("cold: node client (spawn -> first /next)", js_cold);
     }
 }

@@ -26,6 +26,7 @@ pub struct Env {
     _clients: tempfile::TempDir,
     seq: std::cell::Cell<u32>,
     addr: String,
+    spawned: std::time::Instant,
 }
 
 /// Where the embedded clients get installed for a test, and the argv prefix for each runtime.
@@ -137,6 +138,7 @@ impl Env {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
+        let spawned = std::time::Instant::now();
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"));
@@ -153,6 +155,7 @@ impl Env {
             _clients: clients,
             seq: std::cell::Cell::new(0),
             addr: addr.to_string(),
+            spawned,
         }
     }
 
@@ -239,6 +242,11 @@ impl Env {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// Time since the runtime process was spawned.
+    pub fn since_spawn(&self) -> Duration {
+        self.spawned.elapsed()
     }
 
     /// `host:port` of this environment's Runtime API.

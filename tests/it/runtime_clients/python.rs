@@ -361,4 +361,6 @@ macro_rules! all_cases {
 
 all_cases!(debian, interpreter("/usr/bin/python3"));
 all_cases!(py39, pyenv_python("3.9"));
+all_cases!(py310, pyenv_python("3.10"));
+all_cases!(py312, pyenv_python("3.12"));
 all_cases!(py313, pyenv_python("3.13"));

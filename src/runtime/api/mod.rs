@@ -8,6 +8,28 @@
 //!
 //! Ordering: `serve` must run inside a tokio runtime; `shutdown` (or drop) stops accepting and
 //! fails whatever is outstanding, but lets open connections finish their current request.
+//!
+//! ```no_run
+//! # async fn engine(listener: std::net::TcpListener) -> Result<(), lambdabox::runtime::RuntimeError> {
+//! use lambdabox::runtime::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, RuntimeApi};
+//! use std::time::Duration;
+//!
+//! let api = RuntimeApi::serve(listener, EnvInfo::default())?;
+//! // … start the runtime process with AWS_LAMBDA_RUNTIME_API pointing at the listener …
+//! match tokio::time::timeout(Duration::from_secs(10), api.wait_ready()).await {
+//!     Ok(InitOutcome::Ready) => {}
+//!     Ok(InitOutcome::InitError { .. }) | Ok(InitOutcome::Closed) | Err(_) => return Ok(()),
+//! }
+//! let inv = Invocation { request_id: "…".into(), ..Invocation::default() };
+//! match tokio::time::timeout(Duration::from_secs(3), api.invoke(inv)).await {
+//!     Ok(InvokeOutcome::Response(_body)) => {}
+//!     Ok(InvokeOutcome::Error { .. }) => {}                // 200 + X-Amz-Function-Error
+//!     Ok(InvokeOutcome::ResponseTooLarge) => {}            // Function.ResponseSizeTooLarge
+//!     Ok(InvokeOutcome::Closed) | Err(_) => api.shutdown(), // crash or timeout: kill the env
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod body;
 mod error;

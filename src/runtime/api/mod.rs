@@ -8,6 +8,28 @@
 //!
 //! Ordering: `serve` must run inside a tokio runtime; `shutdown` (or drop) stops accepting and
 //! fails whatever is outstanding, but lets open connections finish their current request.
+//!
+//! ```no_run
+//! # async fn engine(listener: std::net::TcpListener) -> Result<(), lambdabox::runtime::RuntimeError> {
+//! use lambdabox::runtime::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, RuntimeApi};
+//! use std::time::Duration;
+//!
+//! let api = RuntimeApi::serve(listener, EnvInfo::default())?;
+//! // … start the runtime process with AWS_LAMBDA_RUNTIME_API pointing at the listener …
+//! match tokio::time::timeout(Duration::from_secs(10), api.wait_ready()).await {
+//!     Ok(InitOutcome::Ready) => {}
+//!     Ok(InitOutcome::InitError { .. }) | Ok(InitOutcome::Closed) | Err(_) => return Ok(()),
+//! }
+//! let inv = Invocation { request_id: "…".into(), ..Invocation::default() };
+//! match tokio::time::timeout(Duration::from_secs(3), api.invoke(inv)).await {
+//!     Ok(InvokeOutcome::Response(_body)) => {}
+//!     Ok(InvokeOutcome::Error { .. }) => {}                // 200 + X-Amz-Function-Error
+//!     Ok(InvokeOutcome::ResponseTooLarge) => {}            // Function.ResponseSizeTooLarge
+//!     Ok(InvokeOutcome::Closed) | Err(_) => api.shutdown(), // crash or timeout: kill the env
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod body;
 mod error;
@@ -16,6 +38,7 @@ mod router;
 mod state;
 mod types;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hyper::server::conn::http1;
@@ -37,6 +60,7 @@ struct Shared {
     state: Mutex<State>,
     info: EnvInfo,
     extensions: Extensions,
+    connections: AtomicU64,
 }
 
 /// Handle on one environment's Runtime API server.
@@ -69,6 +93,7 @@ impl RuntimeApi {
             state: Mutex::new(state),
             info,
             extensions: Extensions::default(),
+            connections: AtomicU64::new(0),
         });
         let accept = handle
             .spawn(accept_loop(listener, Arc::clone(&shared)))
@@ -108,6 +133,12 @@ impl RuntimeApi {
         self.lock().close();
     }
 
+    /// Connections accepted so far: a runtime that keeps its connection alive stays at 1
+    /// (plus one per extension).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.shared
             .state
@@ -135,6 +166,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY on runtime api connection");
         }

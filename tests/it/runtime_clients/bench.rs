@@ -78,35 +78,26 @@ fn floor_server(rt: &tokio::runtime::Runtime) -> String {
 }
 
 /// Minimal blocking HTTP/1.1 exchange on a kept-alive stream: returns (headers, body).
-fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> (String, Vec<u8>) {
-    stream
-        .get_mut()
-        .write_all(request)
-        .unwrap_or_else(|e| panic!("write: {e}"));
+fn exchange(
+    stream: &mut BufReader<TcpStream>,
+    request: &[u8],
+) -> std::io::Result<(String, Vec<u8>)> {
+    stream.get_mut().write_all(request)?;
     let mut head = String::new();
     loop {
         let mut line = String::new();
-        stream
-            .read_line(&mut line)
-            .unwrap_or_else(|e| panic!("read: {e}"));
-        if line == "\r\n" || line.is_empty() {
+        if stream.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if line == "\r\n" {
             break;
         }
         head.push_str(&line);
     }
-    let len = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length: ")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        })
-        .unwrap_or(0);
+    let len: usize = header(&head, "content-length").parse().unwrap_or(0);
     let mut body = vec![0; len];
-    stream
-        .read_exact(&mut body)
-        .unwrap_or_else(|e| panic!("read body: {e}"));
-    (head, body)
+    stream.read_exact(&mut body)?;
+    Ok((head, body))
 }
 
 fn header<'a>(head: &'a str, name: &str) -> &'a str {
@@ -129,7 +120,9 @@ fn rust_echo_runtime(addr: String) {
         let next =
             format!("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: {addr}\r\n\r\n");
         loop {
-            let (head, body) = exchange(&mut s, next.as_bytes());
+            let Ok((head, body)) = exchange(&mut s, next.as_bytes()) else {
+                return;
+            };
             let id = header(&head, "lambda-runtime-aws-request-id").to_owned();
             let mut post = format!(
                 "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
@@ -137,25 +130,34 @@ fn rust_echo_runtime(addr: String) {
             )
             .into_bytes();
             post.extend_from_slice(&body);
-            exchange(&mut s, &post);
+            if exchange(&mut s, &post).is_err() {
+                return;
+            }
         }
     });
 }
 
 fn drive(env: &Env, n: usize) -> Vec<Duration> {
-    let mut lat = Vec::with_capacity(n);
-    env.rt.block_on(async {
-        for i in 0..n + 500 {
-            let inv = env.invocation(Bytes::from_static(br#"{"hello":"world"}"#));
+    let invocations: Vec<_> = (0..n + 500)
+        .map(|_| env.invocation(Bytes::from_static(br#"{"hello":"world"}"#)))
+        .collect();
+    let api = std::sync::Arc::clone(&env.api);
+    // Driven from a tokio task, as the engine does (not from the blocking test thread).
+    let task = env.rt.spawn(async move {
+        let mut lat = Vec::with_capacity(n);
+        for (i, inv) in invocations.into_iter().enumerate() {
             let t = Instant::now();
-            let out = env.api.invoke(inv).await;
+            let out = api.invoke(inv).await;
             if i >= 500 {
                 lat.push(t.elapsed());
             }
             assert!(matches!(out, InvokeOutcome::Response(_)), "{out:?}");
         }
+        lat
     });
-    lat
+    env.rt
+        .block_on(task)
+        .unwrap_or_else(|e| panic!("bench task: {e}"))
 }
 
 #[test]
@@ -178,14 +180,21 @@ fn warm_invoke_latency() {
         "POST /x HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 17\r\n\r\n{{\"hello\":\"world\"}}"
     );
     let mut lat = Vec::with_capacity(N);
+    let mut lat2 = Vec::with_capacity(N);
     for i in 0..N + 500 {
         let t = Instant::now();
-        exchange(&mut s, req.as_bytes());
+        exchange(&mut s, req.as_bytes()).unwrap_or_else(|e| panic!("floor exchange: {e}"));
+        let one = t.elapsed();
+        exchange(&mut s, req.as_bytes()).unwrap_or_else(|e| panic!("floor exchange: {e}"));
         if i >= 500 {
-            lat.push(t.elapsed());
+            lat.push(one);
+            lat2.push(t.elapsed());
         }
     }
     stats("floor: rust client <-> trivial hyper server", lat);
+    // One invoke costs two exchanges on the runtime's connection (/next answer + POST, then
+    // 202 + the next GET), so this is the like-for-like floor for the echo runtime.
+    stats("floor: same, two round trips", lat2);
 
     // Floor 2: python http.client against the same trivial server.
     let script = format!(
@@ -214,6 +223,45 @@ print("%.1f %.1f %.1f" % (lat[len(lat)//2]*1e6, lat[len(lat)*99//100]*1e6, sum(l
             println!(
                 "{:<44} n={:<6} p50={:>7} us  p99={:>7} us  mean={:>7} us",
                 "floor: python http.client <-> trivial hyper", PY_N, v[0], v[1], v[2]
+            );
+        }
+    }
+
+    // Floor 3: node http.request with a keep-alive agent against the same trivial server.
+    let [host, port] = addr.split(':').collect::<Vec<_>>()[..] else {
+        panic!("addr {addr}")
+    };
+    let js = format!(
+        r#"
+const http = require("http");
+const agent = new http.Agent({{ keepAlive: true, maxSockets: 1 }});
+const call = () => new Promise((resolve, reject) => {{
+  const req = http.request({{ agent, host: "{host}", port: {port}, method: "POST", path: "/x",
+    headers: {{ "Content-Type": "application/json", "Content-Length": 17 }} }}, (res) => {{
+    const chunks = []; res.on("data", (c) => chunks.push(c)); res.on("end", () => resolve(Buffer.concat(chunks)));
+  }});
+  req.setNoDelay(true); req.on("error", reject); req.end('{{"hello":"world"}}');
+}});
+(async () => {{
+  const lat = [];
+  for (let i = 0; i < {n}; i++) {{
+    const t = process.hrtime.bigint(); await call();
+    if (i >= 500) lat.push(Number(process.hrtime.bigint() - t) / 1000);
+  }}
+  lat.sort((a, b) => a - b);
+  console.log(lat[lat.length >> 1].toFixed(1), lat[Math.floor(lat.length * 0.99)].toFixed(1),
+    (lat.reduce((a, b) => a + b, 0) / lat.length).toFixed(1));
+}})();
+"#,
+        n = PY_N + 500
+    );
+    if let Ok(out) = Command::new("/usr/bin/node").args(["-e", &js]).output() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Vec<&str> = text.split_whitespace().collect();
+        if v.len() == 3 {
+            println!(
+                "{:<44} n={:<6} p50={:>7} us  p99={:>7} us  mean={:>7} us",
+                "floor: node http keep-alive <-> trivial hyper", PY_N, v[0], v[1], v[2]
             );
         }
     }
@@ -254,4 +302,43 @@ print("%.1f %.1f %.1f" % (lat[len(lat)//2]*1e6, lat[len(lat)*99//100]*1e6, sum(l
 
 fn env_addr(env: &Env) -> String {
     env.runtime_api_addr()
+}
+
+/// Wall time of `argv` from spawn to exit.
+fn bare_start(argv: &[&str]) -> Duration {
+    let t = Instant::now();
+    let status = Command::new(argv[0]).args(&argv[1..]).status();
+    assert!(status.map(|s| s.success()).unwrap_or(false), "{argv:?}");
+    t.elapsed()
+}
+
+#[test]
+#[ignore = "benchmark; run explicitly in release mode"]
+fn cold_start() {
+    const RUNS: usize = 30;
+    let py = std::path::Path::new("/usr/bin/python3");
+    let node = super::harness::interpreter("/usr/bin/node");
+    let py_files: &[(&str, &str)] =
+        &[("app.py", "def handler(event, context):\n    return event\n")];
+    let js_files: &[(&str, &str)] = &[("app.js", "exports.handler = async (e) => e;\n")];
+    // Interleaved, so load changes on this shared machine hit both sides alike.
+    let (mut py_bare, mut py_cold, mut js_bare, mut js_cold) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        py_bare.push(bare_start(&["/usr/bin/python3", "-s", "-c", "pass"]));
+        let env = Env::start(Runtime::Python(py), "app.handler", py_files);
+        assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
+        py_cold.push(env.since_spawn());
+        if let Some(node) = &node {
+            js_bare.push(bare_start(&["/usr/bin/node", "-e", "0"]));
+            let env = Env::start(Runtime::Node(node), "app.handler", js_files);
+            assert_eq!(env.ready(), InitOutcome::Ready, "{}", env.dump());
+            js_cold.push(env.since_spawn());
+        }
+    }
+    stats("bare: python3 -s -c pass (spawn -> exit)", py_bare);
+    stats("cold: python client (spawn -> first /next)", py_cold);
+    if node.is_some() {
+        stats("bare: node -e 0 (spawn -> exit)", js_bare);
+        stats("cold: node client (spawn -> first /next)", js_cold);
+    }
 }

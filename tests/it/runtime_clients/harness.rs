@@ -16,7 +16,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// A running runtime child against its own Runtime API.
 pub struct Env {
-    pub api: RuntimeApi,
+    pub api: std::sync::Arc<RuntimeApi>,
     pub rt: tokio::runtime::Runtime,
     child: Child,
     argv: Vec<String>,
@@ -26,6 +26,7 @@ pub struct Env {
     _clients: tempfile::TempDir,
     seq: std::cell::Cell<u32>,
     addr: String,
+    spawned: std::time::Instant,
 }
 
 /// Where the embedded clients get installed for a test, and the argv prefix for each runtime.
@@ -137,13 +138,14 @@ impl Env {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
+        let spawned = std::time::Instant::now();
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"));
         let stdout = collect(child.stdout.take());
         let stderr = collect(child.stderr.take());
         Env {
-            api,
+            api: std::sync::Arc::new(api),
             rt,
             child,
             argv,
@@ -153,6 +155,7 @@ impl Env {
             _clients: clients,
             seq: std::cell::Cell::new(0),
             addr: addr.to_string(),
+            spawned,
         }
     }
 
@@ -239,6 +242,11 @@ impl Env {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// Time since the runtime process was spawned.
+    pub fn since_spawn(&self) -> Duration {
+        self.spawned.elapsed()
     }
 
     /// `host:port` of this environment's Runtime API.

@@ -159,6 +159,11 @@ fn context_and_warm_reuse() {
     assert_eq!(v["trace"], trace.as_str());
     let v2 = json(&env.ok("{}"));
     assert_eq!(v2["counter"], 2, "module state survives between invokes");
+    assert_eq!(
+        env.api.connections_accepted(),
+        1,
+        "one kept-alive connection"
+    );
     let out = env.stdout_contains("counting 2");
     assert!(
         out.contains(&format!("\t{id}\tINFO\tcounting 1\n")),

@@ -136,6 +136,11 @@ fn context_and_warm_reuse(py: &Path) {
 
     let v2 = json(&env.ok("{}"));
     assert_eq!(v2["counter"], 2, "module state survives between invokes");
+    assert_eq!(
+        env.api.connections_accepted(),
+        1,
+        "one kept-alive connection"
+    );
     assert_eq!(v2["cognito_identity_id"], serde_json::Value::Null);
     let out = env.stdout_contains("counting 2");
     let line = out
@@ -356,4 +361,6 @@ macro_rules! all_cases {
 
 all_cases!(debian, interpreter("/usr/bin/python3"));
 all_cases!(py39, pyenv_python("3.9"));
+all_cases!(py310, pyenv_python("3.10"));
+all_cases!(py312, pyenv_python("3.12"));
 all_cases!(py313, pyenv_python("3.13"));

@@ -5,8 +5,6 @@ only. Behaves like awslambdaric (AWS's client) where a handler can tell: handler
 context object, error documents and log lines, JSON encoding (Decimal as its literal digits).
 """
 
-import decimal
-import http.client
 import importlib
 import json
 import logging
@@ -14,8 +12,6 @@ import os
 import socket
 import sys
 import time
-import traceback
-import uuid
 
 ERROR_LOG_LINE_TERMINATE = "\r"
 ERROR_LOG_IDENT = "\u00a0"
@@ -56,7 +52,7 @@ _ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") not in {
     "AWS_Lambda_python3.13",
     "AWS_Lambda_python3.14",
 }
-_DECIMAL_TOKEN = "__lambdabox_decimal_%s_" % uuid.uuid4().hex
+_DECIMAL_TOKEN = "__lambdabox_decimal_%s_" % os.urandom(12).hex()
 
 
 def to_json(obj):
@@ -64,6 +60,8 @@ def to_json(obj):
     decimals = []
 
     def default(o):
+        import decimal  # only when a non-JSON type shows up: keeps start-up lean
+
         if isinstance(o, decimal.Decimal):
             decimals.append("NaN" if o.is_nan() else str(o))
             return "%s%d" % (_DECIMAL_TOKEN, len(decimals) - 1)
@@ -79,49 +77,97 @@ def to_json(obj):
 
 
 class RuntimeClient(object):
-    """Keep-alive HTTP/1.1 client of the Runtime API."""
+    """Keep-alive HTTP/1.1 client of the Runtime API.
+
+    A few lines over a socket rather than http.client: importing http.client (and the email
+    package behind it) costs more than the rest of this client's start-up; the peer is always
+    lambdabox's server, which answers with Content-Length bodies.
+    """
 
     def __init__(self, address):
-        self.address = address
-        self.conn = None
+        host, _, port = address.rpartition(":")
+        self.target = (host or "127.0.0.1", int(port))
+        self.host_header = address
+        self.sock = None
+        self.rfile = None
 
     def _connect(self):
-        conn = http.client.HTTPConnection(self.address)
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.conn = conn
+        try:
+            # A numeric address skips getaddrinfo, whose idna codec import costs milliseconds.
+            socket.inet_aton(self.target[0])
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.connect(self.target)
+        except OSError:
+            sock = socket.create_connection(self.target)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
 
-    def _call(self, method, path, body=None, headers=None):
+    def _close(self):
+        if self.sock is not None:
+            try:
+                self.rfile.close()
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.rfile = None
+
+    def _read_response(self):
+        status_line = self.rfile.readline(65537)
+        if not status_line:
+            raise ConnectionError("runtime api closed the connection")
+        status = int(status_line.split(None, 2)[1])
+        headers = {}
+        while True:
+            line = self.rfile.readline(65537)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("utf-8", "replace").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            raise ConnectionError("runtime api response cut short")
+        if headers.get("connection", "").lower() == "close":
+            self._close()
+        return status, headers, body
+
+    def _call(self, method, path, body=None, headers=()):
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: " + self.host_header]
+        if body is not None:
+            lines.append("Content-Length: %d" % len(body))
+        lines.extend("%s: %s" % h for h in headers)
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+        if body:
+            request += body
         # One retry on a fresh connection when a kept-alive one went stale.
         for attempt in (0, 1):
-            if self.conn is None:
+            if self.sock is None:
                 self._connect()
             try:
-                self.conn.request(method, path, body=body, headers=headers or {})
-                resp = self.conn.getresponse()
-                data = resp.read()
-                return resp, data
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = None
+                self.sock.sendall(request)
+                return self._read_response()
+            except (OSError, ValueError):
+                self._close()
                 if attempt == 1:
                     raise
 
     def next(self):
-        resp, body = self._call("GET", "/2018-06-01/runtime/invocation/next")
-        if resp.status != 200:
-            raise RuntimeError("runtime api /next answered %d: %r" % (resp.status, body))
-        return resp, body
+        status, headers, body = self._call("GET", "/2018-06-01/runtime/invocation/next")
+        if status != 200:
+            raise RuntimeError("runtime api /next answered %d: %r" % (status, body))
+        return headers, body
 
     def post(self, path, body, content_type="application/json", error_type=None):
-        headers = {"Content-Type": content_type}
+        headers = [("Content-Type", content_type)]
         if error_type:
-            headers[ERROR_TYPE_HEADER] = error_type
+            headers.append((ERROR_TYPE_HEADER, error_type))
         if isinstance(body, str):
             body = body.encode("utf-8")
-        resp, data = self._call("POST", path, body, headers)
-        if resp.status != 202:
-            sys.stderr.write("runtime api %s answered %d: %s\n" % (path, resp.status, data.decode("utf-8", "replace")))
+        status, _, data = self._call("POST", path, body, headers)
+        if status != 202:
+            sys.stderr.write("runtime api %s answered %d: %s\n" % (path, status, data.decode("utf-8", "replace")))
 
     def post_result(self, request_id, body, content_type):
         self.post("/2018-06-01/runtime/invocation/%s/response" % request_id, body, content_type)
@@ -308,6 +354,8 @@ def make_error(message, error_type, stack_trace, request_id=None):
 
 
 def _user_frames(tb):
+    import traceback
+
     frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
     for i, frame in enumerate(frames):
         if "/bootstrap.py" not in frame[0]:
@@ -316,6 +364,8 @@ def _user_frames(tb):
 
 
 def fault_result(exc_info, request_id=None):
+    import traceback
+
     etype, value, tb = exc_info
     return make_error(str(value), etype.__name__, traceback.format_list(_user_frames(tb)), request_id)
 
@@ -364,22 +414,21 @@ def setup_sys_path(task_root):
 # ---------------------------------------------------------------------------- loop
 
 
-def handle_invocation(client, handler, resp, body):
-    headers = resp.headers
-    request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+def handle_invocation(client, handler, headers, body):
+    request_id = headers.get("lambda-runtime-aws-request-id", "")
     error = None
     try:
-        client_context = headers.get("Lambda-Runtime-Client-Context")
-        cognito = headers.get("Lambda-Runtime-Cognito-Identity")
+        client_context = headers.get("lambda-runtime-client-context")
+        cognito = headers.get("lambda-runtime-cognito-identity")
         context = LambdaContext(
             request_id,
             _parse_json_header(client_context, "Client Context") if client_context else None,
             _parse_json_header(cognito, "Cognito Identity") if cognito else None,
-            int(headers.get("Lambda-Runtime-Deadline-Ms") or 0),
-            headers.get("Lambda-Runtime-Invoked-Function-Arn"),
-            headers.get("Lambda-Runtime-Aws-Tenant-Id"),
+            int(headers.get("lambda-runtime-deadline-ms") or 0),
+            headers.get("lambda-runtime-invoked-function-arn"),
+            headers.get("lambda-runtime-aws-tenant-id"),
         )
-        content_type = headers.get("Content-Type", "application/json")
+        content_type = headers.get("content-type", "application/json")
         if content_type == "application/json":
             try:
                 event = json.loads(body)
@@ -427,14 +476,14 @@ def main():
         client.post_init_error(error)
         sys.exit(1)
     while True:
-        resp, body = client.next()
-        _REQUEST_ID = resp.headers.get("Lambda-Runtime-Aws-Request-Id")
-        trace_id = resp.headers.get("Lambda-Runtime-Trace-Id")
+        headers, body = client.next()
+        _REQUEST_ID = headers.get("lambda-runtime-aws-request-id")
+        trace_id = headers.get("lambda-runtime-trace-id")
         if trace_id is not None:
             os.environ["_X_AMZN_TRACE_ID"] = trace_id
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
-        handle_invocation(client, handler, resp, body)
+        handle_invocation(client, handler, headers, body)
 
 
 if __name__ == "__main__":

@@ -2,5 +2,7 @@
 //! part of it (sandbox, runtime clients) against the real kernel and interpreters.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_smoke;
+mod fixture;
 mod runtime_clients;
 mod sandbox_attacks;

@@ -47,12 +47,19 @@ _DAEMONS: list["Daemon"] = []
 # zips
 
 
+# Entries carry a fixed timestamp so that the same files always give the same bytes.
+FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+
+
 def make_zip(files: dict[str, bytes | str]) -> bytes:
     """A deflated zip archive of `files` (name -> content), built in memory."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in files.items():
-            zf.writestr(name, data.encode() if isinstance(data, str) else data)
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data.encode() if isinstance(data, str) else data)
     return buf.getvalue()
 
 
@@ -74,12 +81,30 @@ def unsafe_zip(entry_name: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("lambda_function.py", "def lambda_handler(e, c):\n    return 1\n")
-        info = zipfile.ZipInfo(entry_name)
+        info = zipfile.ZipInfo(entry_name, date_time=FIXED_ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
         zf.writestr(info, b"owned\n")
     data = buf.getvalue()
     assert entry_name.encode() in data
     return data
+
+
+def corrupt_zip(kind: str) -> bytes:
+    """A zip whose central directory still lists its entries (so the AWS CLI's own check,
+    which reads only that, lets it through) but which cannot be unzipped:
+    `local-header` breaks the entry's local header signature, `data` flips bytes inside the
+    compressed stream (the CRC no longer matches)."""
+    good = make_zip({"lambda_function.py": "def lambda_handler(e, c):\n    return 'x' * 4000\n" * 20})
+    if kind == "local-header":
+        assert good.startswith(b"PK\x03\x04")
+        return b"PK\x07\x07" + good[4:]
+    if kind == "data":
+        start = 30 + len("lambda_function.py")
+        body = bytearray(good)
+        for i in range(start + 4, start + 12):
+            body[i] ^= 0xFF
+        return bytes(body)
+    raise ValueError(kind)
 
 
 @lru_cache(maxsize=1)
@@ -274,6 +299,13 @@ class Daemon:
             except ValueError:
                 out = p.stdout
         return p.returncode, out, p.stderr
+
+    def aws_many(self, calls: list[tuple[str, ...]], workers: int = 4, **kw) -> list:
+        """Runs independent CLI calls concurrently; results in the order of `calls`."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(lambda args: self.aws(*args, **kw), calls))
 
     def lambdabox(self, *args: str) -> subprocess.CompletedProcess:
         """Runs another `lambdabox` command on this daemon's data dir."""

@@ -16,6 +16,7 @@ from conftest import (
     ACCOUNT,
     ROLE,
     b64sha256,
+    corrupt_zip,
     function_arn,
     handler_zip,
     http_get,
@@ -103,9 +104,9 @@ def test_lifecycle_and_request_ids(daemon):
     assert code["RevisionId"] != created["RevisionId"]
 
     upd = c.update_function_configuration(FunctionName=name, MemorySize=1024, Timeout=60,
-                                          Environment={"Variables": {"X": "y"}})
+                                          Environment={"Variables": {"XX": "y"}})
     assert upd["MemorySize"] == 1024 and upd["Timeout"] == 60
-    assert upd["Environment"]["Variables"] == {"X": "y"}
+    assert upd["Environment"]["Variables"] == {"XX": "y"}
     assert upd["RevisionId"] not in (created["RevisionId"], code["RevisionId"])
 
     assert c.tag_resource(Resource=function_arn(name), Tags={"u": "2"})["ResponseMetadata"]["HTTPStatusCode"] == 204
@@ -175,6 +176,11 @@ ERRORS = [
     ("runtime-not-here", {"Runtime": "java21"}, "InvalidParameterValueException", 400),
     ("bad-role", {"Role": "arn:aws:iam::123:role/x"}, "ValidationException", 400),
     ("invalid-zip", {"Code": {"ZipFile": b"nope"}}, "InvalidParameterValueException", 400),
+    ("zip-bad-local-header", {"Code": {"ZipFile": corrupt_zip("local-header")}},
+     "InvalidParameterValueException", 400),
+    ("zip-corrupt-data", {"Code": {"ZipFile": corrupt_zip("data")}},
+     "InvalidParameterValueException", 400),
+    ("empty-zip-file", {"Code": {"ZipFile": b""}}, "InvalidParameterValueException", 400),
     ("zip-dotdot", {"Code": {"ZipFile": unsafe_zip("../../x")}}, "InvalidParameterValueException", 400),
     ("zip-absolute", {"Code": {"ZipFile": unsafe_zip("/x")}}, "InvalidParameterValueException", 400),
 ]
@@ -311,9 +317,9 @@ def test_everything_survives_a_restart(fresh_daemon):
     c = d.client()
     z = handler_zip("persist")
     create(c, "keeper", z, MemorySize=768, Timeout=42, Description="kept",
-           Environment={"Variables": {"A": "1"}}, Tags={"team": "home"},
+           Environment={"Variables": {"AA": "1"}}, Tags={"team": "home"},
            EphemeralStorage={"Size": 1024})
-    c.update_function_configuration(FunctionName="keeper", Environment={"Variables": {"B": "2"}})
+    c.update_function_configuration(FunctionName="keeper", Environment={"Variables": {"BB": "2"}})
     create(c, "published", Publish=True)
     before_cfg = c.get_function(FunctionName="keeper")
     before_all = state(c)
@@ -325,7 +331,7 @@ def test_everything_survives_a_restart(fresh_daemon):
     after = c.get_function(FunctionName="keeper")
     assert after["Configuration"] == before_cfg["Configuration"]
     assert after["Tags"] == {"team": "home"}
-    assert after["Configuration"]["Environment"]["Variables"] == {"B": "2"}
+    assert after["Configuration"]["Environment"]["Variables"] == {"BB": "2"}
     assert after["Configuration"]["MemorySize"] == 768
     status, _, body = http_get(after["Code"]["Location"])
     assert status == 200 and body == z

@@ -749,3 +749,48 @@ def test_second_daemon_does_not_kill_first_daemons_environments(tmp_path_factory
         if second is not None:
             stop_daemon(second)
         stop_daemon(first)
+
+
+# ---------------------------------------------------------------------------------------------
+# more lifecycle: node crash and timeout, delete and re-create
+
+
+def test_node_crash_and_timeout(lam):
+    code = ("exports.handler = async (event) => {\n"
+            "  if (event.exit !== undefined) { console.log('bye'); process.exit(event.exit); }\n"
+            "  if (event.hang) { await new Promise(() => setTimeout(() => {}, 60000)); }\n"
+            "  return { ok: true };\n};\n")
+    name = create_function(lam, {"index.js": code}, runtime="nodejs20.x",
+                           handler="index.handler", Timeout=1)
+    res = invoke(lam, name, {"exit": 2})
+    assert res.function_error == "Unhandled", res.raw
+    rid = res.start_id()
+    assert res.executed_version == "$LATEST"
+    assert res.payload == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: exit status 2",
+    }
+    res = invoke(lam, name, {"hang": True})
+    rid = res.start_id()
+    assert res.payload == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {rid} Error: Task timed out after 1.00 seconds",
+    }
+    res = invoke(lam, name, {})
+    assert res.function_error is None and res.payload == {"ok": True}, res.raw
+    assert res.report().init_ms is not None
+
+
+def test_delete_and_recreate_runs_new_code(lam):
+    code = "def handler(e, c):\n    return %r\n"
+    name = create_function(lam, {"app.py": code % "first"})
+    assert invoke(lam, name, {}).payload == "first"
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    create_function(lam, {"app.py": code % "second"}, name=name)
+    res = invoke(lam, name, {})
+    assert res.payload == "second", "a deleted function's warm environment answered"
+    assert res.report().init_ms is not None
+

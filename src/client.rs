@@ -72,7 +72,9 @@ pub fn call(
 ) -> Result<Response, ClientError> {
     let amz_date = {
         let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-        time::OffsetDateTime::now_utc().format(&fmt).unwrap_or_default()
+        time::OffsetDateTime::now_utc()
+            .format(&fmt)
+            .unwrap_or_default()
     };
     let mut headers: Vec<(String, String)> = vec![
         ("host".into(), endpoint.to_string()),

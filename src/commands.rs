@@ -21,7 +21,10 @@ pub fn invoke(config: &Config, args: &InvokeArgs) -> anyhow::Result<i32> {
     let name = crate::api::sigv4::uri_encode(&args.function_name, true);
     let mut path = format!("/2015-03-31/functions/{name}/invocations");
     if let Some(q) = &args.qualifier {
-        path.push_str(&format!("?Qualifier={}", crate::api::sigv4::uri_encode(q, true)));
+        path.push_str(&format!(
+            "?Qualifier={}",
+            crate::api::sigv4::uri_encode(q, true)
+        ));
     }
     let resp = client::call(
         &endpoint,
@@ -39,20 +42,30 @@ pub fn invoke(config: &Config, args: &InvokeArgs) -> anyhow::Result<i32> {
         eprint!("{}", String::from_utf8_lossy(&text));
     }
     if resp.status != 200 {
-        let kind = resp.header("x-amzn-errortype").unwrap_or("error").to_string();
+        let kind = resp
+            .header("x-amzn-errortype")
+            .unwrap_or("error")
+            .to_string();
         anyhow::bail!("{kind}: {}", String::from_utf8_lossy(&resp.body));
     }
     let mut out = std::io::stdout();
     out.write_all(&resp.body)?;
     writeln!(out)?;
-    Ok(if resp.header("x-amz-function-error").is_some() { 1 } else { 0 })
+    Ok(if resp.header("x-amz-function-error").is_some() {
+        1
+    } else {
+        0
+    })
 }
 
 /// `lambdabox logs`: prints the function's log lines, optionally following new ones.
 pub fn logs(config: &Config, args: &LogsArgs) -> anyhow::Result<()> {
     let path = config.data_dir.join(crate::serve::DB_FILE);
     if !path.exists() {
-        anyhow::bail!("no database at {}; pass --data-dir of the daemon", path.display());
+        anyhow::bail!(
+            "no database at {}; pass --data-dir of the daemon",
+            path.display()
+        );
     }
     let store = crate::store::Store::open(&path).context("opening the database")?;
     let group = format!("/aws/lambda/{}", args.function_name);

@@ -6,8 +6,8 @@
 pub mod api;
 pub mod catalog;
 pub mod cli;
-pub mod commands;
 pub mod client;
+pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod engine;

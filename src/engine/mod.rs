@@ -231,10 +231,29 @@ impl Engine {
     }
 }
 
+/// How often old log events and invocation records are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 async fn reaper(inner: std::sync::Weak<Inner>) {
+    let mut last_prune: Option<Instant> = None;
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let Some(inner) = inner.upgrade() else { return };
+        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            last_prune = Some(Instant::now());
+            let days = i64::from(inner.ctx.config.logs.retention_days);
+            let before = crate::domain::function::now_ms() - days * 86_400_000;
+            match inner
+                .ctx
+                .store
+                .call(move |c| crate::store::logs::prune(c, before))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, days, "pruned old function logs"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot prune old function logs"),
+            }
+        }
         let max_idle = Duration::from_secs(inner.ctx.config.engine.idle_timeout_secs);
         let n = inner.reap(max_idle);
         if n > 0 {

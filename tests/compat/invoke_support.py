@@ -339,7 +339,8 @@ def start_isolated_daemon(workdir, cgroup_parent: str | None = None, extra_args=
     """
     from conftest import Daemon
 
-    parent = cgroup_parent or f"lambdabox-compat-{unique('inv')}"
+    # a fixed name per suite: the next run's startup sweep removes whatever a run left behind
+    parent = cgroup_parent or f"lambdabox-compat-{workdir.name.rstrip('0123456789')}"
     cfg = workdir / "lambdabox.toml"
     cfg.write_text(f'[sandbox]\ncgroup_parent = "{parent}"\n')
     return Daemon(workdir, extra_args=("--config", str(cfg), *extra_args)).start()
@@ -351,3 +352,44 @@ def stop_daemon(d) -> None:
         d.stop()
     except AssertionError:
         d.kill()
+
+
+def cgroup_dirs(parent: str) -> list:
+    """Every directory named `parent` in the mounted cgroup hierarchies (v1: one per
+    controller; v2: one), found by walking a few levels of /sys/fs/cgroup."""
+    from pathlib import Path
+
+    found = []
+    root = Path("/sys/fs/cgroup")
+    frontier = [root]
+    for _ in range(6):
+        nxt = []
+        for d in frontier:
+            try:
+                for child in d.iterdir():
+                    if child.is_dir():
+                        if child.name == parent:
+                            found.append(child)
+                        elif not child.name.startswith("lbx-"):
+                            nxt.append(child)
+            except OSError:
+                pass
+        frontier = nxt
+    return found
+
+
+def remove_empty_cgroups(dirs) -> None:
+    """Test cleanup: removes the process-free `lbx-*` groups under `dirs`, then `dirs`."""
+    for d in dirs:
+        if not d.exists():
+            continue
+        for g in d.iterdir():
+            try:
+                if g.is_dir() and not (g / "cgroup.procs").read_text().strip():
+                    g.rmdir()
+            except OSError:
+                pass
+        try:
+            d.rmdir()
+        except OSError:
+            pass

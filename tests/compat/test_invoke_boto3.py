@@ -37,6 +37,8 @@ from invoke_support import (
     build_zip,
     start_isolated_daemon,
     stop_daemon,
+    cgroup_dirs,
+    remove_empty_cgroups,
 )
 
 RUNTIMES_PY = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13"]
@@ -794,3 +796,29 @@ def test_delete_and_recreate_runs_new_code(lam):
     assert res.payload == "second", "a deleted function's warm environment answered"
     assert res.report().init_ms is not None
 
+
+
+def test_graceful_shutdown_removes_environment_cgroups(tmp_path_factory):
+    """SIGTERM stops every environment; none of their cgroups may be left behind."""
+    parent = f"lambdabox-compat-shutdown-{unique('p')}"
+    d = start_isolated_daemon(tmp_path_factory.mktemp("lambdabox-shutdown"), cgroup_parent=parent)
+    try:
+        c = d.client(max_pool_connections=10)
+        name = create_function(c, {"app.py": PY_PROBE}, Timeout=20)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda i: invoke(c, name, {"sleep": 1}), range(8)))
+        assert len({r.payload["env_id"] for r in results}) == 8
+        dirs = cgroup_dirs(parent)
+        if not dirs:
+            pytest.skip("the daemon runs without a cgroup backend on this host")
+        before = {str(x): sorted(g.name for g in x.iterdir() if g.is_dir()) for x in dirs}
+        assert all(len(v) == 8 for v in before.values()), before
+    finally:
+        assert d.stop() == 0
+    time.sleep(0.2)
+    left = {str(x): sorted(g.name for g in x.iterdir() if g.is_dir())
+            for x in dirs if x.exists()}
+    remove_empty_cgroups(dirs)
+    assert not any(left.values()), (
+        f"{max(len(v) for v in left.values())} of 8 environment cgroups left after SIGTERM "
+        f"under {sorted(left)}")

@@ -729,19 +729,21 @@ def test_no_log_result_without_tail(lam, py_probe):
 
 
 def test_second_daemon_does_not_kill_first_daemons_environments(tmp_path_factory):
-    """Two daemons with the default configuration on one host: starting the second must not
-    touch the first one's warm environments (today every daemon sweeps all groups under the
-    shared default cgroup parent `lambdabox` at startup)."""
-    from conftest import Daemon
-
-    first = Daemon(tmp_path_factory.mktemp("lambdabox-first")).start()
+    """Two daemons on one host with the same `sandbox.cgroup_parent` (as every daemon with the
+    default configuration has: `lambdabox`): starting the second must not touch the first one's
+    warm environments. Today every daemon sweeps (kills) all groups under its cgroup parent at
+    startup. A parent of the test's own stands in for the default, so that the test does not
+    disturb other daemons running on this host."""
+    shared = f"lambdabox-compat-shared-{unique('p')}"
+    first = start_isolated_daemon(tmp_path_factory.mktemp("lambdabox-first"), cgroup_parent=shared)
     second = None
     try:
         c = first.client()
         name = create_function(c, {"app.py": PY_PROBE})
         a = invoke(c, name, {})
         assert a.function_error is None, a.raw
-        second = Daemon(tmp_path_factory.mktemp("lambdabox-second")).start()
+        second = start_isolated_daemon(tmp_path_factory.mktemp("lambdabox-second"),
+                                       cgroup_parent=shared)
         b = invoke(c, name, {})
         assert b.function_error is None, (
             f"starting a second daemon broke the first daemon's warm environment: {b.raw!r}")
@@ -751,6 +753,7 @@ def test_second_daemon_does_not_kill_first_daemons_environments(tmp_path_factory
         if second is not None:
             stop_daemon(second)
         stop_daemon(first)
+        remove_empty_cgroups(cgroup_dirs(shared))
 
 
 # ---------------------------------------------------------------------------------------------

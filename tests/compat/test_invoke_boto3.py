@@ -825,3 +825,42 @@ def test_graceful_shutdown_removes_environment_cgroups(tmp_path_factory):
     assert not any(left.values()), (
         f"{max(len(v) for v in left.values())} of 8 environment cgroups left after SIGTERM "
         f"under {sorted(left)}")
+
+
+def test_idle_environment_that_died_is_not_handed_out(tmp_path_factory):
+    """An idle warm environment whose runtime died while idle (killed from outside, e.g. by
+    the kernel's OOM killer or an operator) must not be given the next invocation: the daemon
+    should notice the exit and cold-start, so the caller gets a normal answer."""
+    import os
+    import signal
+
+    parent = f"lambdabox-compat-died-{unique('p')}"
+    d = start_isolated_daemon(tmp_path_factory.mktemp("lambdabox-died"), cgroup_parent=parent)
+    try:
+        c = d.client()
+        name = create_function(c, {"app.py": PY_PROBE})
+        a = invoke(c, name, {})
+        assert a.function_error is None, a.raw
+        dirs = cgroup_dirs(parent)
+        if not dirs:
+            pytest.skip("the daemon runs without a cgroup backend on this host")
+        pids = set()
+        for x in dirs:
+            for g in x.iterdir():
+                if g.is_dir() and (g / "cgroup.procs").exists():
+                    pids |= {int(p) for p in (g / "cgroup.procs").read_text().split()}
+        assert pids, "no environment processes found"
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.5)
+        b = invoke(c, name, {})
+        assert b.function_error is None, (
+            f"the dead idle environment was used for the next invoke: {b.raw!r}")
+        assert b.payload["env_id"] != a.payload["env_id"]
+        assert b.report().init_ms is not None
+    finally:
+        stop_daemon(d)
+        remove_empty_cgroups(cgroup_dirs(parent))

@@ -83,10 +83,9 @@ impl CodeCache {
         let mut removed = 0;
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".tmp-") || !keep.contains(&name) {
-                if std::fs::remove_dir_all(e.path()).is_ok() {
-                    removed += 1;
-                }
+            let stale = name.starts_with(".tmp-") || !keep.contains(&name);
+            if stale && std::fs::remove_dir_all(e.path()).is_ok() {
+                removed += 1;
             }
         }
         removed

@@ -239,7 +239,7 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let Some(inner) = inner.upgrade() else { return };
-        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+        if last_prune.map_or(true, |t| t.elapsed() >= PRUNE_EVERY) {
             last_prune = Some(Instant::now());
             let days = i64::from(inner.ctx.config.logs.retention_days);
             let before = crate::domain::function::now_ms() - days * 86_400_000;

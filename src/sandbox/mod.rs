@@ -213,7 +213,13 @@ impl Sandbox {
             landlock_status: String::new(),
             finished: None,
         };
-        match self.handshake(&mut env, &launch) {
+        let started = self
+            .handshake(&mut env, &launch)
+            .and_then(|()| match &env.cgroup {
+                Some(cg) => cg.enable_cpu_limit(),
+                None => Ok(()),
+            });
+        match started {
             Ok(()) => Ok(env),
             Err(e) => {
                 let _ = env.helper.kill();

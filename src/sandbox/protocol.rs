@@ -101,3 +101,43 @@ pub fn recv<T: DeserializeOwned>(
         .map_err(|e| SandboxError::Protocol(format!("decode: {e}")))?;
     Ok(Some((msg, fds)))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn messages_and_fds_cross_a_seqpacket_pair() {
+        let (a, b) = sys::seqpacket_pair().unwrap();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"passed").unwrap();
+        let reply = Reply::Ready {
+            init_pid: 42,
+            landlock: "on".into(),
+        };
+        send(a.as_fd(), &reply, &[file.as_fd()]).unwrap();
+        let (got, fds) = recv::<Reply>(b.as_fd()).unwrap().unwrap();
+        assert!(matches!(got, Reply::Ready { init_pid: 42, .. }));
+        assert_eq!(fds.len(), 1);
+        let mut passed = std::fs::File::from(fds.into_iter().next().unwrap());
+        passed.rewind().unwrap();
+        let mut s = String::new();
+        passed.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "passed");
+        drop(a);
+        assert!(recv::<Reply>(b.as_fd()).unwrap().is_none(), "EOF expected");
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        let (a, b) = sys::seqpacket_pair().unwrap();
+        sys::send_msg(a.as_fd(), b"not json", &[]).unwrap();
+        assert!(matches!(
+            recv::<Launch>(b.as_fd()),
+            Err(SandboxError::Protocol(_))
+        ));
+    }
+}

@@ -6,8 +6,9 @@
 //! message carries the versioned magic. Run by hand (`lambdabox __sandbox-helper`) it exits with
 //! status 2 and does nothing; it is never setuid, so re-exec gives nothing the caller lacked.
 //!
-//! Ordering rule: clone the init into fresh namespaces → attach it to the cgroup by pid → write
-//! uid/gid maps (user-namespace path) → release it ("go") → relay its Ready/Failed → supervise
+//! Ordering rule: clone the init into fresh namespaces → write uid/gid maps (user-namespace
+//! path) → release it ("go") → attach it to the cgroup by pid while it builds its root →
+//! "attached" (the init forks the runtime only after this) → relay its Ready/Failed → supervise
 //! until it exits, killing it if the daemon goes away → report `Exited`.
 
 use std::fs;
@@ -85,10 +86,6 @@ fn start(launch: &Launch) -> Result<Started, String> {
         let _ = sys::waitpid(pid, false);
         msg
     };
-    for procs in &launch.cgroup_procs {
-        fs::write(procs, pid.to_string())
-            .map_err(|e| fail(format!("attach to {}: {e}", procs.display())))?;
-    }
     if launch.user_namespace {
         let maps = [
             ("setgroups", "deny\n".to_string()),
@@ -107,6 +104,14 @@ fn start(launch: &Launch) -> Result<Started, String> {
         }
     }
     sys::send_msg(started.sock.as_fd(), b"go", &[])
+        .map_err(|e| fail(format!("release init: {e}")))?;
+    // The attach may wait ≈ 10 ms for an RCU grace period (cgroup v1): the init builds its root
+    // meanwhile and only forks the runtime after "attached".
+    for procs in &launch.cgroup_procs {
+        fs::write(procs, pid.to_string())
+            .map_err(|e| fail(format!("attach to {}: {e}", procs.display())))?;
+    }
+    sys::send_msg(started.sock.as_fd(), b"attached", &[])
         .map_err(|e| fail(format!("release init: {e}")))?;
     // From here on only the environment's processes hold the output pipe.
     if let Ok(null) = fs::File::open("/dev/null") {

@@ -9,8 +9,9 @@
 //! init into new namespaces; the init builds the root and forks the runtime (PID 2).
 //!
 //! Ordering rule (the whole sandbox): cgroup created and limited → init cloned into namespaces
-//! → attached to the cgroup → mounts and pivot_root → identity dropped → rlimits → landlock →
-//! seccomp (last) → execve. Each step's module repeats the part of the rule it owns.
+//! → mounts and pivot_root (while the helper attaches the init to the cgroup) → cgroup ns →
+//! fork runtime → identity dropped → rlimits → landlock → seccomp (last) → execve → CPU quota.
+//! Each step's module repeats the part of the rule it owns.
 
 mod cgroup;
 mod environment;

@@ -173,3 +173,50 @@ impl Drop for V1Group {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn creates_one_group_per_controller_with_limits() {
+        let root = tempfile::tempdir().unwrap();
+        let parents: Vec<(&'static str, PathBuf)> = ["memory", "pids", "cpu"]
+            .into_iter()
+            .map(|c| (c, root.path().join(c).join("lambdabox")))
+            .collect();
+        let v1 = V1::new(parents);
+        let group = v1.create("env-1", &Limits::new(128, 32, true)).unwrap();
+        let read = |p: &str| fs::read_to_string(root.path().join(p)).unwrap();
+        assert_eq!(
+            read("memory/lambdabox/env-1/memory.limit_in_bytes"),
+            (128u64 << 20).to_string()
+        );
+        assert_eq!(read("pids/lambdabox/env-1/pids.max"), "32");
+        assert!(!root
+            .path()
+            .join("cpu/lambdabox/env-1/cpu.cfs_quota_us")
+            .exists());
+        group.enable_cpu_limit().unwrap();
+        assert_eq!(read("cpu/lambdabox/env-1/cpu.cfs_quota_us"), "7235");
+        assert_eq!(read("cpu/lambdabox/env-1/cpu.shares"), "74");
+        assert_eq!(group.procs_files().len(), 3);
+        fs::write(
+            root.path()
+                .join("memory/lambdabox/env-1/memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+        )
+        .unwrap();
+        assert!(group.oom_killed());
+        fs::write(
+            root.path()
+                .join("memory/lambdabox/env-1/memory.max_usage_in_bytes"),
+            "4096\n",
+        )
+        .unwrap();
+        assert_eq!(group.memory_peak_bytes(), 4096);
+        assert_eq!(v1.describe(), "v1 (memory, pids, cpu)");
+    }
+}

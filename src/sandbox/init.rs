@@ -153,7 +153,7 @@ fn exec_runtime(
         std::env::set_current_dir(&launch.spec.cwd)
             .map_err(|e| format!("chdir {}: {e}", launch.spec.cwd))?;
         identity::drop_to(launch.uid, launch.gid, launch.user_namespace)?;
-        rlimits::apply(&launch.spec)?;
+        rlimits::apply(&launch.spec, !launch.cgroup_procs.is_empty())?;
         if let Some(ruleset) = ruleset {
             landlock::enforce(ruleset)?;
         }

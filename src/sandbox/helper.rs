@@ -107,18 +107,29 @@ fn start(launch: &Launch) -> Result<Started, String> {
         .map_err(|e| fail(format!("release init: {e}")))?;
     // The attach may wait ≈ 10 ms for an RCU grace period (cgroup v1): the init builds its root
     // meanwhile and only forks the runtime after "attached".
-    for procs in &launch.cgroup_procs {
+    // If the init already failed, its own report (read below) explains why better than ours.
+    let attach_err = launch.cgroup_procs.iter().find_map(|procs| {
         fs::write(procs, pid.to_string())
-            .map_err(|e| fail(format!("attach to {}: {e}", procs.display())))?;
+            .err()
+            .map(|e| format!("attach to {}: {e}", procs.display()))
+    });
+    match attach_err {
+        None => {
+            let _ = sys::send_msg(started.sock.as_fd(), b"attached", &[]);
+        }
+        Some(_) => {
+            let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
+        }
     }
-    sys::send_msg(started.sock.as_fd(), b"attached", &[])
-        .map_err(|e| fail(format!("release init: {e}")))?;
     // From here on only the environment's processes hold the output pipe.
     if let Ok(null) = fs::File::open("/dev/null") {
         let _ = sys::dup2(null.as_fd(), 1);
         let _ = sys::dup2(null.as_fd(), 2);
     }
     match protocol::recv::<InitReport>(started.sock.as_fd()) {
+        Ok(Some((InitReport::Ready { .. }, _))) if attach_err.is_some() => {
+            Err(fail(attach_err.unwrap_or_default()))
+        }
         Ok(Some((InitReport::Ready { landlock }, fds))) => {
             let mut send_fds = vec![started.pidfd.as_fd()];
             send_fds.extend(fds.iter().map(|f| f.as_fd()));
@@ -138,9 +149,9 @@ fn start(launch: &Launch) -> Result<Started, String> {
                 .ok()
                 .flatten()
                 .map_or(-1, |(_, s)| s);
-            Err(format!(
-                "environment init died during set-up (wait status {status})"
-            ))
+            Err(attach_err.unwrap_or_else(|| {
+                format!("environment init died during set-up (wait status {status})")
+            }))
         }
     }
 }

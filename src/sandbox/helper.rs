@@ -144,13 +144,17 @@ fn start(launch: &Launch) -> Result<Started, String> {
         Ok(Some((InitReport::Exited { wait_status }, _))) => Err(fail(format!(
             "environment exited during set-up (wait status {wait_status})"
         ))),
-        Ok(None) | Err(_) => {
+        other => {
+            let how = match other {
+                Err(e) => e.to_string(),
+                _ => "no report".to_string(),
+            };
             let status = sys::waitpid(pid, false)
                 .ok()
                 .flatten()
                 .map_or(-1, |(_, s)| s);
             Err(attach_err.unwrap_or_else(|| {
-                format!("environment init died during set-up (wait status {status})")
+                format!("environment init died during set-up ({how}, wait status {status})")
             }))
         }
     }

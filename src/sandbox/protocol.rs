@@ -93,7 +93,13 @@ pub fn send<T: Serialize>(
 pub fn recv<T: DeserializeOwned>(
     sock: BorrowedFd<'_>,
 ) -> Result<Option<(T, Vec<OwnedFd>)>, SandboxError> {
-    let (bytes, fds) = sys::recv_msg(sock, MAX_MESSAGE).map_err(SandboxError::Control)?;
+    // A peer that exits with our message still unread makes the next read fail once with
+    // ECONNRESET (unix sockets report it before the queued data); what it sent is still there.
+    let (bytes, fds) = match sys::recv_msg(sock, MAX_MESSAGE) {
+        Err(e) if e.raw_os_error() == Some(libc::ECONNRESET) => sys::recv_msg(sock, MAX_MESSAGE),
+        other => other,
+    }
+    .map_err(SandboxError::Control)?;
     if bytes.is_empty() {
         return Ok(None);
     }
@@ -129,6 +135,23 @@ mod tests {
         assert_eq!(s, "passed");
         drop(a);
         assert!(recv::<Reply>(b.as_fd()).unwrap().is_none(), "EOF expected");
+    }
+
+    #[test]
+    fn a_report_survives_the_peer_closing_with_unread_data() {
+        let (a, b) = sys::seqpacket_pair().unwrap();
+        sys::send_msg(a.as_fd(), b"attached", &[]).unwrap();
+        send(
+            b.as_fd(),
+            &InitReport::Failed {
+                message: "why".into(),
+            },
+            &[],
+        )
+        .unwrap();
+        drop(b); // closes with "attached" unread
+        let got = recv::<InitReport>(a.as_fd()).unwrap();
+        assert!(matches!(got, Some((InitReport::Failed { message }, _)) if message == "why"));
     }
 
     #[test]

@@ -110,6 +110,9 @@ impl Sandbox {
         if !missing.is_empty() && !settings.allow_degraded {
             return Err(SandboxError::Degraded(missing.join("; ")));
         }
+        for m in &missing {
+            tracing::warn!(missing = %m, "sandbox protection missing; running degraded (allow_degraded)");
+        }
         let protections = Protections {
             user_namespace,
             cgroups: backend.as_ref().map(|b| b.describe()),
@@ -147,6 +150,10 @@ impl Sandbox {
     /// Starts an environment; returns once the runtime was exec'd (or failed to be).
     pub fn launch(&self, spec: &EnvSpec) -> Result<Environment, SandboxError> {
         spec.validate()?;
+        if !self.protections.missing.is_empty() {
+            let missing = self.protections.missing.join("; ");
+            tracing::warn!(env = %spec.id, %missing, "starting a degraded sandbox");
+        }
         let lease = self.uids.lease()?;
         let cgroup: Option<Arc<dyn EnvCgroup>> = match &self.backend {
             Some(b) => {

@@ -157,21 +157,23 @@ impl Environment {
 
     /// Blocks until every process of the environment is gone and its cgroup removed.
     pub fn wait(mut self) -> ExitInfo {
-        self.finish()
+        self.finish(None)
     }
 
-    fn finish(&mut self) -> ExitInfo {
+    /// `timeout_secs`: how long to wait for the helper's report (None = as long as it runs).
+    fn finish(&mut self, timeout_secs: Option<u64>) -> ExitInfo {
         if let Some(info) = self.finished {
             return info;
         }
-        let _ = sys::set_recv_timeout(self.control.as_fd(), None);
+        let _ = sys::set_recv_timeout(self.control.as_fd(), timeout_secs);
         let status = match protocol::recv::<Reply>(self.control.as_fd()) {
             Ok(Some((Reply::Exited { wait_status }, _))) => {
                 ExitStatus::from_wait_status(wait_status)
             }
             _ => {
-                // The helper died or spoke out of turn: make sure nothing survives.
+                // The helper died, hung or spoke out of turn: make sure nothing survives.
                 self.killer().kill();
+                let _ = self.helper.kill();
                 ExitStatus::Signal(libc::SIGKILL)
             }
         };
@@ -199,7 +201,8 @@ impl Drop for Environment {
     fn drop(&mut self) {
         if self.finished.is_none() {
             self.killer().kill();
-            self.finish();
+            // Killed: the helper reports within milliseconds; never block a dropper for long.
+            self.finish(Some(10));
         }
     }
 }

@@ -6,8 +6,9 @@
 //! message carries the versioned magic. Run by hand (`lambdabox __sandbox-helper`) it exits with
 //! status 2 and does nothing; it is never setuid, so re-exec gives nothing the caller lacked.
 //!
-//! Ordering rule: clone the init into fresh namespaces → attach it to the cgroup by pid → write
-//! uid/gid maps (user-namespace path) → release it ("go") → relay its Ready/Failed → supervise
+//! Ordering rule: clone the init into fresh namespaces → write uid/gid maps (user-namespace
+//! path) → release it ("go") → attach it to the cgroup by pid while it builds its root →
+//! "attached" (the init forks the runtime only after this) → relay its Ready/Failed → supervise
 //! until it exits, killing it if the daemon goes away → report `Exited`.
 
 use std::fs;
@@ -85,10 +86,6 @@ fn start(launch: &Launch) -> Result<Started, String> {
         let _ = sys::waitpid(pid, false);
         msg
     };
-    for procs in &launch.cgroup_procs {
-        fs::write(procs, pid.to_string())
-            .map_err(|e| fail(format!("attach to {}: {e}", procs.display())))?;
-    }
     if launch.user_namespace {
         let maps = [
             ("setgroups", "deny\n".to_string()),
@@ -108,12 +105,31 @@ fn start(launch: &Launch) -> Result<Started, String> {
     }
     sys::send_msg(started.sock.as_fd(), b"go", &[])
         .map_err(|e| fail(format!("release init: {e}")))?;
+    // The attach may wait ≈ 10 ms for an RCU grace period (cgroup v1): the init builds its root
+    // meanwhile and only forks the runtime after "attached".
+    // If the init already failed, its own report (read below) explains why better than ours.
+    let attach_err = launch.cgroup_procs.iter().find_map(|procs| {
+        fs::write(procs, pid.to_string())
+            .err()
+            .map(|e| format!("attach to {}: {e}", procs.display()))
+    });
+    match attach_err {
+        None => {
+            let _ = sys::send_msg(started.sock.as_fd(), b"attached", &[]);
+        }
+        Some(_) => {
+            let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
+        }
+    }
     // From here on only the environment's processes hold the output pipe.
     if let Ok(null) = fs::File::open("/dev/null") {
         let _ = sys::dup2(null.as_fd(), 1);
         let _ = sys::dup2(null.as_fd(), 2);
     }
     match protocol::recv::<InitReport>(started.sock.as_fd()) {
+        Ok(Some((InitReport::Ready { .. }, _))) if attach_err.is_some() => {
+            Err(fail(attach_err.unwrap_or_default()))
+        }
         Ok(Some((InitReport::Ready { landlock }, fds))) => {
             let mut send_fds = vec![started.pidfd.as_fd()];
             send_fds.extend(fds.iter().map(|f| f.as_fd()));
@@ -128,14 +144,18 @@ fn start(launch: &Launch) -> Result<Started, String> {
         Ok(Some((InitReport::Exited { wait_status }, _))) => Err(fail(format!(
             "environment exited during set-up (wait status {wait_status})"
         ))),
-        Ok(None) | Err(_) => {
+        other => {
+            let how = match other {
+                Err(e) => e.to_string(),
+                _ => "no report".to_string(),
+            };
             let status = sys::waitpid(pid, false)
                 .ok()
                 .flatten()
                 .map_or(-1, |(_, s)| s);
-            Err(format!(
-                "environment init died during set-up (wait status {status})"
-            ))
+            Err(attach_err.unwrap_or_else(|| {
+                format!("environment init died during set-up ({how}, wait status {status})")
+            }))
         }
     }
 }

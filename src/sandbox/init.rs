@@ -1,5 +1,6 @@
-//! PID 1 of an environment: finishes the namespaces (cgroup ns, hostname, loopback, the
-//! Runtime API listener), builds the root filesystem, forks the runtime as PID 2 and reaps every
+//! PID 1 of an environment: finishes the namespaces (hostname, loopback, the Runtime API
+//! listener), builds the root filesystem while the helper attaches it to the cgroup, waits for
+//! "attached", enters a cgroup namespace, forks the runtime as PID 2 and reaps every
 //! zombie until the runtime exits; then it exits and the kernel kills the rest of the PID
 //! namespace.
 //!
@@ -38,8 +39,6 @@ pub fn run(launch: &Launch, sock: OwnedFd) -> i32 {
 }
 
 fn setup(launch: &Launch, sock: &OwnedFd) -> Result<i32, String> {
-    // The helper has attached us to the environment's cgroup: make it our cgroup root.
-    sys::unshare(libc::CLONE_NEWCGROUP).map_err(|e| format!("unshare cgroup namespace: {e}"))?;
     sys::sethostname(&launch.hostname).map_err(|e| format!("sethostname: {e}"))?;
     let listener = if launch.spec.network == NetworkPolicy::None {
         sys::loopback_up().map_err(|e| format!("loopback up: {e}"))?;
@@ -96,6 +95,13 @@ fn setup(launch: &Launch, sock: &OwnedFd) -> Result<i32, String> {
     let (err_r, err_w) = sys::pipe().map_err(|e| format!("pipe: {e}"))?;
     let (mut err_r, mut err_w) = (std::fs::File::from(err_r), std::fs::File::from(err_w));
 
+    // Only once the helper has moved us into the environment's cgroup: make it our cgroup
+    // root, then fork the runtime (which inherits the cgroup and its limits).
+    match sys::recv_msg(sock.as_fd(), 16) {
+        Ok((msg, _)) if msg == b"attached" => {}
+        _ => return Err("the helper did not attach the environment to its cgroup".into()),
+    }
+    sys::unshare(libc::CLONE_NEWCGROUP).map_err(|e| format!("unshare cgroup namespace: {e}"))?;
     let Some(pid) = sys::fork().map_err(|e| format!("fork runtime: {e}"))? else {
         drop(err_r);
         let msg = exec_runtime(launch, ruleset, &programs, &null, &program, &argv, &envp);
@@ -147,7 +153,7 @@ fn exec_runtime(
         std::env::set_current_dir(&launch.spec.cwd)
             .map_err(|e| format!("chdir {}: {e}", launch.spec.cwd))?;
         identity::drop_to(launch.uid, launch.gid, launch.user_namespace)?;
-        rlimits::apply(&launch.spec)?;
+        rlimits::apply(&launch.spec, !launch.cgroup_procs.is_empty())?;
         if let Some(ruleset) = ruleset {
             landlock::enforce(ruleset)?;
         }

@@ -9,8 +9,9 @@
 //! init into new namespaces; the init builds the root and forks the runtime (PID 2).
 //!
 //! Ordering rule (the whole sandbox): cgroup created and limited → init cloned into namespaces
-//! → attached to the cgroup → mounts and pivot_root → identity dropped → rlimits → landlock →
-//! seccomp (last) → execve. Each step's module repeats the part of the rule it owns.
+//! → mounts and pivot_root (while the helper attaches the init to the cgroup) → cgroup ns →
+//! fork runtime → identity dropped → rlimits → landlock → seccomp (last) → execve → CPU quota.
+//! Each step's module repeats the part of the rule it owns.
 
 mod cgroup;
 mod environment;
@@ -109,6 +110,9 @@ impl Sandbox {
         if !missing.is_empty() && !settings.allow_degraded {
             return Err(SandboxError::Degraded(missing.join("; ")));
         }
+        for m in &missing {
+            tracing::warn!(missing = %m, "sandbox protection missing; running degraded (allow_degraded)");
+        }
         let protections = Protections {
             user_namespace,
             cgroups: backend.as_ref().map(|b| b.describe()),
@@ -146,6 +150,10 @@ impl Sandbox {
     /// Starts an environment; returns once the runtime was exec'd (or failed to be).
     pub fn launch(&self, spec: &EnvSpec) -> Result<Environment, SandboxError> {
         spec.validate()?;
+        if !self.protections.missing.is_empty() {
+            let missing = self.protections.missing.join("; ");
+            tracing::warn!(env = %spec.id, %missing, "starting a degraded sandbox");
+        }
         let lease = self.uids.lease()?;
         let cgroup: Option<Arc<dyn EnvCgroup>> = match &self.backend {
             Some(b) => {
@@ -213,7 +221,13 @@ impl Sandbox {
             landlock_status: String::new(),
             finished: None,
         };
-        match self.handshake(&mut env, &launch) {
+        let started = self
+            .handshake(&mut env, &launch)
+            .and_then(|()| match &env.cgroup {
+                Some(cg) => cg.enable_cpu_limit(),
+                None => Ok(()),
+            });
+        match started {
             Ok(()) => Ok(env),
             Err(e) => {
                 let _ = env.helper.kill();

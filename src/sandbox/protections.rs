@@ -37,6 +37,10 @@ impl fmt::Display for Protections {
         }
         match self.landlock_abi {
             0 => write!(f, "; landlock unavailable")?,
+            abi if abi < 6 => write!(
+                f,
+                "; landlock abi {abi} (partial: no signal/socket scoping)"
+            )?,
             abi => write!(f, "; landlock abi {abi}")?,
         }
         match self.seccomp_rules {

@@ -93,11 +93,74 @@ pub fn send<T: Serialize>(
 pub fn recv<T: DeserializeOwned>(
     sock: BorrowedFd<'_>,
 ) -> Result<Option<(T, Vec<OwnedFd>)>, SandboxError> {
-    let (bytes, fds) = sys::recv_msg(sock, MAX_MESSAGE).map_err(SandboxError::Control)?;
+    // A peer that exits with our message still unread makes the next read fail once with
+    // ECONNRESET (unix sockets report it before the queued data); what it sent is still there.
+    let (bytes, fds) = match sys::recv_msg(sock, MAX_MESSAGE) {
+        Err(e) if e.raw_os_error() == Some(libc::ECONNRESET) => sys::recv_msg(sock, MAX_MESSAGE),
+        other => other,
+    }
+    .map_err(SandboxError::Control)?;
     if bytes.is_empty() {
         return Ok(None);
     }
     let msg = serde_json::from_slice(&bytes)
         .map_err(|e| SandboxError::Protocol(format!("decode: {e}")))?;
     Ok(Some((msg, fds)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn messages_and_fds_cross_a_seqpacket_pair() {
+        let (a, b) = sys::seqpacket_pair().unwrap();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"passed").unwrap();
+        let reply = Reply::Ready {
+            init_pid: 42,
+            landlock: "on".into(),
+        };
+        send(a.as_fd(), &reply, &[file.as_fd()]).unwrap();
+        let (got, fds) = recv::<Reply>(b.as_fd()).unwrap().unwrap();
+        assert!(matches!(got, Reply::Ready { init_pid: 42, .. }));
+        assert_eq!(fds.len(), 1);
+        let mut passed = std::fs::File::from(fds.into_iter().next().unwrap());
+        passed.rewind().unwrap();
+        let mut s = String::new();
+        passed.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "passed");
+        drop(a);
+        assert!(recv::<Reply>(b.as_fd()).unwrap().is_none(), "EOF expected");
+    }
+
+    #[test]
+    fn a_report_survives_the_peer_closing_with_unread_data() {
+        let (a, b) = sys::seqpacket_pair().unwrap();
+        sys::send_msg(a.as_fd(), b"attached", &[]).unwrap();
+        send(
+            b.as_fd(),
+            &InitReport::Failed {
+                message: "why".into(),
+            },
+            &[],
+        )
+        .unwrap();
+        drop(b); // closes with "attached" unread
+        let got = recv::<InitReport>(a.as_fd()).unwrap();
+        assert!(matches!(got, Some((InitReport::Failed { message }, _)) if message == "why"));
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        let (a, b) = sys::seqpacket_pair().unwrap();
+        sys::send_msg(a.as_fd(), b"not json", &[]).unwrap();
+        assert!(matches!(
+            recv::<Launch>(b.as_fd()),
+            Err(SandboxError::Protocol(_))
+        ));
+    }
 }

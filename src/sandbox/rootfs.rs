@@ -68,10 +68,32 @@ fn make_dirs(root: &Path, inside: &Path) -> R<PathBuf> {
             }
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(format!("{} is not a directory", cur.display())),
-            Err(_) => fs::create_dir(&cur).map_err(|e| format!("mkdir {}: {e}", cur.display()))?,
+            Err(_) => {
+                same_mount(root, &cur, inside)?;
+                fs::create_dir(&cur).map_err(|e| format!("mkdir {}: {e}", cur.display()))?
+            }
         }
     }
     Ok(cur)
+}
+
+/// Refuses to create `path` unless its parent is on the root tmpfs itself: nothing is ever
+/// created inside a bind-mounted host directory (which would write to the host).
+fn same_mount(root: &Path, path: &Path, inside: &Path) -> R<()> {
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &Path| {
+        fs::metadata(p)
+            .map(|m| m.dev())
+            .map_err(|e| format!("stat {}: {e}", p.display()))
+    };
+    let parent = path.parent().unwrap_or(root);
+    if dev(parent)? != dev(root)? {
+        return Err(format!(
+            "mount path {} lies inside another mount",
+            inside.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Creates the mount point for `host` (dir or empty file) at `inside` under `root`.
@@ -89,6 +111,7 @@ fn make_target(root: &Path, host: &Path, inside: &Path) -> R<PathBuf> {
         .ok_or_else(|| format!("{} has no name", inside.display()))?;
     let target = dir.join(name);
     if fs::symlink_metadata(&target).is_err() {
+        same_mount(root, &target, inside)?;
         fs::File::create(&target).map_err(|e| format!("create {}: {e}", target.display()))?;
     }
     Ok(target)

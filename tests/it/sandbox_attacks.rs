@@ -4,8 +4,10 @@
 //! binary. `cargo test --test it sandbox`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bench;
 mod filesystem;
 mod kernel;
+mod lifecycle;
 mod limits;
 mod network;
 mod process;

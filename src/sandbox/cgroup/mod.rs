@@ -8,8 +8,9 @@
 //! crate drops rejected memory limits silently, cannot combine relative paths with a controller
 //! subset, and cannot run over a fake hierarchy in a unit test (see SANDBOX-NOTES.md).
 //!
-//! Ordering rule: create and limit the group BEFORE the environment's first process is released
-//! (the helper attaches the cloned init by pid, then lets it run); read the peak and OOM count
+//! Ordering rule: create and limit the group (memory, pids) BEFORE the environment's first
+//! process is released (the helper attaches the cloned init by pid, then lets it run); the CPU
+//! quota is applied right after the runtime's exec; read the peak and OOM count
 //! AFTER the last process is reaped and BEFORE removing the group.
 
 mod v1;
@@ -70,6 +71,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
 /// One environment's group.
 pub trait EnvCgroup: Send + Sync + std::fmt::Debug {
+    /// Applies the CPU quota; called once the runtime was exec'd, so the platform's own set-up
+    /// (mounts, landlock, seccomp) is not charged to the function's small share.
+    fn enable_cpu_limit(&self) -> Result<(), SandboxError>;
     /// The `cgroup.procs` files a pid must be written to.
     fn procs_files(&self) -> Vec<PathBuf>;
     fn memory_peak_bytes(&self) -> u64;

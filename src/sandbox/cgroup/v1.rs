@@ -1,6 +1,6 @@
 //! cgroup v1: one directory per controller (memory, pids, cpu), each under the daemon's own
 //! group in that hierarchy. v1 has no `cgroup.kill`: the environment is killed through PID 1 of
-//! its PID namespace (see `Killer`); `kill_all` here is the fallback that signals listed pids.
+//! its PID namespace (see `Killer`); listed pids are only signalled by the sweep and by removal.
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,10 @@ impl V1 {
 impl Backend for V1 {
     fn create(&self, id: &str, limits: &Limits) -> Result<Box<dyn EnvCgroup>, SandboxError> {
         self.ensure_parents()?;
-        let mut group = V1Group { dirs: Vec::new() };
+        let mut group = V1Group {
+            dirs: Vec::new(),
+            cpu_quota_us: limits.cpu_quota_us,
+        };
         for (controller, parent) in &self.parents {
             let dir = parent.join(id);
             std::fs::create_dir(&dir).map_err(|e| SandboxError::CreateDir(dir.clone(), e))?;
@@ -90,18 +93,6 @@ fn apply(controller: &str, dir: &Path, limits: &Limits) -> Result<(), SandboxErr
             }
         }
         "pids" => write(dir, "pids.max", &limits.pids_max.to_string())?,
-        "cpu" => {
-            if let Some(quota) = limits.cpu_quota_us {
-                write(
-                    dir,
-                    "cpu.cfs_period_us",
-                    &super::cpu_period_us().to_string(),
-                )?;
-                write(dir, "cpu.cfs_quota_us", &quota.to_string())?;
-                let shares = (1024 * quota / super::cpu_period_us()).max(2);
-                write(dir, "cpu.shares", &shares.to_string())?;
-            }
-        }
         _ => {}
     }
     Ok(())
@@ -111,6 +102,7 @@ fn apply(controller: &str, dir: &Path, limits: &Limits) -> Result<(), SandboxErr
 #[derive(Debug)]
 pub struct V1Group {
     dirs: Vec<(&'static str, PathBuf)>,
+    cpu_quota_us: Option<u64>,
 }
 
 impl V1Group {
@@ -123,6 +115,23 @@ impl V1Group {
 }
 
 impl EnvCgroup for V1Group {
+    fn enable_cpu_limit(&self) -> Result<(), SandboxError> {
+        let (Some(quota), Some((_, dir))) = (
+            self.cpu_quota_us,
+            self.dirs.iter().find(|(c, _)| *c == "cpu"),
+        ) else {
+            return Ok(());
+        };
+        write(
+            dir,
+            "cpu.cfs_period_us",
+            &super::cpu_period_us().to_string(),
+        )?;
+        write(dir, "cpu.cfs_quota_us", &quota.to_string())?;
+        let shares = (1024 * quota / super::cpu_period_us()).max(2);
+        write(dir, "cpu.shares", &shares.to_string())
+    }
+
     fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs
             .iter()
@@ -142,11 +151,9 @@ impl EnvCgroup for V1Group {
             .is_some_and(|n| n > 0)
     }
 
-    fn kill_all(&self) {
-        for (_, dir) in &self.dirs {
-            kill_listed(dir);
-        }
-    }
+    /// v1 has no atomic group kill, and signalling listed pids races with pid reuse: the
+    /// whole-environment kill is SIGKILL to PID 1 of its PID namespace (through a pidfd).
+    fn kill_all(&self) {}
 
     fn remove(&self) -> Result<(), SandboxError> {
         let mut first_err = None;
@@ -164,5 +171,52 @@ impl Drop for V1Group {
         for (_, dir) in &self.dirs {
             let _ = std::fs::remove_dir(dir);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn creates_one_group_per_controller_with_limits() {
+        let root = tempfile::tempdir().unwrap();
+        let parents: Vec<(&'static str, PathBuf)> = ["memory", "pids", "cpu"]
+            .into_iter()
+            .map(|c| (c, root.path().join(c).join("lambdabox")))
+            .collect();
+        let v1 = V1::new(parents);
+        let group = v1.create("env-1", &Limits::new(128, 32, true)).unwrap();
+        let read = |p: &str| fs::read_to_string(root.path().join(p)).unwrap();
+        assert_eq!(
+            read("memory/lambdabox/env-1/memory.limit_in_bytes"),
+            (128u64 << 20).to_string()
+        );
+        assert_eq!(read("pids/lambdabox/env-1/pids.max"), "32");
+        assert!(!root
+            .path()
+            .join("cpu/lambdabox/env-1/cpu.cfs_quota_us")
+            .exists());
+        group.enable_cpu_limit().unwrap();
+        assert_eq!(read("cpu/lambdabox/env-1/cpu.cfs_quota_us"), "7235");
+        assert_eq!(read("cpu/lambdabox/env-1/cpu.shares"), "74");
+        assert_eq!(group.procs_files().len(), 3);
+        fs::write(
+            root.path()
+                .join("memory/lambdabox/env-1/memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+        )
+        .unwrap();
+        assert!(group.oom_killed());
+        fs::write(
+            root.path()
+                .join("memory/lambdabox/env-1/memory.max_usage_in_bytes"),
+            "4096\n",
+        )
+        .unwrap();
+        assert_eq!(group.memory_peak_bytes(), 4096);
+        assert_eq!(v1.describe(), "v1 (memory, pids, cpu)");
     }
 }

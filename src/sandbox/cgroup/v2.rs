@@ -59,7 +59,10 @@ impl Backend for V2 {
         self.ensure_parent()?;
         let dir = self.parent.join(id);
         std::fs::create_dir(&dir).map_err(|e| SandboxError::CreateDir(dir.clone(), e))?;
-        let group = V2Group { dir };
+        let group = V2Group {
+            dir,
+            cpu_quota_us: limits.cpu_quota_us,
+        };
         apply(&group.dir, limits)?;
         Ok(Box::new(group))
     }
@@ -104,25 +107,31 @@ fn apply(dir: &Path, limits: &Limits) -> Result<(), SandboxError> {
             got.trim().to_string(),
         ));
     }
-    write(dir, "pids.max", &limits.pids_max.to_string())?;
-    if let Some(quota) = limits.cpu_quota_us {
-        write(
-            dir,
-            "cpu.max",
-            &format!("{quota} {}", super::cpu_period_us()),
-        )?;
-        let weight = (100 * quota / super::cpu_period_us()).clamp(1, 10_000);
-        write(dir, "cpu.weight", &weight.to_string())?;
-    }
-    Ok(())
+    write(dir, "pids.max", &limits.pids_max.to_string())
+}
+
+fn apply_cpu(dir: &Path, quota: u64) -> Result<(), SandboxError> {
+    write(
+        dir,
+        "cpu.max",
+        &format!("{quota} {}", super::cpu_period_us()),
+    )?;
+    let weight = (100 * quota / super::cpu_period_us()).clamp(1, 10_000);
+    write(dir, "cpu.weight", &weight.to_string())
 }
 
 #[derive(Debug)]
 pub struct V2Group {
     dir: PathBuf,
+    cpu_quota_us: Option<u64>,
 }
 
 impl EnvCgroup for V2Group {
+    fn enable_cpu_limit(&self) -> Result<(), SandboxError> {
+        self.cpu_quota_us
+            .map_or(Ok(()), |q| apply_cpu(&self.dir, q))
+    }
+
     fn procs_files(&self) -> Vec<PathBuf> {
         vec![self.dir.join("cgroup.procs")]
     }
@@ -180,6 +189,11 @@ mod tests {
         fs::create_dir_all(&v2.parent).unwrap();
         fs::write(v2.parent.join("cgroup.controllers"), "cpu memory pids").unwrap();
         let group = v2.create("env-1", &Limits::new(1769, 64, true)).unwrap();
+        assert!(
+            !v2.parent.join("env-1/cpu.max").exists(),
+            "cpu limited before exec"
+        );
+        group.enable_cpu_limit().unwrap();
         let dir = v2.parent.join("env-1");
         let read = |f: &str| fs::read_to_string(dir.join(f)).unwrap();
         assert_eq!(read("memory.max"), (1769u64 * 1024 * 1024).to_string());
@@ -207,7 +221,10 @@ mod tests {
     #[test]
     fn no_cpu_limit_when_not_proportional() {
         let (_root, v2) = fake();
-        v2.create("env-2", &Limits::new(128, 10, false)).unwrap();
+        v2.create("env-2", &Limits::new(128, 10, false))
+            .unwrap()
+            .enable_cpu_limit()
+            .unwrap();
         assert!(!v2.parent.join("env-2/cpu.max").exists());
     }
 

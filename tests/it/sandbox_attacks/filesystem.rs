@@ -205,3 +205,29 @@ fn sandbox_tmp_is_private_per_environment() {
     );
     expect_line(&out, "absent");
 }
+
+#[test]
+fn sandbox_nested_mount_never_writes_into_a_host_dir() {
+    let fx = Fixture::new();
+    let layers = fx.dir.path().join("layers");
+    std::fs::create_dir_all(&layers).unwrap();
+    let extra = fx.dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    let mut spec = fx.python_spec("nested-mount", "print('ran')\n");
+    spec.mounts.push(Mount {
+        host: layers.clone(),
+        inside: "/opt".into(),
+        writable: true,
+    });
+    spec.mounts.push(Mount::ro(&extra, "/opt/extra"));
+    let err = fx
+        .sandbox
+        .launch(&spec)
+        .expect_err("nested mount inside a bind must fail");
+    assert!(err.to_string().contains("inside another mount"), "{err}");
+    assert!(
+        !layers.join("extra").exists(),
+        "a directory was created on the host"
+    );
+    fx.assert_host_unharmed("nested-mount", None, "");
+}

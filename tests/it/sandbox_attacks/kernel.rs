@@ -41,6 +41,8 @@ attempt('open_by_handle_at', raw({obh}, -100, 0, 0))
 attempt('kexec_load', raw({kexec}, 0, 0, 0, 0))
 attempt('personality change', sc('personality', 0x0040000))
 attempt('personality query', sc('personality', 0xffffffff))
+if os.uname().machine == 'x86_64':
+    attempt('x32 getpid', raw(0x40000000 + 39))
 attempt('raw socket', lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP))
 attempt('packet socket', lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0))
 attempt('setuid 0', lambda: os.setuid(0))
@@ -104,6 +106,10 @@ print('thread ok:', __import__('threading').Thread(target=lambda: None).start() 
         );
     }
     expect_line(&out, "clone3: blocked ENOSYS");
+    if cfg!(target_arch = "x86_64") {
+        // ENOSYS would mean the x32 guard is missing (and only the kernel config saved us).
+        expect_line(&out, "x32 getpid: blocked EPERM");
+    }
     expect_line(&out, "io_uring_setup: blocked ENOSYS");
     expect_line(&out, "personality query: ALLOWED 0");
     expect_line(&out, "hostname inside: kernel-surface");

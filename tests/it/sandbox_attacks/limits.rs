@@ -115,13 +115,20 @@ fn sandbox_cpu_hog_is_held_to_its_share_while_another_stays_responsive() {
     let mut hog = fx.python_spec(
         "cpu-hog",
         "import os, time
+parent = True
 for _ in range(3):
     if os.fork() == 0:
+        parent = False
         break
 start, cpu0 = time.monotonic(), time.process_time()
 while time.monotonic() - start < 2.0:
     pass
 print(f'cpu {time.process_time() - cpu0:.3f}', flush=True)
+while parent:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
 ",
     );
     hog.memory_mb = 128;

@@ -109,3 +109,32 @@ attempt('connect other port', lambda: socket.create_connection(('127.0.0.1', {pd
     assert!(acceptor.join().unwrap());
     assert!(denied.accept().is_err());
 }
+
+#[test]
+fn sandbox_cannot_reach_host_abstract_unix_sockets() {
+    use std::os::linux::net::SocketAddrExt;
+    let fx = Fixture::new();
+    let name = format!("lambdabox-test-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let host = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    host.set_nonblocking(true).unwrap();
+    let script = format!(
+        "{PRELUDE}
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect('\\0{name}')
+attempt('abstract socket', connect)
+"
+    );
+    // Own network namespace: a different abstract namespace.
+    let (_, out) = fx.run_python("abstract-none", &script);
+    expect_line(&out, "abstract socket: blocked ECONNREFUSED");
+    // Host network: landlock scopes abstract sockets to the environment.
+    let mut spec = fx.python_spec("abstract-host", &script);
+    spec.network = NetworkPolicy::Host {
+        tcp_connect_ports: None,
+    };
+    let (_, out) = fx.run(&spec);
+    expect_line(&out, "abstract socket: blocked EPERM");
+    assert!(host.accept().is_err(), "the host socket got a connection");
+}

@@ -36,6 +36,21 @@ attempt('raw socket', lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, soc
 attempt('connect host', lambda: socket.create_connection(('127.0.0.1', 22), timeout=1))
 attempt('tmp', lambda: open('/tmp/x', 'w').write('ok'))
 print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), flush=True)
+hog = []
+try:
+    while True:
+        hog.append(bytearray(8 << 20))
+except MemoryError:
+    print('memory capped', len(hog) * 8 <= 128, flush=True)
+del hog
+kids = 0
+try:
+    for _ in range(100):
+        if os.fork() == 0:
+            import time; time.sleep(5); os._exit(0)
+        kids += 1
+except OSError as e:
+    print('fork stopped', errno.errorcode[e.errno], kids < 32, flush=True)
 "#;
 
 #[test]
@@ -45,7 +60,16 @@ fn sandbox_unprivileged_user_gets_the_same_confinement() {
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(bin)
-        .args(["sandbox-run", "--", "/usr/bin/python3", "-S", "-c", SCRIPT])
+        .args([
+            "sandbox-run",
+            "--pids-max",
+            "32",
+            "--",
+            "/usr/bin/python3",
+            "-S",
+            "-c",
+            SCRIPT,
+        ])
         .current_dir("/")
         .output()
         .expect("run setpriv");
@@ -74,6 +98,9 @@ fn sandbox_unprivileged_user_gets_the_same_confinement() {
     }
     expect_line(&text, "tmp: ALLOWED 2");
     expect_line(&text, "pids [1, 2]");
+    // No delegated cgroup here: rlimits are the backstop.
+    expect_line(&text, "memory capped True");
+    expect_line(&text, "fork stopped EAGAIN True");
 }
 
 fn euid() -> u32 {

@@ -864,3 +864,70 @@ def test_idle_environment_that_died_is_not_handed_out(tmp_path_factory):
     finally:
         stop_daemon(d)
         remove_empty_cgroups(cgroup_dirs(parent))
+
+
+# ---------------------------------------------------------------------------------------------
+# log capture edge cases, unicode
+
+
+def test_stderr_reaches_the_log(lam):
+    code = ("import sys\n"
+            "def handler(event, context):\n"
+            "    print('to stdout')\n"
+            "    print('to stderr', file=sys.stderr)\n"
+            "    return 1\n")
+    name = create_function(lam, {"app.py": code})
+    res = invoke(lam, name, {})
+    assert res.function_error is None, res.raw
+    check_frame(res)
+    assert sorted(res.lines[1:-2]) == ["to stderr", "to stdout"], res.log
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "nodejs20.x"])
+def test_output_without_trailing_newline_reaches_the_log(lam, runtime):
+    """`sys.stdout.write('x')` / `process.stdout.write('x')` with no newline: AWS logs it with
+    the invocation that wrote it."""
+    if runtime.startswith("python"):
+        files = {"app.py": "import sys\ndef handler(event, context):\n"
+                           "    sys.stdout.write('partial-%d' % event['i'])\n"
+                           "    sys.stdout.flush()\n    return 1\n"}
+        handler = "app.handler"
+    else:
+        files = {"index.js": "exports.handler = async (e) => "
+                             "{ process.stdout.write('partial-' + e.i); return 1; };\n"}
+        handler = "index.handler"
+    name = create_function(lam, files, runtime=runtime, handler=handler)
+    for i in range(2):
+        res = invoke(lam, name, {"i": i})
+        assert res.function_error is None, res.raw
+        check_frame(res)
+        assert res.lines[1:-2] == [f"partial-{i}"], (
+            f"output without a trailing newline is missing from invocation {i}'s log:\n{res.log}")
+
+
+def test_huge_log_output_is_bounded_and_invoke_still_works(lam):
+    code = ("def handler(event, context):\n"
+            "    for i in range(20000):\n"
+            "        print('%06d ' % i + 'z' * 100)\n"
+            "    return 'survived'\n")
+    name = create_function(lam, {"app.py": code}, Timeout=30)
+    res = invoke(lam, name, {})
+    assert res.function_error is None, res.raw
+    assert res.payload == "survived"
+    assert res.lines[-1].startswith("REPORT RequestId: "), res.log[-500:]
+    nxt = invoke(lam, name, {})
+    assert nxt.function_error is None and nxt.payload == "survived", nxt.raw
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.9", "nodejs20.x"])
+def test_unicode_round_trip(lam, runtime):
+    if runtime.startswith("python"):
+        files, handler = {"app.py": "def handler(event, context):\n    print(event['s'])\n    return event\n"}, "app.handler"
+    else:
+        files, handler = {"index.js": "exports.handler = async (e) => { console.log(e.s); return e; };\n"}, "index.handler"
+    name = create_function(lam, files, runtime=runtime, handler=handler)
+    event = {"s": "grüße ✓ 日本 🚀", "k": ["é", {"ß": "\u0000x"}]}
+    res = invoke(lam, name, event)
+    assert res.function_error is None, res.raw
+    assert res.payload == event
+    assert any(line.endswith("grüße ✓ 日本 🚀") for line in res.lines), res.log

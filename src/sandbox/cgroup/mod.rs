@@ -53,6 +53,14 @@ pub fn cpu_quota_us(memory_mb: u64) -> u64 {
     (CPU_PERIOD_US * memory_mb / MB_PER_VCPU).max(1000)
 }
 
+/// The hard CFS quota actually written: the proportional share, but never less than one
+/// vCPU. Below that, a 128 MB function (7 % of a CPU) would take ten times longer to start;
+/// the proportional share is still enforced as a weight (`cpu.shares` / `cpu.weight`), so
+/// under contention functions share the CPU in proportion to their memory.
+pub fn hard_quota_us(proportional_us: u64) -> u64 {
+    proportional_us.max(CPU_PERIOD_US)
+}
+
 pub fn cpu_period_us() -> u64 {
     CPU_PERIOD_US
 }
@@ -279,6 +287,8 @@ mod tests {
         assert_eq!(cpu_quota_us(3538), 200_000);
         assert_eq!(cpu_quota_us(128), 7235);
         assert_eq!(cpu_quota_us(16), 1000);
+        assert_eq!(hard_quota_us(cpu_quota_us(128)), 100_000);
+        assert_eq!(hard_quota_us(cpu_quota_us(3538)), 200_000);
         assert_eq!(Limits::new(128, 10, false).cpu_quota_us, None);
     }
 }

@@ -127,7 +127,11 @@ impl EnvCgroup for V1Group {
             "cpu.cfs_period_us",
             &super::cpu_period_us().to_string(),
         )?;
-        write(dir, "cpu.cfs_quota_us", &quota.to_string())?;
+        write(
+            dir,
+            "cpu.cfs_quota_us",
+            &super::hard_quota_us(quota).to_string(),
+        )?;
         let shares = (1024 * quota / super::cpu_period_us()).max(2);
         write(dir, "cpu.shares", &shares.to_string())
     }
@@ -200,7 +204,8 @@ mod tests {
             .join("cpu/lambdabox/env-1/cpu.cfs_quota_us")
             .exists());
         group.enable_cpu_limit().unwrap();
-        assert_eq!(read("cpu/lambdabox/env-1/cpu.cfs_quota_us"), "7235");
+        // Hard quota floored at one vCPU; the proportional share is the weight.
+        assert_eq!(read("cpu/lambdabox/env-1/cpu.cfs_quota_us"), "100000");
         assert_eq!(read("cpu/lambdabox/env-1/cpu.shares"), "74");
         assert_eq!(group.procs_files().len(), 3);
         fs::write(

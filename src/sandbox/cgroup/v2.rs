@@ -114,7 +114,7 @@ fn apply_cpu(dir: &Path, quota: u64) -> Result<(), SandboxError> {
     write(
         dir,
         "cpu.max",
-        &format!("{quota} {}", super::cpu_period_us()),
+        &format!("{} {}", super::hard_quota_us(quota), super::cpu_period_us()),
     )?;
     let weight = (100 * quota / super::cpu_period_us()).clamp(1, 10_000);
     write(dir, "cpu.weight", &weight.to_string())

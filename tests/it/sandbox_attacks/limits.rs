@@ -111,7 +111,8 @@ attempt('exhaust fds', exhaust)
 #[test]
 fn sandbox_cpu_hog_is_held_to_its_share_while_another_stays_responsive() {
     let fx = Fixture::new();
-    // 128 MB buys 128/1769 of a vCPU (7.2 ms per 100 ms).
+    // 128 MB buys a weight of 128/1769 of a vCPU and a hard cap of one vCPU (the floor that
+    // keeps cold starts fast); four spinning processes on two cores would use ≈ 4 s unlimited.
     let mut hog = fx.python_spec(
         "cpu-hog",
         "import os, time
@@ -155,7 +156,7 @@ while parent:
         .unwrap_or_default();
     let _ = hog_env.wait();
     let text = hog_out.join().unwrap_or_default();
-    // Each of the 4 hog processes gets a slice of 7.2 % of one CPU in total.
+    // The 4 hog processes share one vCPU in total.
     let total: f64 = text
         .lines()
         .filter_map(|l| l.strip_prefix("cpu ")?.parse::<f64>().ok())
@@ -165,8 +166,8 @@ while parent:
         "{text}"
     );
     assert!(
-        total < 0.5,
-        "hog used {total:.3} s of CPU in 2 s wall (limit ≈ 0.15 s):\n{text}"
+        total < 2.6,
+        "hog used {total:.3} s of CPU in 2 s wall (limit ≈ 2.0 s, one vCPU):\n{text}"
     );
     assert!(
         throttled.contains("nr_throttled") && !throttled.contains("nr_throttled 0\n"),

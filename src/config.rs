@@ -181,9 +181,8 @@ impl Config {
         };
         // The environment is shared with other programs (test harnesses, wrappers): variables
         // whose first key segment is not a config key are ignored, not refused.
-        let known: Vec<String> = toml::Table::try_from(Config::default())
-            .map(|t| t.keys().cloned().collect())
-            .unwrap_or_default();
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        let known: Vec<String> = defaults.keys().cloned().collect();
         for (key, value) in env {
             let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
                 continue;
@@ -195,7 +194,12 @@ impl Config {
             if path.iter().any(|p| p.is_empty()) {
                 return Err(ConfigError::Env(key, "empty key segment".into()));
             }
-            set_path(&mut table, &path, env_value(&value)).map_err(|e| ConfigError::Env(key, e))?;
+            let value = if wants_string(&defaults, &path) {
+                toml::Value::String(value)
+            } else {
+                env_value(&value)
+            };
+            set_path(&mut table, &path, value).map_err(|e| ConfigError::Env(key, e))?;
         }
         let mut set = |k: &str, v: toml::Value| table.insert(k.to_string(), v);
         if let Some(v) = flags.listen {
@@ -264,6 +268,24 @@ impl Config {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+/// True when the key at `path` holds text: its default is a string, or it is an entry of a
+/// map of strings (`runtimes.<id>`, `sandbox.subnets.<name>`).
+fn wants_string(defaults: &toml::Table, path: &[String]) -> bool {
+    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+    if matches!(p.as_slice(), ["runtimes", _] | ["sandbox", "subnets", _]) {
+        return true;
+    }
+    let mut cur = defaults;
+    for (i, seg) in p.iter().enumerate() {
+        match cur.get(*seg) {
+            Some(toml::Value::Table(t)) if i + 1 < p.len() => cur = t,
+            Some(toml::Value::String(_)) => return i + 1 == p.len(),
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Environment values are TOML literals when they parse as one (`true`, `42`, `[1, 2]`),

@@ -14,7 +14,10 @@ fn health_answers_without_auth_and_says_nothing() {
     let headers = format!("{:?}", resp.headers());
     let body = resp.text().expect("body");
     for secret in ["0.1.0", "lambdabox", "us-east-1", "000000000000"] {
-        assert!(!body.contains(secret), "/health body reveals {secret}: {body}");
+        assert!(
+            !body.contains(secret),
+            "/health body reveals {secret}: {body}"
+        );
         assert!(
             !headers.contains(secret),
             "/health headers reveal {secret}: {headers}"
@@ -53,13 +56,8 @@ fn signed_call_succeeds_and_first_start_writes_private_credentials() {
     let body: serde_json::Value = resp.json().expect("json");
     assert_eq!(body["Functions"], serde_json::json!([]));
 
-    let mode = |p: &std::path::Path| {
-        std::fs::metadata(p)
-            .expect("metadata")
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode(&d.data_dir.join("admin-credentials")), 0o600);
     assert_eq!(mode(&d.data_dir), 0o700);
     let aws_config = std::fs::read_to_string(d.data_dir.join("aws-config")).expect("aws-config");
@@ -72,25 +70,50 @@ fn signed_call_succeeds_and_first_start_writes_private_credentials() {
     assert!(!key.is_empty() && secret.len() >= 20);
 }
 
-#[test]
-fn sigterm_stops_the_daemon_cleanly_within_5s() {
-    let mut d = Daemon::start();
-    let status = d
-        .signal_and_wait("TERM", Duration::from_secs(5))
-        .expect("lambdabox still running 5 s after SIGTERM");
-    assert_eq!(status.code(), Some(0), "exit status {status:?}");
-    assert!(
-        d.extra_stdout().is_empty(),
-        "stdout must hold exactly one line"
-    );
+/// A supervisor may stop the daemon as soon as it reports readiness: the signal must then
+/// already lead to a clean shutdown, every time.
+fn stop_right_after_readiness(signal: &str) {
+    for round in 0..5 {
+        let mut d = Daemon::start();
+        let status = d
+            .signal_and_wait(signal, Duration::from_secs(5))
+            .unwrap_or_else(|| panic!("lambdabox still running 5 s after SIG{signal}"));
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "round {round}: SIG{signal} right after the listening line: exit status {status:?}"
+        );
+        assert!(
+            d.extra_stdout().is_empty(),
+            "stdout must hold exactly one line"
+        );
+    }
 }
 
 #[test]
-fn sigint_stops_the_daemon_cleanly_within_5s() {
+fn sigterm_right_after_readiness_exits_zero_within_5s() {
+    stop_right_after_readiness("TERM");
+}
+
+#[test]
+fn sigint_right_after_readiness_exits_zero_within_5s() {
+    stop_right_after_readiness("INT");
+}
+
+#[test]
+fn sigterm_after_serving_requests_exits_zero_within_5s() {
     let mut d = Daemon::start();
+    for _ in 0..3 {
+        assert_eq!(d.get("/health").status(), 200);
+    }
+    assert_eq!(
+        d.signed("GET", "/2015-03-31/functions/", b"", "us-east-1")
+            .status(),
+        200
+    );
     let status = d
-        .signal_and_wait("INT", Duration::from_secs(5))
-        .expect("lambdabox still running 5 s after SIGINT");
+        .signal_and_wait("TERM", Duration::from_secs(5))
+        .expect("lambdabox still running 5 s after SIGTERM");
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
 }
 
@@ -101,9 +124,17 @@ fn restart_keeps_the_admin_key_and_the_data() {
     let before = d.signed("GET", "/2016-08-19/account-settings/", b"", "us-east-1");
     assert_eq!(before.status(), 200);
     d.restart();
-    assert_eq!(d.admin_key(), key, "a restart must not replace the admin key");
+    assert_eq!(
+        d.admin_key(),
+        key,
+        "a restart must not replace the admin key"
+    );
     let resp = d.signed("GET", "/2015-03-31/functions/", b"", "us-east-1");
-    assert_eq!(resp.status(), 200, "the first start's admin key must still work");
+    assert_eq!(
+        resp.status(),
+        200,
+        "the first start's admin key must still work"
+    );
 }
 
 const LAYER_FILE: &str = "region = \"eu-west-1\"\naccount_id = \"111111111111\"\n";
@@ -117,7 +148,11 @@ fn config_command_shows_file_then_env_layers() {
     let mut cmd = command();
     cmd.arg("--config").arg(&file).arg("config");
     let out = run_with_timeout(cmd, Duration::from_secs(10));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("region = \"eu-west-1\""), "{text}");
     assert!(text.contains("account_id = \"111111111111\""), "{text}");
@@ -128,15 +163,35 @@ fn config_command_shows_file_then_env_layers() {
         .arg("config")
         .env("LAMBDABOX_REGION", "eu-central-1");
     let out = run_with_timeout(cmd, Duration::from_secs(10));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("region = \"eu-central-1\""), "{text}");
     assert!(text.contains("account_id = \"111111111111\""), "{text}");
 
+    // Misspelt keys are refused rather than silently ignored: in the file, and in the
+    // environment under a known section.
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "regoin = \"eu-west-1\"\n").expect("write config");
     let mut cmd = command();
-    cmd.arg("config").env("LAMBDABOX_REGOIN", "eu-central-1");
+    cmd.arg("--config").arg(&typo).arg("config");
     let out = run_with_timeout(cmd, Duration::from_secs(10));
-    assert!(!out.status.success(), "a misspelt key must be refused");
+    assert!(
+        !out.status.success(),
+        "a misspelt key in the file must be refused"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("regoin"));
+    let mut cmd = command();
+    cmd.arg("config")
+        .env("LAMBDABOX_SANDBOX__ALLOW_DEGRADEDD", "true");
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert!(
+        !out.status.success(),
+        "a misspelt key under [sandbox] must be refused"
+    );
 }
 
 #[test]
@@ -256,10 +311,19 @@ fn busy_port_fails_with_a_clear_message() {
     // Same with the port of a running lambdabox.
     let d = Daemon::start();
     let mut cmd = command();
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{}", d.port), "--data-dir"])
-        .arg(dir.path().join("data2"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{}", d.port),
+        "--data-dir",
+    ])
+    .arg(dir.path().join("data2"));
     let out = run_with_timeout(cmd, Duration::from_secs(15));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on"));
-    assert_eq!(d.get("/health").status(), 200, "the running daemon is unaffected");
+    assert_eq!(
+        d.get("/health").status(),
+        200,
+        "the running daemon is unaffected"
+    );
 }

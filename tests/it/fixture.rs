@@ -88,8 +88,8 @@ pub struct Daemon {
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
     pub port: u16,
-    /// The temporary directory; the data dir is `root/data`.
-    pub root: tempfile::TempDir,
+    /// The temporary directory holding `data/`, removed on drop.
+    _root: tempfile::TempDir,
     pub data_dir: PathBuf,
     stderr: Arc<Mutex<Vec<u8>>>,
     stdout_rest: mpsc::Receiver<String>,
@@ -111,7 +111,7 @@ impl Daemon {
                 child: Some(child),
                 endpoint,
                 port,
-                root,
+                _root: root,
                 data_dir,
                 stderr,
                 stdout_rest: rx,
@@ -172,7 +172,10 @@ impl Daemon {
                 None => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    Err(format!("unexpected first line {line:?}; stderr:\n{}", log()))
+                    Err(format!(
+                        "unexpected first line {line:?}; stderr:\n{}",
+                        log()
+                    ))
                 }
             },
             Err(e) => {

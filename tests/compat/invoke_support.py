@@ -328,7 +328,8 @@ exports.handler = async (event, context) => {
 # ---------------------------------------------------------------------------------------------
 # a daemon with its own cgroup parent
 
-def start_isolated_daemon(workdir, cgroup_parent: str | None = None, extra_args=()):
+def start_isolated_daemon(workdir, cgroup_parent: str | None = None, extra_args=(),
+                          extra_toml: str = ""):
     """A conftest `Daemon` whose environments live under their own cgroup parent.
 
     Every `lambdabox serve` sweeps (kills) the environment groups under its cgroup parent at
@@ -342,7 +343,7 @@ def start_isolated_daemon(workdir, cgroup_parent: str | None = None, extra_args=
     # a fixed name per suite: the next run's startup sweep removes whatever a run left behind
     parent = cgroup_parent or f"lambdabox-compat-{workdir.name.rstrip('0123456789')}"
     cfg = workdir / "lambdabox.toml"
-    cfg.write_text(f'[sandbox]\ncgroup_parent = "{parent}"\n')
+    cfg.write_text(f'[sandbox]\ncgroup_parent = "{parent}"\n\n{extra_toml}')
     return Daemon(workdir, extra_args=("--config", str(cfg), *extra_args)).start()
 
 

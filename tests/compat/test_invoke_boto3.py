@@ -931,3 +931,23 @@ def test_unicode_round_trip(lam, runtime):
     assert res.function_error is None, res.raw
     assert res.payload == event
     assert any(line.endswith("grüße ✓ 日本 🚀") for line in res.lines), res.log
+
+
+def test_idle_environments_are_reaped_after_the_configured_time(tmp_path_factory):
+    """`engine.idle_timeout_secs = 1`: an environment idle for longer than that (plus the
+    reaper's period) is gone, and the next invoke is a cold start that works."""
+    d = start_isolated_daemon(tmp_path_factory.mktemp("lambdabox-reap"),
+                              extra_toml="[engine]\nidle_timeout_secs = 1\n")
+    try:
+        c = d.client()
+        name = create_function(c, {"app.py": PY_PROBE})
+        a = invoke(c, name, {})
+        assert a.function_error is None, a.raw
+        time.sleep(7)
+        e = invoke(c, name, {})
+        assert e.function_error is None, e.raw
+        assert e.payload["env_id"] != a.payload["env_id"], "idle environment was not reaped"
+        assert e.payload["count"] == 1
+        assert e.report().init_ms is not None
+    finally:
+        stop_daemon(d)

@@ -19,7 +19,6 @@ from invoke_support import (
     REPORT_RE,
     START_RE,
     b64json,
-    build_zip,
     create_function,
     function_arn,
     log_stream_re,

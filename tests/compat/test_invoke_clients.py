@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import subprocess
 import time
@@ -22,7 +21,6 @@ import pytest
 from invoke_support import (
     CLIENT_CONTEXT,
     b64json,
-    build_zip,
     check_frame,
     create_function,
     function_arn,

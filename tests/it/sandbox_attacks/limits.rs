@@ -152,8 +152,9 @@ while parent:
         "calm env took {calm_wall:?}:\n{out}"
     );
 
-    let throttled = std::fs::read_to_string(cgroup_dir("cpu", &fx.parent).join("cpu-hog/cpu.stat"))
-        .unwrap_or_default();
+    let hog_dir = cgroup_dir("cpu", &fx.parent).join("cpu-hog");
+    let quota = std::fs::read_to_string(hog_dir.join("cpu.cfs_quota_us")).unwrap_or_default();
+    let shares = std::fs::read_to_string(hog_dir.join("cpu.shares")).unwrap_or_default();
     let _ = hog_env.wait();
     let text = hog_out.join().unwrap_or_default();
     // The 4 hog processes share one vCPU in total.
@@ -169,10 +170,9 @@ while parent:
         total < 2.6,
         "hog used {total:.3} s of CPU in 2 s wall (limit ≈ 2.0 s, one vCPU):\n{text}"
     );
-    assert!(
-        throttled.contains("nr_throttled") && !throttled.contains("nr_throttled 0\n"),
-        "not throttled: {throttled}"
-    );
+    // Whether the hog is throttled depends on the host's other load; the limits are not.
+    assert_eq!(quota.trim(), "100000", "hard quota: one vCPU");
+    assert_eq!(shares.trim(), "74", "weight: 128/1769 of 1024");
 }
 
 #[test]

@@ -324,10 +324,11 @@ def test_everything_survives_a_restart(fresh_daemon):
     before_cfg = c.get_function(FunctionName="keeper")
     before_all = state(c)
     old_endpoint = d.endpoint
+    keys = d.admin_keys()
 
     d.restart()
+    assert d.admin_keys() == keys, "a restart must not replace the admin key"
     c = d.client()
-    assert d.admin_keys() == d.admin_keys()  # file still parses
     after = c.get_function(FunctionName="keeper")
     assert after["Configuration"] == before_cfg["Configuration"]
     assert after["Tags"] == {"team": "home"}
@@ -424,3 +425,63 @@ def test_identical_packages_are_stored_once(fresh_daemon):
     assert c.get_account_settings()["AccountUsage"] == {"TotalCodeSize": len(z), "FunctionCount": 1}
     c.delete_function(FunctionName="twin-b")
     assert c.get_account_settings()["AccountUsage"] == {"TotalCodeSize": 0, "FunctionCount": 0}
+
+
+# ---------------------------------------------------------------------------------------------
+# package size limits and qualified deletes
+
+
+def test_zip_over_50mb_is_refused_with_413(fresh_daemon):
+    import os
+
+    from conftest import make_zip
+
+    c = fresh_daemon.client(read_timeout=120)
+    # Random bytes do not compress: the archive is a little over 50 MB (52,428,800 bytes).
+    big = make_zip({"lambda_function.py": "def lambda_handler(e, c):\n    return 1\n",
+                    "blob.bin": os.urandom(52_428_800 + 1024)})
+    assert len(big) > 52_428_800
+    e = error_of(create, c, "too-big", big)
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 413, e.response
+    assert e.response["Error"]["Code"] in ("RequestEntityTooLargeException", "RequestTooLargeException")
+    assert e.response["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-requestid")
+    assert c.get_account_settings()["AccountUsage"] == {"TotalCodeSize": 0, "FunctionCount": 0}
+
+
+def test_delete_with_qualifier(daemon):
+    c = daemon.client(parameter_validation=False)
+    name = unique("delq")
+    create(c, name, Publish=True)
+    before = state(c)
+    e = error_of(c.delete_function, FunctionName=name, Qualifier="$LATEST")
+    assert_error(e, "InvalidParameterValueException", 400)
+    assert_error(error_of(c.delete_function, FunctionName=name, Qualifier="7"),
+                 "ResourceNotFoundException", 404)
+    assert state(c) == before
+    assert c.delete_function(FunctionName=name, Qualifier="1")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert_error(error_of(c.get_function_configuration, FunctionName=name, Qualifier="1"),
+                 "ResourceNotFoundException", 404)
+    assert c.get_function_configuration(FunctionName=name)["Version"] == "$LATEST"
+    status, _, _ = http_get(c.get_function(FunctionName=name)["Code"]["Location"])
+    assert status == 200, "the package of $LATEST must survive deleting version 1"
+
+
+def test_unknown_route_has_aws_error_shape(daemon):
+    import json as _json
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method="GET", url=daemon.endpoint + "/2015-03-31/no-such-thing")
+    SigV4Auth(Credentials(*daemon.admin_keys()), "lambda", "us-east-1").add_auth(req)
+    try:
+        urllib.request.urlopen(urllib.request.Request(req.url, headers=dict(req.headers.items())))
+        raise AssertionError("an unknown route answered 2xx")
+    except urllib.error.HTTPError as err:
+        assert err.code in (400, 404)
+        assert err.headers.get("x-amzn-ErrorType")
+        assert err.headers.get("x-amzn-RequestId")
+        body = _json.loads(err.read())
+        assert body.get("message") or body.get("Message")

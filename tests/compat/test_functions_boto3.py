@@ -485,3 +485,75 @@ def test_unknown_route_has_aws_error_shape(daemon):
         assert err.headers.get("x-amzn-RequestId")
         body = _json.loads(err.read())
         assert body.get("message") or body.get("Message")
+
+
+def test_version_all_pagination_sees_every_version_once(fresh_daemon):
+    c = fresh_daemon.client()
+    for n in ("va", "vb", "vc"):
+        create(c, n, Publish=True)
+    create(c, "vd")
+    expected = {("va", "$LATEST"), ("va", "1"), ("vb", "$LATEST"), ("vb", "1"),
+                ("vc", "$LATEST"), ("vc", "1"), ("vd", "$LATEST")}
+    seen = []
+    for page in c.get_paginator("list_functions").paginate(
+            FunctionVersion="ALL", PaginationConfig={"PageSize": 1}):
+        assert len(page["Functions"]) <= 1
+        seen.extend((f["FunctionName"], f["Version"]) for f in page["Functions"])
+    assert len(seen) == len(set(seen)), seen
+    assert set(seen) == expected
+
+
+def test_create_with_an_arn_as_name_and_tag_limits(daemon):
+    c = daemon.client()
+    name = unique("arnname")
+    created = create(c, function_arn(name))
+    assert created["FunctionName"] == name
+    assert created["FunctionArn"] == function_arn(name)
+    before = state(c)
+    tags_before = c.list_tags(Resource=function_arn(name))["Tags"]
+    e = error_of(c.tag_resource, Resource=function_arn(name),
+                 Tags={f"k{i}": "v" for i in range(51)})
+    assert e.response["Error"]["Code"] in ("InvalidParameterValueException", "ValidationException")
+    assert c.list_tags(Resource=function_arn(name))["Tags"] == tags_before
+    assert state(c) == before
+    e = error_of(c.get_function, FunctionName=f"{name}:1", Qualifier="2")
+    assert e.response["Error"]["Code"] in ("InvalidParameterValueException", "ResourceNotFoundException")
+
+
+def test_parallel_updates_with_one_revision_id_only_one_wins(daemon):
+    c = daemon.client()
+    name = unique("race")
+    rev = create(c, name)["RevisionId"]
+    clients = [daemon.client() for _ in range(10)]
+    barrier = threading.Barrier(10)
+
+    def update(i):
+        barrier.wait()
+        try:
+            clients[i].update_function_configuration(FunctionName=name, Timeout=10 + i, RevisionId=rev)
+            return ("ok", 10 + i)
+        except ClientError as e:
+            return (e.response["Error"]["Code"], None)
+
+    with ThreadPoolExecutor(10) as pool:
+        outcomes = list(pool.map(update, range(10)))
+    winners = [t for code, t in outcomes if code == "ok"]
+    assert len(winners) == 1, outcomes
+    assert [code for code, _ in outcomes].count("PreconditionFailedException") == 9, outcomes
+    assert c.get_function_configuration(FunctionName=name)["Timeout"] == winners[0]
+
+    rev = c.get_function_configuration(FunctionName=name)["RevisionId"]
+    barrier = threading.Barrier(6)
+
+    def code_update(i):
+        barrier.wait()
+        try:
+            clients[i].update_function_code(FunctionName=name, ZipFile=handler_zip(f"r{i}"), RevisionId=rev)
+            return "ok"
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(code_update, range(6)))
+    assert outcomes.count("ok") == 1, outcomes
+    assert outcomes.count("PreconditionFailedException") == 5, outcomes

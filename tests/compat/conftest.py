@@ -108,6 +108,33 @@ def corrupt_zip(kind: str) -> bytes:
 
 
 @lru_cache(maxsize=1)
+def lying_zip_bomb() -> bytes:
+    """A zip whose one big entry (264 MB of zeros, ~260 KB deflated) *declares* an unzipped
+    size of 1,000 bytes in both its local header and the central directory: only reading the
+    stream reveals the real size."""
+    buf = io.BytesIO()
+    chunk = b"\0" * (1 << 20)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        info = zipfile.ZipInfo("zeros.bin", date_time=FIXED_ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w") as f:
+            for _ in range(264):
+                f.write(chunk)
+    data = bytearray(buf.getvalue())
+    assert len(data) < 2 * 1024 * 1024, len(data)
+    real = (264 << 20).to_bytes(4, "little")
+    fake = (1000).to_bytes(4, "little")
+    assert data[:4] == b"PK\x03\x04" and data[22:26] == real
+    data[22:26] = fake
+    cd = data.rfind(b"PK\x01\x02")
+    assert data[cd + 24:cd + 28] == real
+    data[cd + 24:cd + 28] = fake
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        assert zf.infolist()[0].file_size == 1000
+    return bytes(data)
+
+
+@lru_cache(maxsize=1)
 def zip_bomb() -> bytes:
     """A small zip whose entries unzip to more than 250 MB (264 MB of zeros in one entry plus a
     second 8 MB entry), at the ~1000:1 ratio deflate really achieves on zeros."""

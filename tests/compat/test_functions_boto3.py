@@ -20,6 +20,7 @@ from conftest import (
     function_arn,
     handler_zip,
     http_get,
+    lying_zip_bomb,
     unique,
     unsafe_zip,
     zip_bomb,
@@ -202,6 +203,16 @@ def test_zip_bomb_refused(daemon):
     e = error_of(create, c, unique("bomb"), zip_bomb())
     assert e.response["Error"]["Code"] in ("RequestEntityTooLargeException", "InvalidParameterValueException")
     assert e.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 413)
+    assert state(c) == before
+
+
+def test_zip_bomb_with_lying_sizes_refused(daemon):
+    """The declared sizes say 1,000 bytes; the stream inflates to 264 MB. A check that only
+    reads the central directory cannot see it."""
+    c = daemon.client()
+    before = state(c)
+    e = error_of(create, c, unique("liar"), lying_zip_bomb())
+    assert e.response["Error"]["Code"] in ("RequestEntityTooLargeException", "InvalidParameterValueException")
     assert state(c) == before
 
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use tokio::signal::unix::{signal, SignalKind};
 
 use crate::api::{self, AppState};
 use crate::catalog::Catalog;
@@ -90,12 +91,21 @@ fn ensure_admin_credentials(store: &Store, config: &Config) -> anyhow::Result<Pa
     Ok(path)
 }
 
+/// The cgroup under which this daemon's environments live: the configured name plus a digest
+/// of the data directory, so that two daemons on one host never sweep each other's
+/// environments, while a daemon restarted on the same data directory sweeps its own leftovers.
+pub fn cgroup_parent(config: &Config) -> String {
+    let dir = std::fs::canonicalize(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+    let digest = crate::store::blobs::sha256_hex(dir.as_os_str().as_encoded_bytes());
+    format!("{}-{}", config.sandbox.cgroup_parent, &digest[..8])
+}
+
 /// Sets up the sandbox and logs which protections are active. A host that cannot sandbox
 /// still serves the API; invocations then explain what is missing.
 fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
     let settings = SandboxSettings {
         uid_range: (config.sandbox.uid_min, config.sandbox.uid_max),
-        cgroup_parent: config.sandbox.cgroup_parent.clone(),
+        cgroup_parent: cgroup_parent(config),
         allow_degraded: config.sandbox.allow_degraded,
         state_dir: config.data_dir.join("sandbox"),
     };
@@ -179,8 +189,21 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         })
         .workers(2)
         .shutdown_timeout(10)
+        .disable_signals()
         .listen(listener)?
         .run();
+        // Our own handlers, registered before the readiness line: a signal that arrives right
+        // after it still stops the daemon gracefully.
+        let handle = server.handle();
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        actix_web::rt::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+            }
+            handle.stop(true).await;
+        });
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
         tracing::info!(

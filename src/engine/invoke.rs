@@ -55,7 +55,12 @@ impl Drop for ActiveGuard<'_> {
 pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, Error> {
     let found = svc::get(&inner.ctx, &req.function).await?;
     let fv = found.version;
-    let sandbox = inner.sandbox.clone().map_err(|why| {
+    if inner.shutting_down.load(Ordering::SeqCst) {
+        return Err(Error::Service(
+            "lambdabox is shutting down; retry against the restarted daemon.".into(),
+        ));
+    }
+    let sandbox = inner.sandbox().map_err(|why| {
         Error::Service(format!(
             "functions cannot run on this host: {why}. Fix the kernel setup, or set sandbox.allow_degraded = true to run with the protections that are available."
         ))
@@ -77,7 +82,10 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
     let (live, cold) = match inner.acquire(&fv.name, &fv.version, &fv.revision_id) {
         Some(l) => (l, false),
         None => match start(&inner, sandbox, &fv).await? {
-            Started::Ready(l) => (l, true),
+            Started::Ready(l) => {
+                inner.track(&l);
+                (l, true)
+            }
             Started::Failed {
                 live,
                 error_type,
@@ -85,6 +93,7 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
                 init,
                 timed_out,
             } => {
+                inner.track(&live);
                 return Ok(init_failed(
                     &inner,
                     &fv,
@@ -95,7 +104,7 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
                     init,
                     timed_out,
                     req.want_tail,
-                ))
+                ));
             }
         },
     };

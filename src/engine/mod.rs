@@ -41,7 +41,11 @@ struct PoolState {
 /// Shared engine state.
 pub struct Inner {
     ctx: Context,
-    sandbox: Result<Arc<Sandbox>, String>,
+    /// The sandbox, or why there is none; taken away at shutdown so its cgroup parent is
+    /// removed once the last environment is gone.
+    sandbox: Mutex<Result<Arc<Sandbox>, String>>,
+    /// Exit watches of every environment started, to wait for their clean-up at shutdown.
+    exits: Mutex<Vec<tokio::sync::watch::Receiver<Option<crate::sandbox::ExitInfo>>>>,
     cache: CodeCache,
     runtime_dir: PathBuf,
     empty_opt: PathBuf,
@@ -85,7 +89,8 @@ impl Engine {
             cache: CodeCache::new(data.join("cache").join("code")),
             runtime_dir,
             empty_opt,
-            sandbox: sandbox.map(Arc::new),
+            sandbox: Mutex::new(sandbox.map(Arc::new)),
+            exits: Mutex::new(Vec::new()),
             pools: Mutex::new(HashMap::new()),
             active: AtomicUsize::new(0),
             logs,
@@ -120,7 +125,8 @@ impl Engine {
             .unwrap_or(0)
     }
 
-    /// Kills every idle environment and refuses new ones; waits for logs to be written.
+    /// Kills every idle environment and refuses new ones, waits (at most 10 s) until every
+    /// environment is torn down and its cgroup removed, then writes the remaining logs.
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
         let idle: Vec<Live> = match self.inner.pools.lock() {
@@ -130,8 +136,29 @@ impl Engine {
         for l in &idle {
             l.kill();
         }
-        let logs = self.inner.logs.clone();
-        let _ = self.rt.spawn(async move { logs.flush().await }).await;
+        drop(idle);
+        let exits: Vec<_> = self
+            .inner
+            .exits
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default();
+        let inner = Arc::clone(&self.inner);
+        let _ = self
+            .rt
+            .spawn(async move {
+                let all = async {
+                    for mut rx in exits {
+                        let _ = rx.wait_for(Option::is_some).await;
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(10), all).await;
+                if let Ok(mut s) = inner.sandbox.lock() {
+                    *s = Err("lambdabox is shutting down".into());
+                }
+                inner.logs.flush().await;
+            })
+            .await;
     }
 
     /// Waits until every log line produced so far is in the store.
@@ -142,6 +169,22 @@ impl Engine {
 }
 
 impl Inner {
+    /// The sandbox, or why functions cannot run.
+    fn sandbox(&self) -> Result<Arc<Sandbox>, String> {
+        match self.sandbox.lock() {
+            Ok(s) => s.clone(),
+            Err(_) => Err("the sandbox state is poisoned".into()),
+        }
+    }
+
+    /// Remembers an environment so that shutdown can wait for its clean-up.
+    fn track(&self, live: &Live) {
+        if let Ok(mut e) = self.exits.lock() {
+            e.retain(|rx| rx.borrow().is_none());
+            e.push(live.exit.clone());
+        }
+    }
+
     /// Takes an idle environment of this version, retiring environments of older revisions.
     fn acquire(&self, name: &str, version: &str, revision: &str) -> Option<Live> {
         let mut retired = Vec::new();
@@ -159,7 +202,14 @@ impl Inner {
                 retired = std::mem::take(&mut state.idle);
                 state.revision = revision.to_string();
             }
-            state.idle.pop()
+            // An idle environment whose processes died (killed from outside, crashed after
+            // answering) is discarded, not handed out.
+            loop {
+                match state.idle.pop() {
+                    Some(l) if l.exit.borrow().is_some() => retired.push(l),
+                    other => break other,
+                }
+            }
         };
         for l in retired {
             l.kill();
@@ -175,11 +225,18 @@ impl Inner {
         }
         live.last_used = Instant::now();
         if let Ok(mut pools) = self.pools.lock() {
-            if let Some(state) = pools.get_mut(&(name.to_string(), version.to_string())) {
-                if state.revision == live.revision {
-                    state.idle.push(live);
-                    return;
-                }
+            // The reaper may have dropped the (then empty) pool while this one was busy; an
+            // acquire since then would have stamped the newer revision, so recreating it with
+            // this environment's revision is safe.
+            let state = pools
+                .entry((name.to_string(), version.to_string()))
+                .or_insert_with(|| PoolState {
+                    revision: live.revision.clone(),
+                    idle: Vec::new(),
+                });
+            if state.revision == live.revision {
+                state.idle.push(live);
+                return;
             }
         }
         live.kill();

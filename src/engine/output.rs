@@ -170,6 +170,12 @@ async fn read_loop(
                 if !eof {
                     eof = read_available(&pipe, &mut buf, &mut partial, &capture);
                 }
+                // The invocation is over: text written without a final newline is a line too.
+                if !partial.is_empty() {
+                    let line = String::from_utf8_lossy(&partial).into_owned();
+                    partial.clear();
+                    capture.function_line(line);
+                }
                 let _ = ack.send(());
             }
         }

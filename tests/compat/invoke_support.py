@@ -356,8 +356,9 @@ def stop_daemon(d) -> None:
 
 
 def cgroup_dirs(parent: str) -> list:
-    """Every directory named `parent` in the mounted cgroup hierarchies (v1: one per
-    controller; v2: one), found by walking a few levels of /sys/fs/cgroup."""
+    """Every directory of the configured cgroup parent `parent` in the mounted cgroup
+    hierarchies (v1: one per controller; v2: one), found by walking a few levels of
+    /sys/fs/cgroup. The daemon names it `<parent>-<8 hex digest of its data dir>`."""
     from pathlib import Path
 
     found = []
@@ -369,7 +370,9 @@ def cgroup_dirs(parent: str) -> list:
             try:
                 for child in d.iterdir():
                     if child.is_dir():
-                        if child.name == parent:
+                        suffix = child.name[len(parent) + 1:]
+                        if child.name.startswith(parent + "-") and len(suffix) == 8 and all(
+                                c in "0123456789abcdef" for c in suffix):
                             found.append(child)
                         elif not child.name.startswith("lbx-"):
                             nxt.append(child)

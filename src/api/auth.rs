@@ -11,6 +11,9 @@ use super::request::ApiRequest;
 use super::sigv4::{self, AuthError, SignedRequest};
 use crate::store::{keys, Store};
 
+/// SigV4 service names this daemon answers to.
+pub const SERVICES: &[&str] = &["lambda"];
+
 /// How long a looked-up key (or its absence) is trusted.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
@@ -81,6 +84,13 @@ impl Authenticator {
             return Err(AuthError::WrongRegion(format!(
                 "Credential should be scoped to a valid region, not '{}'. This lambdabox serves '{}': pass --region {} (or set region in its config).",
                 claim.credential.region, self.region, self.region
+            )));
+        }
+        if !SERVICES.contains(&claim.credential.service.as_str()) {
+            return Err(AuthError::WrongRegion(format!(
+                "Credential should be scoped to correct service: '{}'. This endpoint serves: {}.",
+                claim.credential.service,
+                SERVICES.join(", ")
             )));
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -235,6 +235,12 @@ pub fn verify(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> Result<()
             "'Host' must be a signed header.".into(),
         ));
     }
+    if let Some(h) = req.header("x-amz-content-sha256") {
+        let special = claim.credential.service == "s3" && is_unsigned_payload(h);
+        if !special && !h.eq_ignore_ascii_case(&hex::encode(Sha256::digest(req.body))) {
+            return Err(AuthError::BadSignature);
+        }
+    }
     let expected = signature(req, claim, secret);
     let given = claim.signature.to_ascii_lowercase();
     if expected.as_bytes().ct_eq(given.as_bytes()).into() {
@@ -242,6 +248,10 @@ pub fn verify(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> Result<()
     } else {
         Err(AuthError::BadSignature)
     }
+}
+
+fn is_unsigned_payload(h: &str) -> bool {
+    h == "UNSIGNED-PAYLOAD" || h.starts_with("STREAMING-")
 }
 
 /// Computes the hex signature of a request as a client would.
@@ -307,10 +317,16 @@ pub fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> String {
         canonical_headers.push_str(&values.join(","));
         canonical_headers.push('\n');
     }
+    // The payload hash is always computed from the body received. Only S3 may sign an
+    // unsigned or streamed payload instead; any other claimed hash must match the body
+    // (checked in `verify`), so a body cannot be swapped after signing.
+    let actual = hex::encode(Sha256::digest(req.body));
     let payload_hash = match req.header("x-amz-content-sha256") {
-        Some(h) => h.to_string(),
-        None if claim.expires.is_some() => "UNSIGNED-PAYLOAD".to_string(),
-        None => hex::encode(Sha256::digest(req.body)),
+        Some(h) if claim.credential.service == "s3" && is_unsigned_payload(h) => h.to_string(),
+        None if claim.credential.service == "s3" && claim.expires.is_some() => {
+            "UNSIGNED-PAYLOAD".to_string()
+        }
+        _ => actual,
     };
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
@@ -451,6 +467,35 @@ mod tests {
             body: b"",
         };
         assert!(matches!(req.claim(), Err(AuthError::Incomplete(_))));
+    }
+
+    #[test]
+    fn a_claimed_payload_hash_must_match_the_body() {
+        let body_hash = hex::encode(Sha256::digest(b"{\"a\":1}"));
+        let headers: Vec<(String, String)> = vec![
+            ("Host".into(), "h".into()),
+            ("X-Amz-Date".into(), "20150830T123600Z".into()),
+            ("x-amz-content-sha256".into(), body_hash),
+            ("Authorization".into(), "AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00".into()),
+        ];
+        let signed = SignedRequest {
+            method: "PUT",
+            raw_path: "/",
+            raw_query: "",
+            headers: &headers,
+            body: b"{\"a\":1}",
+        };
+        let mut claim = signed.claim().unwrap();
+        claim.signature = signature(&signed, &claim, "secret");
+        verify(&signed, &claim, "secret").unwrap();
+        let swapped = SignedRequest {
+            body: b"{\"a\":2}",
+            ..signed
+        };
+        assert_eq!(
+            verify(&swapped, &claim, "secret"),
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[test]

@@ -81,6 +81,31 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
     if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
         return Err(invalid("Entries share compressed data (zip bomb)."));
     }
+    // Declared sizes can lie and data can be corrupt: stream every entry through its
+    // decompressor into nothing, checking each CRC and stopping at the unzipped limit. No
+    // byte is written anywhere and memory use is one buffer.
+    let mut budget = MAX_UNZIPPED;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| invalid(&format!("Entry {i} is unreadable ({e}).")))?;
+        let name = entry.name().to_string();
+        loop {
+            use std::io::Read;
+            let n = entry
+                .read(&mut buf)
+                .map_err(|e| invalid(&format!("Entry '{name}' is corrupt ({e}).")))?;
+            if n == 0 {
+                break;
+            }
+            budget = budget.checked_sub(n as u64).ok_or_else(|| {
+                Error::InvalidParameterValue(format!(
+                    "Unzipped size must be smaller than {MAX_UNZIPPED} bytes"
+                ))
+            })?;
+        }
+    }
     Ok(ZipInfo {
         entries: archive.len(),
         unzipped_size: total,

@@ -152,12 +152,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
     };
-    let ctx = Context {
-        store: store.clone(),
+    let ctx = Context::new(
+        store.clone(),
         identity,
-        catalog: Arc::new(catalog),
-        config: Arc::new(config.clone()),
-    };
+        Arc::new(catalog),
+        Arc::new(config.clone()),
+    );
     let sandbox = start_sandbox(&config);
     let engine_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -53,8 +53,7 @@ impl Drop for ActiveGuard<'_> {
 
 /// Runs one invocation.
 pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, Error> {
-    let found = svc::get(&inner.ctx, &req.function).await?;
-    let fv = found.version;
+    let fv = svc::resolve_for_invoke(&inner.ctx, &req.function).await?;
     if inner.shutting_down.load(Ordering::SeqCst) {
         return Err(Error::Service(
             "lambdabox is shutting down; retry against the restarted daemon.".into(),

@@ -98,6 +98,7 @@ pub async fn create(
         .store
         .call(move |c| fstore::create(c, &name, &config, &code, &tags, now_ms()))
         .await?;
+    ctx.versions.changed();
     if publish {
         return publish_version(ctx, &created.name, None, None, None).await;
     }
@@ -123,6 +124,19 @@ pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<Found, Error> {
         })
         .await
         .map_err(Error::from)
+}
+
+/// The version a reference designates, for the invoke path: served from the version cache
+/// while no function changed since it was read.
+pub async fn resolve_for_invoke(ctx: &Context, r: &FunctionRef) -> Result<FunctionVersion, Error> {
+    let key = (r.name.clone(), r.qualifier.clone());
+    if let Some(v) = ctx.versions.get(&key) {
+        return Ok(v);
+    }
+    let read_at = ctx.versions.generation();
+    let found = get(ctx, r).await?;
+    ctx.versions.put(key, read_at, found.version.clone());
+    Ok(found.version)
 }
 
 /// `$LATEST`, a version number, or an alias name → the version it designates.
@@ -267,6 +281,7 @@ pub async fn update_code(
         .store
         .call(move |c| fstore::update_code(c, &name, &arn, &code, revision.as_deref(), now_ms()))
         .await?;
+    ctx.versions.changed();
     if publish {
         return publish_version(ctx, &updated.name, None, None, None).await;
     }
@@ -312,6 +327,7 @@ where
             })
         })
         .await?;
+    ctx.versions.changed();
     Ok(updated)
 }
 
@@ -328,7 +344,7 @@ pub async fn publish_version(
     }
     let name = name.to_string();
     let arn = ctx.identity.function_arn(&name);
-    Ok(ctx
+    let published = ctx
         .store
         .call(move |c| {
             fstore::publish(
@@ -341,7 +357,9 @@ pub async fn publish_version(
                 now_ms(),
             )
         })
-        .await?)
+        .await?;
+    ctx.versions.changed();
+    Ok(published)
 }
 
 /// DeleteFunction: the whole function, or one published version with a qualifier.
@@ -353,6 +371,7 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
             ctx.store
                 .call(move |c| fstore::delete_function(c, &name, &arn))
                 .await?;
+            ctx.versions.changed();
         }
         Some(LATEST) => {
             return Err(Error::InvalidParameterValue(
@@ -365,6 +384,7 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
             ctx.store
                 .call(move |c| fstore::delete_version(c, &name, &q, &arn))
                 .await?;
+            ctx.versions.changed();
         }
         Some(q) => {
             return Err(Error::InvalidParameterValue(format!(

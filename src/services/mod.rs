@@ -3,7 +3,11 @@
 
 pub mod functions;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::domain::function::FunctionVersion;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -17,4 +21,99 @@ pub struct Context {
     pub identity: Identity,
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
+    /// Resolved function versions for the invoke path, valid while no function changed.
+    pub versions: Arc<VersionCache>,
+}
+
+impl Context {
+    pub fn new(
+        store: Store,
+        identity: Identity,
+        catalog: Arc<Catalog>,
+        config: Arc<Config>,
+    ) -> Context {
+        Context {
+            store,
+            identity,
+            catalog,
+            config,
+            versions: Arc::new(VersionCache::default()),
+        }
+    }
+}
+
+/// A cache of resolved function versions keyed by (name, qualifier), invalidated wholesale
+/// by a generation counter that every function write bumps after it commits. Only this
+/// process writes functions, so the cache never serves a version older than the last write
+/// it acknowledged. Rule: every service that changes a function, version or alias calls
+/// [`VersionCache::changed`] after its store call succeeded.
+#[derive(Default)]
+pub struct VersionCache {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<(String, Option<String>), (u64, FunctionVersion)>>,
+}
+
+impl VersionCache {
+    /// The current generation; read it before reading the store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Invalidates every entry.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut e) = self.entries.lock() {
+            e.clear();
+        }
+    }
+
+    pub fn get(&self, key: &(String, Option<String>)) -> Option<FunctionVersion> {
+        let now = self.generation();
+        let e = self.entries.lock().ok()?;
+        e.get(key)
+            .filter(|(g, _)| *g == now)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Stores `v`, read from the store at generation `read_at`.
+    pub fn put(&self, key: (String, Option<String>), read_at: u64, v: FunctionVersion) {
+        if let Ok(mut e) = self.entries.lock() {
+            if e.len() > 10_000 {
+                e.clear();
+            }
+            e.insert(key, (read_at, v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(rev: &str) -> FunctionVersion {
+        FunctionVersion {
+            name: "f".into(),
+            version: "$LATEST".into(),
+            config: Default::default(),
+            code_sha256: String::new(),
+            code_size: 0,
+            revision_id: rev.into(),
+            last_modified_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_write_invalidates_and_a_stale_read_is_never_served() {
+        let c = VersionCache::default();
+        let key = ("f".to_string(), None);
+        let read_at = c.generation();
+        c.put(key.clone(), read_at, version("a"));
+        assert_eq!(c.get(&key).unwrap().revision_id, "a");
+        c.changed();
+        assert!(c.get(&key).is_none());
+        // A reader that started before the write stores what it read under the old
+        // generation: it must not be served afterwards.
+        c.put(key.clone(), read_at, version("a"));
+        assert!(c.get(&key).is_none());
+    }
 }

@@ -242,6 +242,25 @@ fn require_latest(r: &FunctionRef, ctx: &Context) -> Result<(), Error> {
     }
 }
 
+/// `$LATEST` of the function `r` names, checked against the caller's RevisionId (the store
+/// checks it again inside the write transaction).
+async fn latest_matching(
+    ctx: &Context,
+    r: &FunctionRef,
+    revision: Option<&str>,
+) -> Result<Found, Error> {
+    require_latest(r, ctx)?;
+    let latest = FunctionRef {
+        name: r.name.clone(),
+        qualifier: None,
+    };
+    let current = get(ctx, &latest).await?;
+    if revision.is_some_and(|rev| rev != current.version.revision_id) {
+        return Err(Error::stale_revision());
+    }
+    Ok(current)
+}
+
 /// UpdateFunctionCode. With `dry_run` the package is validated and nothing changes.
 pub async fn update_code(
     ctx: &Context,
@@ -251,21 +270,8 @@ pub async fn update_code(
     revision: Option<String>,
     publish: bool,
 ) -> Result<FunctionVersion, Error> {
-    require_latest(r, ctx)?;
     let code = check_code(zip)?;
-    let current = get(
-        ctx,
-        &FunctionRef {
-            name: r.name.clone(),
-            qualifier: None,
-        },
-    )
-    .await?;
-    if let Some(rev) = &revision {
-        if *rev != current.version.revision_id {
-            return Err(Error::stale_revision());
-        }
-    }
+    let current = latest_matching(ctx, r, revision.as_deref()).await?;
     if dry_run {
         let mut preview = current.version;
         preview.code_sha256 = code.sha256;
@@ -299,20 +305,7 @@ pub async fn update_config<F>(
 where
     F: FnOnce(&mut FunctionConfig) -> Result<(), Error> + Send + 'static,
 {
-    require_latest(r, ctx)?;
-    let current = get(
-        ctx,
-        &FunctionRef {
-            name: r.name.clone(),
-            qualifier: None,
-        },
-    )
-    .await?;
-    if let Some(rev) = &revision {
-        if *rev != current.version.revision_id {
-            return Err(Error::stale_revision());
-        }
-    }
+    let current = latest_matching(ctx, r, revision.as_deref()).await?;
     let mut next = current.version.config.clone();
     change(&mut next)?;
     validate_config(ctx, &next)?;

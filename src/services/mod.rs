@@ -42,6 +42,9 @@ impl Context {
     }
 }
 
+/// (function name, qualifier) as the caller wrote it.
+pub type VersionKey = (String, Option<String>);
+
 /// A cache of resolved function versions keyed by (name, qualifier), invalidated wholesale
 /// by a generation counter that every function write bumps after it commits. Only this
 /// process writes functions, so the cache never serves a version older than the last write
@@ -50,7 +53,7 @@ impl Context {
 #[derive(Default)]
 pub struct VersionCache {
     generation: AtomicU64,
-    entries: Mutex<HashMap<(String, Option<String>), (u64, FunctionVersion)>>,
+    entries: Mutex<HashMap<VersionKey, (u64, FunctionVersion)>>,
 }
 
 impl VersionCache {
@@ -67,7 +70,7 @@ impl VersionCache {
         }
     }
 
-    pub fn get(&self, key: &(String, Option<String>)) -> Option<FunctionVersion> {
+    pub fn get(&self, key: &VersionKey) -> Option<FunctionVersion> {
         let now = self.generation();
         let e = self.entries.lock().ok()?;
         e.get(key)
@@ -76,7 +79,7 @@ impl VersionCache {
     }
 
     /// Stores `v`, read from the store at generation `read_at`.
-    pub fn put(&self, key: (String, Option<String>), read_at: u64, v: FunctionVersion) {
+    pub fn put(&self, key: VersionKey, read_at: u64, v: FunctionVersion) {
         if let Ok(mut e) = self.entries.lock() {
             if e.len() > 10_000 {
                 e.clear();

@@ -61,6 +61,15 @@ def net(tmp_path_factory):
     other.close()
 
 
+def create_probe(d, tmp_path):
+    name = unique("net")
+    (tmp_path / "f.zip").write_bytes(make_zip({"app.py": PROBE}))
+    rc, _, err = d.aws("create-function", "--function-name", name, "--runtime", "python3.11", "--handler", "app.handler",
+                       "--role", "arn:aws:iam::123456789012:role/x", "--zip-file", f"fileb://{tmp_path / 'f.zip'}")
+    assert rc == 0, err
+    return name
+
+
 def invoke(d, name, port, tmp_path):
     out = tmp_path / "out.json"
     rc, res, err = d.aws("invoke", "--function-name", name, "--cli-binary-format", "raw-in-base64-out",
@@ -71,21 +80,13 @@ def invoke(d, name, port, tmp_path):
 
 def test_default_network_sees_no_host_service(net, tmp_path):
     d, allowed_port, _ = net
-    name = unique("net")
-    (tmp_path / "f.zip").write_bytes(make_zip({"app.py": PROBE}))
-    rc, _, err = d.aws("create-function", "--function-name", name, "--runtime", "python3.11", "--handler", "app.handler",
-                       "--role", "arn:aws:iam::123456789012:role/x", "--zip-file", f"fileb://{tmp_path / 'f.zip'}")
-    assert rc == 0, err
+    name = create_probe(d, tmp_path)
     assert invoke(d, name, allowed_port, tmp_path).startswith("failed ConnectionRefused")
 
 
 def test_host_subnet_with_security_group_allows_only_its_ports(net, tmp_path):
     d, allowed_port, other_port = net
-    name = unique("net")
-    (tmp_path / "f.zip").write_bytes(make_zip({"app.py": PROBE}))
-    rc, _, err = d.aws("create-function", "--function-name", name, "--runtime", "python3.11", "--handler", "app.handler",
-                       "--role", "arn:aws:iam::123456789012:role/x", "--zip-file", f"fileb://{tmp_path / 'f.zip'}")
-    assert rc == 0, err
+    name = create_probe(d, tmp_path)
     rc, cfg, err = d.aws("update-function-configuration", "--function-name", name,
                          "--vpc-config", "SubnetIds=host-lan,SecurityGroupIds=sg-web")
     assert rc == 0, err
@@ -102,11 +103,7 @@ def test_host_subnet_with_security_group_allows_only_its_ports(net, tmp_path):
 
 def test_unknown_subnet_is_refused_and_changes_nothing(net, tmp_path):
     d, _, _ = net
-    name = unique("net")
-    (tmp_path / "f.zip").write_bytes(make_zip({"app.py": PROBE}))
-    rc, _, err = d.aws("create-function", "--function-name", name, "--runtime", "python3.11", "--handler", "app.handler",
-                       "--role", "arn:aws:iam::123456789012:role/x", "--zip-file", f"fileb://{tmp_path / 'f.zip'}")
-    assert rc == 0, err
+    name = create_probe(d, tmp_path)
     rc, _, err = d.aws("update-function-configuration", "--function-name", name,
                        "--vpc-config", "SubnetIds=nope,SecurityGroupIds=sg-web")
     assert rc != 0 and "InvalidParameterValueException" in err and "host-lan" in err, err

@@ -198,6 +198,47 @@ pub async fn list(
     Ok(page(items, limit))
 }
 
+/// One page of ListVersionsByFunction: `$LATEST` first, then 1, 2, …
+pub async fn list_versions(
+    ctx: &Context,
+    name: &str,
+    marker: Option<String>,
+    max_items: Option<i64>,
+) -> Result<(Vec<FunctionVersion>, Option<String>), Error> {
+    let limit = match max_items {
+        None => LIST_PAGE_MAX,
+        Some(n) if (1..=10_000).contains(&n) => usize::try_from(n)
+            .unwrap_or(LIST_PAGE_MAX)
+            .min(LIST_PAGE_MAX),
+        Some(n) => {
+            return Err(Error::constraint(
+                &n.to_string(),
+                "maxItems",
+                "Member must have value between 1 and 10000",
+            ))
+        }
+    };
+    let after = match marker.as_deref().map(decode_marker).transpose()? {
+        Some((n, v)) if n == name => v,
+        Some(_) => {
+            return Err(Error::InvalidParameterValue(format!(
+                "Invalid Marker for {name}"
+            )))
+        }
+        None => -1,
+    };
+    let n = name.to_string();
+    let arn = ctx.identity.function_arn(name);
+    let items = ctx
+        .store
+        .call(move |c| {
+            fstore::function_row(c, &n)?.ok_or_else(|| Error::function_not_found(&arn))?;
+            fstore::list_versions(c, &n, after, limit + 1)
+        })
+        .await?;
+    Ok(page(items, limit))
+}
+
 fn page(mut items: Vec<FunctionVersion>, limit: usize) -> (Vec<FunctionVersion>, Option<String>) {
     let next = if items.len() > limit {
         items.truncate(limit);

@@ -5,6 +5,7 @@ pub mod account;
 pub mod dto;
 pub mod functions;
 pub mod invoke;
+pub mod versions;
 
 use actix_web::HttpResponse;
 
@@ -37,6 +38,10 @@ pub async fn route(
         ("POST", ["2015-03-31", "functions", f, "invocations"]) => {
             invoke::invoke(state, req, f).await
         }
+        ("POST", ["2015-03-31", "functions", f, "versions"]) => {
+            versions::publish(state, req, f).await
+        }
+        ("GET", ["2015-03-31", "functions", f, "versions"]) => versions::list(state, req, f).await,
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
         ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,

@@ -106,6 +106,16 @@ impl ApiRequest {
             .collect()
     }
 
+    /// The `MaxItems` query parameter, if given, as a number.
+    pub fn max_items(&self) -> Result<Option<i64>, Error> {
+        self.query_param("MaxItems")
+            .map(|m| {
+                m.parse::<i64>()
+                    .map_err(|_| Error::constraint(&m, "maxItems", "Member must be a number"))
+            })
+            .transpose()
+    }
+
     /// The body parsed as JSON into `T`; an empty body is `{}`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         let body: &[u8] = if self.body.is_empty() {

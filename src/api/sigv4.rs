@@ -388,16 +388,20 @@ mod tests {
         ]
     }
 
+    fn bare<'a>(method: &'a str, headers: &'a [(String, String)]) -> SignedRequest<'a> {
+        SignedRequest {
+            method,
+            raw_path: "/",
+            raw_query: "",
+            headers,
+            body: b"",
+        }
+    }
+
     #[test]
     fn verifies_the_aws_get_vanilla_vector() {
         let headers = vanilla_headers();
-        let req = SignedRequest {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = bare("GET", &headers);
         let claim = req.claim().unwrap();
         assert_eq!(claim.credential.access_key_id, "AKIDEXAMPLE");
         verify(&req, &claim, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").unwrap();
@@ -407,13 +411,7 @@ mod tests {
     #[test]
     fn tampering_breaks_the_signature() {
         let headers = vanilla_headers();
-        let req = SignedRequest {
-            method: "POST",
-            raw_path: "/",
-            raw_query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = bare("POST", &headers);
         let claim = req.claim().unwrap();
         assert!(verify(&req, &claim, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").is_err());
     }
@@ -421,13 +419,7 @@ mod tests {
     #[test]
     fn time_window() {
         let headers = vanilla_headers();
-        let req = SignedRequest {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = bare("GET", &headers);
         let claim = req.claim().unwrap();
         let signed = parse_amz_date("20150830T123600Z").unwrap();
         assert!(check_time(&claim, signed + 60).is_ok());
@@ -444,13 +436,7 @@ mod tests {
     #[test]
     fn missing_and_malformed() {
         let headers: Vec<(String, String)> = vec![("Host".into(), "x".into())];
-        let req = SignedRequest {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = bare("GET", &headers);
         assert_eq!(req.claim(), Err(AuthError::Missing));
         let headers: Vec<(String, String)> = vec![
             (
@@ -459,13 +445,7 @@ mod tests {
             ),
             ("X-Amz-Date".into(), "20150830T123600Z".into()),
         ];
-        let req = SignedRequest {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = bare("GET", &headers);
         assert!(matches!(req.claim(), Err(AuthError::Incomplete(_))));
     }
 

@@ -19,7 +19,9 @@ pub enum CacheError {
     Create(PathBuf, std::io::Error),
     #[error("package {0} is not a readable zip: {1}")]
     Zip(String, String),
-    #[error("package {0} has an unsafe entry name {1:?}")]
+    #[error("cannot load package {0} from the store: {1}")]
+    Load(String, String),
+    #[error("package {0} has an entry name that escapes the package: {1:?}")]
     UnsafeName(String, String),
     #[error("package {0} unzips to more than {MAX_UNZIPPED} bytes")]
     TooLarge(String),

@@ -122,12 +122,9 @@ async fn start(
         cache.ensure(&sha, || {
             store
                 .call_blocking(|c| blobs::get(c, &sha))
-                .map_err(|e| super::codecache::CacheError::Zip(sha.clone(), e.to_string()))?
+                .map_err(|e| super::codecache::CacheError::Load(sha.clone(), e.to_string()))?
                 .ok_or_else(|| {
-                    super::codecache::CacheError::Zip(
-                        sha.clone(),
-                        "package missing from the store".into(),
-                    )
+                    super::codecache::CacheError::Load(sha.clone(), "no such blob".into())
                 })
         })
     })

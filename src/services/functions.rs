@@ -163,6 +163,21 @@ fn resolve_version(
     }
 }
 
+/// Page size for a `MaxItems` (1–10000 accepted; AWS serves at most 50 per page).
+fn page_limit(max_items: Option<i64>) -> Result<usize, Error> {
+    match max_items {
+        None => Ok(LIST_PAGE_MAX),
+        Some(n) if (1..=10_000).contains(&n) => Ok(usize::try_from(n)
+            .unwrap_or(LIST_PAGE_MAX)
+            .min(LIST_PAGE_MAX)),
+        Some(n) => Err(Error::constraint(
+            &n.to_string(),
+            "maxItems",
+            "Member must have value between 1 and 10000",
+        )),
+    }
+}
+
 /// One page of ListFunctions: items and the next marker.
 pub async fn list(
     ctx: &Context,
@@ -170,19 +185,7 @@ pub async fn list(
     max_items: Option<i64>,
     all_versions: bool,
 ) -> Result<(Vec<FunctionVersion>, Option<String>), Error> {
-    let limit = match max_items {
-        None => LIST_PAGE_MAX,
-        Some(n) if (1..=10_000).contains(&n) => usize::try_from(n)
-            .unwrap_or(LIST_PAGE_MAX)
-            .min(LIST_PAGE_MAX),
-        Some(n) => {
-            return Err(Error::constraint(
-                &n.to_string(),
-                "maxItems",
-                "Member must have value between 1 and 10000",
-            ))
-        }
-    };
+    let limit = page_limit(max_items)?;
     let after = marker.as_deref().map(decode_marker).transpose()?;
     let items = ctx
         .store
@@ -205,19 +208,7 @@ pub async fn list_versions(
     marker: Option<String>,
     max_items: Option<i64>,
 ) -> Result<(Vec<FunctionVersion>, Option<String>), Error> {
-    let limit = match max_items {
-        None => LIST_PAGE_MAX,
-        Some(n) if (1..=10_000).contains(&n) => usize::try_from(n)
-            .unwrap_or(LIST_PAGE_MAX)
-            .min(LIST_PAGE_MAX),
-        Some(n) => {
-            return Err(Error::constraint(
-                &n.to_string(),
-                "maxItems",
-                "Member must have value between 1 and 10000",
-            ))
-        }
-    };
+    let limit = page_limit(max_items)?;
     let after = match marker.as_deref().map(decode_marker).transpose()? {
         Some((n, v)) if n == name => v,
         Some(_) => {

@@ -110,13 +110,7 @@ pub async fn get(state: &AppState, req: &ApiRequest, label: &str) -> Result<Http
 }
 
 pub async fn list(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> {
-    let max = match req.query_param("MaxItems") {
-        Some(m) => Some(
-            m.parse::<i64>()
-                .map_err(|_| Error::constraint(&m, "maxItems", "Member must be a number"))?,
-        ),
-        None => None,
-    };
+    let max = req.max_items()?;
     let all = match req.query_param("FunctionVersion").as_deref() {
         None => false,
         Some("ALL") => true,

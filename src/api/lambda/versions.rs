@@ -32,8 +32,6 @@ pub async fn publish(
         ));
     }
     let body: PublishBody = req.json()?;
-    // A missing function is reported as such before any precondition.
-    svc::get(&state.ctx, &r).await?;
     let v = svc::publish_version(
         &state.ctx,
         &r.name,
@@ -51,13 +49,7 @@ pub async fn publish(
 
 pub async fn list(state: &AppState, req: &ApiRequest, label: &str) -> Result<HttpResponse, Error> {
     let r = FunctionRef::parse(label, &state.ctx.identity, "functionName")?;
-    let max = match req.query_param("MaxItems") {
-        Some(m) => Some(
-            m.parse::<i64>()
-                .map_err(|_| Error::constraint(&m, "maxItems", "Member must be a number"))?,
-        ),
-        None => None,
-    };
+    let max = req.max_items()?;
     let (items, next) =
         svc::list_versions(&state.ctx, &r.name, req.query_param("Marker"), max).await?;
     let versions: Vec<_> = items

@@ -16,3 +16,4 @@ pub mod sandbox;
 pub mod serve;
 pub mod services;
 pub mod store;
+pub mod web;

@@ -1,8 +1,8 @@
 //! `lambdabox serve`: prepares the data directory, the store, the credentials and the
 //! runtime catalog, then runs the HTTP server until SIGTERM or SIGINT.
 //!
-//! Start-up order: data dir (0700) → database (migrations) → admin credentials on first
-//! start → runtime detection → bind → print `listening on http://HOST:PORT` → serve.
+//! Start-up order: data dir (0700) → database (migrations) → admin credentials and the
+//! dashboard's first admin on first start → dashboard templates → runtime detection → bind → print `listening on http://HOST:PORT` → serve.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -131,6 +131,8 @@ fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
 pub fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
     let credentials = ensure_admin_credentials(&store, &config)?;
+    crate::web::login::ensure_first_admin(&store, &config.data_dir, write_private)?;
+    let web_state = Arc::new(crate::web::WebState::new().map_err(anyhow::Error::msg)?);
     let catalog = Catalog::detect(&config.runtimes);
     for r in catalog.all() {
         match &r.interpreter {
@@ -182,9 +184,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
+        let web_data = actix_web::web::Data::new(web_state);
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(data.clone())
+                .app_data(web_data.clone())
+                .configure(crate::web::configure)
                 .configure(api::configure)
         })
         .workers(2)
@@ -206,6 +211,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         });
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
+        tracing::info!("dashboard: http://{addr}/ui/ (first admin password in {})", data_dir.join(crate::web::login::FIRST_ADMIN_FILE).display());
         tracing::info!(
             "AWS CLI: AWS_SHARED_CREDENTIALS_FILE={} AWS_CONFIG_FILE={} aws --endpoint-url http://{addr} lambda list-functions",
             credentials.display(),

@@ -300,10 +300,17 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
             last_prune = Some(Instant::now());
             let days = i64::from(inner.ctx.config.logs.retention_days);
             let before = crate::domain::function::now_ms() - days * 86_400_000;
+            let now = crate::domain::function::now_ms();
             match inner
                 .ctx
                 .store
-                .call(move |c| crate::store::logs::prune(c, before))
+                .call(move |c| {
+                    // Dashboard state with its own lifetime: expired sessions, failed
+                    // sign-ins older than a day, saved test events of deleted functions.
+                    crate::store::users::prune(c, now, now - 86_400_000)?;
+                    crate::store::testevents::prune_orphans(c)?;
+                    crate::store::logs::prune(c, before)
+                })
                 .await
             {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, days, "pruned old function logs"),

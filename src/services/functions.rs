@@ -503,3 +503,37 @@ pub async fn usage(ctx: &Context) -> Result<(u64, u64), Error> {
 pub async fn code_bytes(ctx: &Context, sha256: String) -> Result<Option<Vec<u8>>, Error> {
     Ok(ctx.store.call(move |c| blobs::get(c, &sha256)).await?)
 }
+
+/// `$LATEST` of the functions whose name contains `query` (case-insensitive), by name after
+/// `after`, at most `limit`: the dashboard's list and search.
+pub async fn search(
+    ctx: &Context,
+    query: &str,
+    after: Option<String>,
+    limit: usize,
+) -> Result<Vec<FunctionVersion>, Error> {
+    const BATCH: usize = 500;
+    let q = query.to_lowercase();
+    Ok(ctx
+        .store
+        .call(move |c| {
+            let mut out = Vec::new();
+            let mut cursor = after;
+            loop {
+                let batch = fstore::list_latest(c, cursor.as_deref(), BATCH)?;
+                let done = batch.len() < BATCH;
+                cursor = batch.last().map(|v| v.name.clone());
+                out.extend(
+                    batch
+                        .into_iter()
+                        .filter(|v| q.is_empty() || v.name.to_lowercase().contains(&q)),
+                );
+                if out.len() >= limit || done {
+                    break;
+                }
+            }
+            out.truncate(limit);
+            Ok(out)
+        })
+        .await?)
+}

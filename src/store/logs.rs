@@ -139,6 +139,67 @@ pub fn events(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The newest `limit` events of a group (optionally one stream), oldest first.
+pub fn recent_events(
+    conn: &Connection,
+    group: &str,
+    stream: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Event>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT e.id, s.log_group, s.name, e.ts_ms, e.message FROM log_events e
+         JOIN log_streams s ON s.id = e.stream_id
+         WHERE s.log_group = ?1 AND (?2 IS NULL OR s.name = ?2)
+         ORDER BY e.id DESC LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![group, stream, limit as i64], |r| {
+        Ok(Event {
+            id: r.get(0)?,
+            group: r.get(1)?,
+            stream: r.get(2)?,
+            ts_ms: r.get(3)?,
+            message: r.get(4)?,
+        })
+    })?;
+    let mut out: Vec<Event> = rows.collect::<Result<_, _>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+/// A log stream as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    pub name: String,
+    pub created_ms: i64,
+    pub last_event_ms: Option<i64>,
+}
+
+/// The streams of a group, most recently written first.
+pub fn streams(conn: &Connection, group: &str, limit: usize) -> Result<Vec<Stream>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT name, created_ms, last_event_ms FROM log_streams WHERE log_group = ?1
+         ORDER BY COALESCE(last_event_ms, created_ms) DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![group, limit as i64], |r| {
+        Ok(Stream {
+            name: r.get(0)?,
+            created_ms: r.get(1)?,
+            last_event_ms: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The id of the newest event of a group (0 if none): a live tail starts after it.
+pub fn last_event_id(conn: &Connection, group: &str) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(e.id), 0) FROM log_events e JOIN log_streams s ON s.id = e.stream_id
+             WHERE s.log_group = ?1",
+        )?
+        .query_row(params![group], |r| r.get(0))?)
+}
+
 /// Deletes log events and invocation records older than `before_ms`, and empty streams.
 pub fn prune(conn: &mut Connection, before_ms: i64) -> Result<usize, StoreError> {
     let tx = super::write_tx(conn)?;

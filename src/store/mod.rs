@@ -9,8 +9,11 @@ pub mod blobs;
 pub mod functions;
 pub mod keys;
 pub mod logs;
+pub mod metrics;
 mod migrate;
 mod pool;
+pub mod testevents;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,0 +1,195 @@
+//! The Configuration tab: description, memory, timeout, ephemeral storage, environment
+//! variables, layers and network (the subnets and security groups this host defines).
+//! Saved with the RevisionId the page was rendered with, so a concurrent change is refused
+//! instead of overwritten.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::form::{format_env, parse_env, FieldErrors, Form};
+use super::functions::{frame, load};
+use super::login::current;
+use super::{enc, redirect, App, Web, WebError};
+use crate::domain::arn::FunctionRef;
+use crate::services::functions as svc;
+
+#[derive(Serialize, Default)]
+struct Values {
+    description: String,
+    memory: String,
+    timeout: String,
+    ephemeral: String,
+    env: String,
+    layers: String,
+    subnets: Vec<String>,
+    security_groups: Vec<String>,
+}
+
+async fn render(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    v: Option<Values>,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let s = current(req)?;
+    let found = load(app, name).await?;
+    let c = &found.version.config;
+    let v = v.unwrap_or_else(|| Values {
+        description: c.description.clone(),
+        memory: c.memory_size.to_string(),
+        timeout: c.timeout.to_string(),
+        ephemeral: c.ephemeral_storage.to_string(),
+        env: format_env(&c.environment),
+        layers: c.layers.join("\n"),
+        subnets: c.vpc.subnet_ids.clone(),
+        security_groups: c.vpc.security_group_ids.clone(),
+    });
+    let mut ctx = frame(app, &found, "configuration");
+    ctx.insert("v", &v);
+    ctx.insert("errors", &errors.0);
+    let cfg = &app.ctx.config.sandbox;
+    let subnets: Vec<(String, String)> = cfg
+        .subnets
+        .iter()
+        .map(|(k, p)| (k.clone(), p.clone()))
+        .collect();
+    let groups: Vec<(String, String)> = cfg
+        .security_groups
+        .iter()
+        .map(|(k, ports)| {
+            (
+                k.clone(),
+                ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })
+        .collect();
+    ctx.insert("host_subnets", &subnets);
+    ctx.insert("host_groups", &groups);
+    ctx.insert(
+        "flash",
+        &req.query_string()
+            .contains("saved=1")
+            .then_some("Configuration saved. The next invocation uses it."),
+    );
+    let status = if errors.is_empty() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut ctx = ctx;
+    web.render
+        .page_status(status, "configuration.html", Some(&s), &mut ctx)
+}
+
+/// `GET /ui/functions/{name}/configuration`
+pub async fn show(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    render(&app, &web, &req, &name, None, &FieldErrors::default()).await
+}
+
+fn all(body: &[u8], key: &str) -> Vec<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// `POST /ui/functions/{name}/configuration`
+pub async fn save(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    current(&req)?;
+    let f = Form::urlencoded(&body)?;
+    let v = Values {
+        description: f.get("description").into(),
+        memory: f.get("memory").into(),
+        timeout: f.get("timeout").into(),
+        ephemeral: f.get("ephemeral").into(),
+        env: f.raw("env").into(),
+        layers: f.raw("layers").into(),
+        subnets: all(&body, "subnets"),
+        security_groups: all(&body, "security_groups"),
+    };
+    let mut errors = FieldErrors::default();
+    let memory = f.number(
+        "memory",
+        128..=10240,
+        "Memory is a whole number of MB from 128 to 10240.",
+        &mut errors,
+    );
+    let timeout = f.number(
+        "timeout",
+        1..=900,
+        "Timeout is a whole number of seconds from 1 to 900.",
+        &mut errors,
+    );
+    let ephemeral = f.number(
+        "ephemeral",
+        512..=10240,
+        "Ephemeral storage is a whole number of MB from 512 to 10240.",
+        &mut errors,
+    );
+    let env = parse_env(&v.env, &mut errors);
+    let layers: Vec<String> = v
+        .layers
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if !errors.is_empty() {
+        return render(&app, &web, &req, &name, Some(v), &errors).await;
+    }
+    let r = FunctionRef {
+        name: name.to_string(),
+        qualifier: None,
+    };
+    let revision = Some(f.get("revision").to_string()).filter(|r| !r.is_empty());
+    let (description, subnets, groups) = (
+        v.description.clone(),
+        v.subnets.clone(),
+        v.security_groups.clone(),
+    );
+    let result = svc::update_config(&app.ctx, &r, revision, move |c| {
+        c.description = description;
+        c.memory_size = u32::try_from(memory).unwrap_or(128);
+        c.timeout = u32::try_from(timeout).unwrap_or(3);
+        c.ephemeral_storage = u32::try_from(ephemeral).unwrap_or(512);
+        c.environment = env;
+        c.layers = layers;
+        c.vpc.subnet_ids = subnets;
+        c.vpc.security_group_ids = groups;
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!(
+            "/ui/functions/{}/configuration?saved=1",
+            enc(&name)
+        ))),
+        Err(crate::domain::Error::PreconditionFailed(_)) => {
+            errors.add("form", "Someone changed this function since you opened the page. Your changes are below: check them against the current configuration (reload in another tab) and save again.");
+            render(&app, &web, &req, &name, Some(v), &errors).await
+        }
+        Err(e) => {
+            errors.from_domain(&e);
+            render(&app, &web, &req, &name, Some(v), &errors).await
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The Create function page: runtime choices from the host's catalog, and code from either
+//! the inline single-file editor (with Python and Node starter code) or a zip upload.
+
+use std::collections::BTreeMap;
+
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::form::{parse_env, FieldErrors, Form};
+use super::login::current;
+use super::{enc, redirect, zipedit, App, Web, WebError};
+use crate::domain::function::{host_architecture, FunctionConfig};
+use crate::services::functions as svc;
+
+/// Largest zip accepted from the form (AWS's direct upload limit is 50 MB).
+pub const MAX_UPLOAD: usize = 50 * 1024 * 1024;
+
+/// Starter code of the inline editor for Python.
+pub const PYTHON_STARTER: &str = r#"import json
+import os
+
+
+def lambda_handler(event, context):
+    print("event:", json.dumps(event))
+    return {
+        "statusCode": 200,
+        "body": json.dumps({"message": "Hello from lambdabox!", "greeting": os.environ.get("GREETING")}),
+    }
+"#;
+
+/// Starter code of the inline editor for Node.js (an ES module).
+pub const NODE_STARTER: &str = r#"export const handler = async (event, context) => {
+  console.log("event:", JSON.stringify(event));
+  return {
+    statusCode: 200,
+    body: JSON.stringify({ message: "Hello from lambdabox!", greeting: process.env.GREETING ?? null }),
+  };
+};
+"#;
+
+#[derive(Serialize, Default)]
+struct Values {
+    name: String,
+    runtime: String,
+    handler: String,
+    architecture: String,
+    memory: String,
+    timeout: String,
+    env: String,
+    source: String,
+    code: String,
+}
+
+/// The file the inline editor's code goes to, from the runtime and handler.
+pub fn inline_file(runtime: &str, handler: &str) -> String {
+    let module = handler.rsplit_once('.').map_or(handler, |(m, _)| m);
+    let module = if module.is_empty() { "index" } else { module };
+    if runtime.starts_with("nodejs") {
+        format!("{module}.mjs")
+    } else if runtime.starts_with("python") {
+        format!("{module}.py")
+    } else {
+        "bootstrap".to_string()
+    }
+}
+
+fn render(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    v: &Values,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let s = current(req)?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("nav", "functions");
+    ctx.insert("v", v);
+    ctx.insert("errors", &errors.0);
+    ctx.insert("runtimes", &app.ctx.catalog.ids());
+    ctx.insert("python_starter", PYTHON_STARTER);
+    ctx.insert("node_starter", NODE_STARTER);
+    ctx.insert("host_arch", host_architecture());
+    let status = if errors.is_empty() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    web.render
+        .page_status(status, "create.html", Some(&s), &mut ctx)
+}
+
+/// `GET /ui/functions/new`
+pub async fn form(app: App, web: Web, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let ids = app.ctx.catalog.ids();
+    let runtime = ids
+        .iter()
+        .rev()
+        .find(|r| r.starts_with("python"))
+        .or_else(|| ids.first())
+        .cloned()
+        .unwrap_or_default();
+    let v = Values {
+        handler: if runtime.starts_with("nodejs") {
+            "index.handler"
+        } else {
+            "lambda_function.lambda_handler"
+        }
+        .into(),
+        runtime,
+        architecture: host_architecture().into(),
+        memory: "128".into(),
+        timeout: "3".into(),
+        source: "inline".into(),
+        ..Values::default()
+    };
+    render(&app, &web, &req, &v, &FieldErrors::default())
+}
+
+/// `POST /ui/functions/new` (multipart; the CSRF token travels in the query string).
+pub async fn submit(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    mp: Multipart,
+) -> Result<HttpResponse, WebError> {
+    let f = Form::multipart(mp, MAX_UPLOAD).await?;
+    let v = Values {
+        name: f.get("name").into(),
+        runtime: f.get("runtime").into(),
+        handler: f.get("handler").into(),
+        architecture: f.get("architecture").into(),
+        memory: f.get("memory").into(),
+        timeout: f.get("timeout").into(),
+        env: f.raw("env").into(),
+        source: f.get("source").into(),
+        code: f.raw("code").into(),
+    };
+    let mut errors = FieldErrors::default();
+    if v.name.is_empty() {
+        errors.add("name", "Give the function a name.");
+    } else if crate::domain::validate::function_name(&v.name).is_err() {
+        errors.add("name", "Use 1–64 letters, digits, hyphens or underscores.");
+    }
+    let memory = f.number(
+        "memory",
+        128..=10240,
+        "Memory is a whole number of MB from 128 to 10240.",
+        &mut errors,
+    );
+    let timeout = f.number(
+        "timeout",
+        1..=900,
+        "Timeout is a whole number of seconds from 1 to 900.",
+        &mut errors,
+    );
+    let env = parse_env(&v.env, &mut errors);
+    let zip = if v.source == "zip" {
+        match f.files.get("zip") {
+            Some((_, data)) if !data.is_empty() => Some(data.clone()),
+            _ => {
+                errors.add(
+                    "code",
+                    "Choose a .zip file to upload, or switch to the inline editor.",
+                );
+                None
+            }
+        }
+    } else if v.code.trim().is_empty() {
+        errors.add("code", "Write the function's code, or upload a .zip file.");
+        None
+    } else {
+        let file = inline_file(&v.runtime, &v.handler);
+        Some(zipedit::single_file(&file, &v.code).map_err(WebError::Internal)?)
+    };
+    let (Some(zip), true) = (zip, errors.is_empty()) else {
+        return render(&app, &web, &req, &v, &errors);
+    };
+    let config = FunctionConfig {
+        runtime: v.runtime.clone(),
+        handler: v.handler.clone(),
+        role: format!(
+            "arn:aws:iam::{}:role/lambdabox-dashboard",
+            app.ctx.identity.account_id
+        ),
+        memory_size: u32::try_from(memory).unwrap_or(128),
+        timeout: u32::try_from(timeout).unwrap_or(3),
+        environment: env,
+        architectures: vec![v.architecture.clone()],
+        ..FunctionConfig::default()
+    };
+    match svc::create(
+        &app.ctx,
+        v.name.clone(),
+        config,
+        zip,
+        BTreeMap::new(),
+        false,
+    )
+    .await
+    {
+        Ok(created) => {
+            tracing::info!(function = %created.name, "function created from the dashboard");
+            Ok(redirect(&format!(
+                "/ui/functions/{}/code?created=1",
+                enc(&created.name)
+            )))
+        }
+        Err(e) => {
+            errors.from_domain(&e);
+            render(&app, &web, &req, &v, &errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_file_names() {
+        assert_eq!(
+            inline_file("python3.11", "lambda_function.lambda_handler"),
+            "lambda_function.py"
+        );
+        assert_eq!(inline_file("nodejs20.x", "index.handler"), "index.mjs");
+        assert_eq!(inline_file("nodejs20.x", "src/app.handler"), "src/app.mjs");
+    }
+}

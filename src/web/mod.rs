@@ -1,0 +1,146 @@
+//! The web dashboard: server-rendered pages (tera templates from `web/templates`, assets
+//! from `web/static`, both embedded in the binary) under `/ui/`, with its own cookie login.
+//!
+//! Every route under `/ui/` passes through [`guard::require_session`] first, which lets
+//! only the login page and the static assets through without a session: no session → redirect to the login page; a method
+//! other than GET/HEAD without the session's CSRF token → 403, before any handler runs.
+//! Handlers call the services (`services::functions`, the engine) exactly as the API does;
+//! they never hold SQL strings or business rules.
+
+mod aliases;
+mod assets;
+mod chart;
+mod code;
+mod config_tab;
+mod create;
+mod error;
+mod form;
+mod functions;
+mod guard;
+mod layers;
+pub mod login;
+mod logs;
+mod monitoring;
+pub mod password;
+mod render;
+mod session;
+mod settings;
+mod test_tab;
+mod versions;
+mod zipedit;
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+
+pub use error::WebError;
+pub use render::Renderer;
+pub use session::Session;
+
+/// State of the dashboard, shared by every worker.
+pub struct WebState {
+    pub render: Renderer,
+}
+
+impl WebState {
+    /// Compiles the embedded templates.
+    pub fn new() -> Result<WebState, String> {
+        Ok(WebState {
+            render: Renderer::new()?,
+        })
+    }
+}
+
+/// Shorthand for the dashboard state extractor.
+pub type Web = web::Data<Arc<WebState>>;
+/// Shorthand for the API state (services, engine) extractor.
+pub type App = web::Data<Arc<crate::api::AppState>>;
+
+/// Registers `/` (a redirect) and every `/ui/` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(to_dashboard))
+        .route("/ui", web::get().to(to_dashboard))
+        .service(
+            web::scope("/ui")
+                .wrap(actix_web::middleware::from_fn(guard::require_session))
+                .wrap(guard::security_headers())
+                .route("/static/{file}", web::get().to(assets::serve))
+                .route("/login", web::get().to(login::form))
+                .route("/login", web::post().to(login::submit))
+                .route("/", web::get().to(to_functions))
+                .route("/logout", web::post().to(login::logout))
+                .route("/functions", web::get().to(functions::list))
+                .route("/functions/new", web::get().to(create::form))
+                .route("/functions/new", web::post().to(create::submit))
+                .route("/functions/{name}", web::get().to(functions::show))
+                .route(
+                    "/functions/{name}/delete",
+                    web::post().to(functions::delete),
+                )
+                .route("/functions/{name}/code", web::get().to(code::show))
+                .route("/functions/{name}/code", web::post().to(code::deploy))
+                .route("/functions/{name}/upload", web::post().to(code::upload))
+                .route("/functions/{name}/test", web::get().to(test_tab::show))
+                .route("/functions/{name}/test", web::post().to(test_tab::submit))
+                .route(
+                    "/functions/{name}/configuration",
+                    web::get().to(config_tab::show),
+                )
+                .route(
+                    "/functions/{name}/configuration",
+                    web::post().to(config_tab::save),
+                )
+                .route("/functions/{name}/versions", web::get().to(versions::show))
+                .route(
+                    "/functions/{name}/versions",
+                    web::post().to(versions::submit),
+                )
+                .route("/functions/{name}/logs", web::get().to(logs::show))
+                .route("/functions/{name}/logs/tail", web::get().to(logs::tail))
+                .route(
+                    "/functions/{name}/monitoring",
+                    web::get().to(monitoring::show),
+                )
+                .route(
+                    "/functions/{name}/triggers",
+                    web::get().to(functions::triggers),
+                )
+                .route("/layers", web::get().to(layers::show))
+                .route("/settings", web::get().to(settings::show))
+                .route("/settings", web::post().to(settings::submit))
+                .default_service(web::to(not_found)),
+        );
+}
+
+async fn to_dashboard() -> HttpResponse {
+    redirect("/ui/functions")
+}
+
+async fn to_functions() -> HttpResponse {
+    redirect("/ui/functions")
+}
+
+async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound("There is no such page.".into()))
+}
+
+/// A 303 redirect (after a form post, the browser follows it with a GET).
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, to.to_string()))
+        .finish()
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `2026-01-15 10:20:30 UTC` for a millisecond timestamp.
+pub fn fmt_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.format(&fmt).unwrap_or_default()
+}

@@ -1,0 +1,141 @@
+//! The Versions & aliases tab: published versions (publish, delete) and aliases.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::form::{FieldErrors, Form};
+use super::functions::{frame, load};
+use super::login::current;
+use super::{enc, fmt_time, redirect, App, Web, WebError};
+use crate::domain::arn::FunctionRef;
+use crate::services::functions as svc;
+
+#[derive(Serialize)]
+struct VersionRow {
+    version: String,
+    description: String,
+    last_modified: String,
+    code_sha256: String,
+    runtime: String,
+}
+
+async fn render(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let s = current(req)?;
+    let found = load(app, name).await?;
+    let mut rows = Vec::new();
+    let mut marker = None;
+    loop {
+        let (items, next) = svc::list_versions(&app.ctx, name, marker, Some(50)).await?;
+        rows.extend(
+            items
+                .into_iter()
+                .filter(|v| v.version != "$LATEST")
+                .map(|v| VersionRow {
+                    description: v.config.description.clone(),
+                    last_modified: fmt_time(v.last_modified_ms),
+                    code_sha256: v.code_sha256.chars().take(12).collect(),
+                    runtime: v.config.runtime.clone(),
+                    version: v.version,
+                }),
+        );
+        match next {
+            Some(m) if rows.len() < 1000 => marker = Some(m),
+            _ => break,
+        }
+    }
+    rows.reverse();
+    let mut ctx = frame(app, &found, "versions");
+    ctx.insert("versions", &rows);
+    ctx.insert("errors", &errors.0);
+    ctx.insert("flash", &flash(req.query_string()));
+    let aliases = super::aliases::list(app, name).await?;
+    ctx.insert("aliases", &aliases);
+    let status = if errors.is_empty() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut ctx = ctx;
+    web.render
+        .page_status(status, "versions.html", Some(&s), &mut ctx)
+}
+
+fn flash(q: &str) -> Option<&'static str> {
+    if q.contains("published=1") {
+        Some("Version published.")
+    } else if q.contains("deleted=1") {
+        Some("Deleted.")
+    } else if q.contains("alias=1") {
+        Some("Alias saved.")
+    } else {
+        None
+    }
+}
+
+/// `GET /ui/functions/{name}/versions`
+pub async fn show(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    render(&app, &web, &req, &name, &FieldErrors::default()).await
+}
+
+/// `POST /ui/functions/{name}/versions`: `action` is `publish`, `delete_version`,
+/// `save_alias` or `delete_alias`.
+pub async fn submit(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    current(&req)?;
+    let f = Form::urlencoded(&body)?;
+    let mut errors = FieldErrors::default();
+    let back = |what: &str| redirect(&format!("/ui/functions/{}/versions?{what}=1", enc(&name)));
+    let outcome = match f.get("action") {
+        "publish" => {
+            let d = Some(f.get("description").to_string()).filter(|d| !d.is_empty());
+            svc::publish_version(&app.ctx, &name, d, None, None)
+                .await
+                .map(|_| back("published"))
+        }
+        "delete_version" => {
+            let r = FunctionRef {
+                name: name.to_string(),
+                qualifier: Some(f.get("version").to_string()),
+            };
+            svc::delete(&app.ctx, &r).await.map(|_| back("deleted"))
+        }
+        "save_alias" => super::aliases::save(&app, &name, &f, &mut errors)
+            .await
+            .map(|_| back("alias")),
+        "delete_alias" => super::aliases::delete(&app, &name, f.get("alias"))
+            .await
+            .map(|_| back("deleted")),
+        _ => return Err(WebError::BadRequest("Unknown action.".into())),
+    };
+    match outcome {
+        Ok(resp) if errors.is_empty() => Ok(resp),
+        Ok(_) => render(&app, &web, &req, &name, &errors).await,
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            let text = e.to_string();
+            let field = if f.get("action").ends_with("alias") {
+                "alias"
+            } else {
+                "version"
+            };
+            errors.add(field, &text);
+            render(&app, &web, &req, &name, &errors).await
+        }
+    }
+}

@@ -1,0 +1,86 @@
+// lambdabox dashboard: small progressive enhancements. Every page works without them.
+"use strict";
+document.documentElement.classList.add("js");
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Destructive actions ask first.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (e) => {
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+    });
+  });
+  document.querySelectorAll("button[data-confirm]").forEach((b) => {
+    b.addEventListener("click", (e) => {
+      if (!window.confirm(b.dataset.confirm)) e.preventDefault();
+    });
+  });
+
+  // Create function: show the chosen code source; starter code follows the runtime.
+  const sources = document.querySelectorAll("input[name=source]");
+  const showSource = () => {
+    const chosen = document.querySelector("input[name=source]:checked");
+    document.querySelectorAll("[data-source]").forEach((el) => {
+      el.classList.toggle("shown", chosen && el.dataset.source === chosen.value);
+    });
+  };
+  sources.forEach((r) => r.addEventListener("change", showSource));
+  if (sources.length) showSource();
+  const runtime = document.getElementById("runtime");
+  const code = document.getElementById("code");
+  const handler = document.getElementById("handler");
+  if (runtime && code && handler) {
+    runtime.addEventListener("change", () => {
+      const node = runtime.value.startsWith("nodejs");
+      const starters = [code.dataset.python, code.dataset.node];
+      if (starters.includes(code.value) || code.value.trim() === "") {
+        code.value = node ? code.dataset.node : code.dataset.python;
+      }
+      if (["lambda_function.lambda_handler", "index.handler", ""].includes(handler.value)) {
+        handler.value = node ? "index.handler" : "lambda_function.lambda_handler";
+      }
+    });
+  }
+
+  // Tab inserts spaces in code editors.
+  document.querySelectorAll("textarea.editor").forEach((ta) => {
+    ta.addEventListener("keydown", (e) => {
+      if (e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
+      e.preventDefault();
+      const s = ta.selectionStart;
+      ta.setRangeText("    ", s, ta.selectionEnd, "end");
+    });
+  });
+
+  // Logs: live tail over server-sent events.
+  const toggle = document.getElementById("tail-toggle");
+  const lines = document.getElementById("log-lines");
+  const status = document.getElementById("tail-status");
+  if (toggle && lines) {
+    let source = null;
+    const stop = () => {
+      if (source) source.close();
+      source = null;
+      toggle.textContent = "Start live tail";
+      status.textContent = "";
+    };
+    toggle.addEventListener("click", () => {
+      if (source) return stop();
+      source = new EventSource(toggle.dataset.src);
+      toggle.textContent = "Stop live tail";
+      status.textContent = "Live tail: connecting…";
+      source.onopen = () => { status.textContent = "Live tail: waiting for new log events…"; };
+      source.onerror = () => { status.textContent = "Live tail: reconnecting…"; };
+      source.onmessage = (m) => {
+        const e = JSON.parse(m.data);
+        const none = document.getElementById("no-events");
+        if (none) none.remove();
+        const ts = document.createElement("span");
+        ts.className = "ts";
+        ts.textContent = e.time;
+        lines.append(ts, " " + e.message + "\n");
+        lines.scrollTop = lines.scrollHeight;
+        status.textContent = "Live tail: streaming";
+      };
+    });
+  }
+});

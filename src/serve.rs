@@ -1,8 +1,9 @@
 //! `lambdabox serve`: prepares the data directory, the store, the credentials and the
 //! runtime catalog, then runs the HTTP server until SIGTERM or SIGINT.
 //!
-//! Start-up order: data dir (0700) → database (migrations) → admin credentials and the
-//! dashboard's first admin on first start → dashboard templates → runtime detection → bind → print `listening on http://HOST:PORT` → serve.
+//! Start-up order: data dir (0700) → database (migrations) → dashboard templates →
+//! admin credentials and the dashboard's first admin on first start → runtime detection →
+//! bind → print `listening on http://HOST:PORT` → serve.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -131,8 +132,8 @@ fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
 pub fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
     let credentials = ensure_admin_credentials(&store, &config)?;
-    crate::web::login::ensure_first_admin(&store, &config.data_dir, write_private)?;
     let web_state = Arc::new(crate::web::WebState::new().map_err(anyhow::Error::msg)?);
+    crate::web::login::ensure_first_admin(&store, &config.data_dir, write_private)?;
     let catalog = Catalog::detect(&config.runtimes);
     for r in catalog.all() {
         match &r.interpreter {

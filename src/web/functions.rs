@@ -12,6 +12,17 @@ use crate::domain::function::now_ms;
 use crate::services::functions::{self as svc, Found};
 use crate::store::metrics;
 
+/// (path, label) of the function page's tabs.
+pub const TABS: &[(&str, &str)] = &[
+    ("code", "Code"),
+    ("test", "Test"),
+    ("configuration", "Configuration"),
+    ("versions", "Versions & aliases"),
+    ("logs", "Logs"),
+    ("monitoring", "Monitoring"),
+    ("triggers", "Triggers"),
+];
+
 /// Functions per page of the list.
 pub const PAGE: usize = 100;
 
@@ -90,6 +101,7 @@ pub fn frame(app: &App, found: &Found, tab: &str) -> tera::Context {
     let mut ctx = tera::Context::new();
     ctx.insert("nav", "functions");
     ctx.insert("tab", tab);
+    ctx.insert("tabs", TABS);
     ctx.insert("name", &v.name);
     ctx.insert("name_enc", &enc(&v.name));
     ctx.insert("arn", &app.ctx.identity.function_arn(&v.name));

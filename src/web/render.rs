@@ -68,3 +68,11 @@ fn bytes_filter(
     };
     Ok(tera::Value::String(text))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_compiles() {
+        super::Renderer::new().unwrap();
+    }
+}

@@ -3,6 +3,7 @@
 //!
 //! Nothing here imports HTTP or SQL; `api::error` maps [`Error`] to wire responses.
 
+pub mod alias;
 pub mod arn;
 pub mod error;
 pub mod function;

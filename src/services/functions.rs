@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use super::Context;
+use super::{Context, Target};
 use crate::domain::arn::{FunctionRef, LATEST};
 use crate::domain::function::{now_ms, FunctionConfig, FunctionVersion};
 use crate::domain::{validate, zipcheck, Error};
+use crate::store::aliases as astore;
 use crate::store::functions::{self as fstore, Code, FunctionRow};
 use crate::store::{blobs, StoreError};
 
@@ -126,17 +127,61 @@ pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<Found, Error> {
         .map_err(Error::from)
 }
 
-/// The version a reference designates, for the invoke path: served from the version cache
-/// while no function changed since it was read.
+/// The version one invocation of `r` runs, served from the version cache while no function
+/// changed since it was read. A weighted alias picks its additional version with the
+/// probability of its weight.
 pub async fn resolve_for_invoke(ctx: &Context, r: &FunctionRef) -> Result<FunctionVersion, Error> {
     let key = (r.name.clone(), r.qualifier.clone());
-    if let Some(v) = ctx.versions.get(&key) {
-        return Ok(v);
-    }
-    let read_at = ctx.versions.generation();
-    let found = get(ctx, r).await?;
-    ctx.versions.put(key, read_at, found.version.clone());
-    Ok(found.version)
+    let target = match ctx.versions.get(&key) {
+        Some(t) => t,
+        None => {
+            let read_at = ctx.versions.generation();
+            let t = std::sync::Arc::new(target(ctx, r).await?);
+            ctx.versions.put(key, read_at, t.clone());
+            t
+        }
+    };
+    let roll = if target.additional.is_some() {
+        rand::random::<f64>()
+    } else {
+        0.0
+    };
+    Ok(target.pick(roll).clone())
+}
+
+/// Reads what an invocation of `r` may run.
+async fn target(ctx: &Context, r: &FunctionRef) -> Result<Target, Error> {
+    let Some(alias_name) = r.qualifier.as_deref().filter(|q| is_alias_name(q)) else {
+        return Ok(Target {
+            primary: get(ctx, r).await?.version,
+            additional: None,
+        });
+    };
+    let name = r.name.clone();
+    let alias_name = alias_name.to_string();
+    let arn = ctx.identity.qualified_arn(&r.name, &alias_name);
+    ctx.store
+        .call(move |c| {
+            let missing = || Error::function_not_found(&arn);
+            let alias = astore::get(c, &name, &alias_name)?.ok_or_else(missing)?;
+            let primary =
+                fstore::get_version(c, &name, &alias.function_version)?.ok_or_else(missing)?;
+            let additional = match alias.routing.iter().next() {
+                Some((v, w)) => Some((fstore::get_version(c, &name, v)?.ok_or_else(missing)?, *w)),
+                None => None,
+            };
+            Ok(Target {
+                primary,
+                additional,
+            })
+        })
+        .await
+        .map_err(Error::from)
+}
+
+/// True for a qualifier that names an alias rather than `$LATEST` or a version number.
+pub fn is_alias_name(q: &str) -> bool {
+    q != LATEST && !q.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `$LATEST`, a version number, or an alias name → the version it designates.
@@ -164,7 +209,7 @@ fn resolve_version(
 }
 
 /// Page size for a `MaxItems` (1–10000 accepted; AWS serves at most 50 per page).
-fn page_limit(max_items: Option<i64>) -> Result<usize, Error> {
+pub fn page_limit(max_items: Option<i64>) -> Result<usize, Error> {
     match max_items {
         None => Ok(LIST_PAGE_MAX),
         Some(n) if (1..=10_000).contains(&n) => Ok(usize::try_from(n)

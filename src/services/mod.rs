@@ -1,6 +1,7 @@
 //! Services: the operations of lambdabox (validate, then store), shared by the API and the
 //! dashboard. They speak domain types and errors only: no HTTP, no SQL strings.
 
+pub mod aliases;
 pub mod functions;
 
 use std::collections::HashMap;
@@ -53,7 +54,25 @@ pub type VersionKey = (String, Option<String>);
 #[derive(Default)]
 pub struct VersionCache {
     generation: AtomicU64,
-    entries: Mutex<HashMap<VersionKey, (u64, FunctionVersion)>>,
+    entries: Mutex<HashMap<VersionKey, (u64, Arc<Target>)>>,
+}
+
+/// What an invocation of a (name, qualifier) runs: one version, or for a weighted alias a
+/// primary version and an additional one with the share of invocations it receives.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub primary: FunctionVersion,
+    pub additional: Option<(FunctionVersion, f64)>,
+}
+
+impl Target {
+    /// The version one invocation runs; `roll` is uniform in [0, 1).
+    pub fn pick(&self, roll: f64) -> &FunctionVersion {
+        match &self.additional {
+            Some((v, w)) if roll < *w => v,
+            _ => &self.primary,
+        }
+    }
 }
 
 impl VersionCache {
@@ -70,7 +89,7 @@ impl VersionCache {
         }
     }
 
-    pub fn get(&self, key: &VersionKey) -> Option<FunctionVersion> {
+    pub fn get(&self, key: &VersionKey) -> Option<Arc<Target>> {
         let now = self.generation();
         let e = self.entries.lock().ok()?;
         e.get(key)
@@ -79,7 +98,7 @@ impl VersionCache {
     }
 
     /// Stores `v`, read from the store at generation `read_at`.
-    pub fn put(&self, key: VersionKey, read_at: u64, v: FunctionVersion) {
+    pub fn put(&self, key: VersionKey, read_at: u64, v: Arc<Target>) {
         if let Ok(mut e) = self.entries.lock() {
             if e.len() > 10_000 {
                 e.clear();
@@ -93,7 +112,14 @@ impl VersionCache {
 mod tests {
     use super::*;
 
-    fn version(rev: &str) -> FunctionVersion {
+    fn version(rev: &str) -> Arc<Target> {
+        Arc::new(Target {
+            primary: version_of(rev),
+            additional: None,
+        })
+    }
+
+    fn version_of(rev: &str) -> FunctionVersion {
         FunctionVersion {
             name: "f".into(),
             version: "$LATEST".into(),
@@ -111,7 +137,7 @@ mod tests {
         let key = ("f".to_string(), None);
         let read_at = c.generation();
         c.put(key.clone(), read_at, version("a"));
-        assert_eq!(c.get(&key).unwrap().revision_id, "a");
+        assert_eq!(c.get(&key).unwrap().primary.revision_id, "a");
         c.changed();
         assert!(c.get(&key).is_none());
         // A reader that started before the write stores what it read under the old

@@ -5,6 +5,7 @@
 //! executor; every write runs in an IMMEDIATE transaction and is durable (synchronous=FULL)
 //! before the caller can answer success. No HTTP or sandbox code here.
 
+pub mod aliases;
 pub mod blobs;
 pub mod functions;
 pub mod keys;

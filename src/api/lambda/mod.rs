@@ -2,6 +2,7 @@
 //! and path, then one handler per operation.
 
 pub mod account;
+pub mod aliases;
 pub mod dto;
 pub mod functions;
 pub mod invoke;
@@ -42,6 +43,17 @@ pub async fn route(
             versions::publish(state, req, f).await
         }
         ("GET", ["2015-03-31", "functions", f, "versions"]) => versions::list(state, req, f).await,
+        ("POST", ["2015-03-31", "functions", f, "aliases"]) => aliases::create(state, req, f).await,
+        ("GET", ["2015-03-31", "functions", f, "aliases"]) => aliases::list(state, req, f).await,
+        ("GET", ["2015-03-31", "functions", f, "aliases", a]) => {
+            aliases::get(state, req, f, a).await
+        }
+        ("PUT", ["2015-03-31", "functions", f, "aliases", a]) => {
+            aliases::update(state, req, f, a).await
+        }
+        ("DELETE", ["2015-03-31", "functions", f, "aliases", a]) => {
+            aliases::delete(state, req, f, a).await
+        }
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
         ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,

@@ -65,6 +65,14 @@ pub fn inline_file(runtime: &str, handler: &str) -> String {
     }
 }
 
+/// The newest `python3.N` of the host (3.13 after 3.9).
+fn newest_python(ids: &[String]) -> Option<String> {
+    ids.iter()
+        .filter_map(|id| Some((id.strip_prefix("python3.")?.parse::<u32>().ok()?, id)))
+        .max()
+        .map(|(_, id)| id.clone())
+}
+
 fn render(
     app: &App,
     web: &Web,
@@ -93,12 +101,8 @@ fn render(
 /// `GET /ui/functions/new`
 pub async fn form(app: App, web: Web, req: HttpRequest) -> Result<HttpResponse, WebError> {
     let ids = app.ctx.catalog.ids();
-    let runtime = ids
-        .iter()
-        .rev()
-        .find(|r| r.starts_with("python"))
-        .or_else(|| ids.first())
-        .cloned()
+    let runtime = newest_python(&ids)
+        .or_else(|| ids.first().cloned())
         .unwrap_or_default();
     let v = Values {
         handler: if runtime.starts_with("nodejs") {
@@ -225,5 +229,7 @@ mod tests {
         );
         assert_eq!(inline_file("nodejs20.x", "index.handler"), "index.mjs");
         assert_eq!(inline_file("nodejs20.x", "src/app.handler"), "src/app.mjs");
+        let ids = ["python3.10", "python3.9", "nodejs20.x"].map(String::from);
+        assert_eq!(newest_python(&ids).as_deref(), Some("python3.10"));
     }
 }

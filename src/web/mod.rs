@@ -131,9 +131,16 @@ pub fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// Characters left as they are in a path segment or query value (RFC 3986 unreserved).
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a path segment or query value.
 pub fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// `2026-01-15 10:20:30 UTC` for a millisecond timestamp.

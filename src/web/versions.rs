@@ -1,4 +1,5 @@
-//! The Versions & aliases tab: published versions (publish, delete) and aliases.
+//! The Versions & aliases tab: published versions (publish, delete) and aliases (see
+//! [`super::aliases`]).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;

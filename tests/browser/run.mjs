@@ -1,0 +1,277 @@
+// Browser tests of the lambdabox dashboard: playwright-core driving Debian's chromium against
+// the real daemon (target/release/lambdabox) on 127.0.0.1:0 with a temporary data directory.
+//
+// Flows: sign in; create a Python function in the inline editor; run a test event and see the
+// result and log lines; change an environment variable and see it take effect; publish a
+// version and an alias; watch the live log tail while invoking from the AWS CLI; sign out.
+// A screenshot of every page goes to target/browser-artifacts/ (also on failure).
+//
+// Usage: node tests/browser/run.mjs   (env: LAMBDABOX_BIN, CHROMIUM, LAMBDABOX_AWS_CLI)
+
+import { spawn, execFile } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = process.env.LAMBDABOX_BIN || join(root, "target/release/lambdabox");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const AWS = process.env.LAMBDABOX_AWS_CLI || "/usr/bin/aws";
+const ARTIFACTS = join(root, "target/browser-artifacts");
+const TIMEOUT = 20_000;
+
+rmSync(ARTIFACTS, { recursive: true, force: true });
+mkdirSync(ARTIFACTS, { recursive: true });
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+async function startDaemon() {
+  const work = mkdtempSync(join(tmpdir(), "lambdabox-browser-"));
+  const dataDir = join(work, "data");
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LAMBDABOX_")));
+  const proc = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  proc.stderr.on("data", (d) => { log += d.toString(); });
+  const endpoint = await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`daemon did not start:\n${log}`)), 20_000);
+    createInterface({ input: proc.stdout }).once("line", (line) => {
+      clearTimeout(t);
+      if (!line.startsWith("listening on ")) fail(new Error(`unexpected first line ${line}\n${log}`));
+      ok(line.slice("listening on ".length).trim());
+    });
+    proc.once("exit", (code) => fail(new Error(`daemon exited ${code}:\n${log}`)));
+  });
+  const creds = readFileSync(join(dataDir, "dashboard-credentials"), "utf8");
+  const password = /password = (\S+)/.exec(creds)[1];
+  return { proc, endpoint, dataDir, work, password, log: () => log };
+}
+
+function awsCli(daemon, args) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+  Object.assign(env, {
+    AWS_SHARED_CREDENTIALS_FILE: join(daemon.dataDir, "admin-credentials"),
+    AWS_CONFIG_FILE: join(daemon.dataDir, "aws-config"),
+    AWS_PAGER: "",
+    AWS_MAX_ATTEMPTS: "1",
+  });
+  return new Promise((ok, fail) => {
+    execFile(AWS, ["--endpoint-url", daemon.endpoint, ...args], { env, cwd: daemon.work, timeout: 60_000 },
+      (err, stdout, stderr) => (err ? fail(new Error(`aws ${args.join(" ")}: ${stderr || err}`)) : ok(stdout)));
+  });
+}
+
+const results = [];
+let shot = 0;
+async function snap(page, name) {
+  shot += 1;
+  await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
+}
+
+async function step(name, page, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true, ms: Date.now() - t0 });
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: String(e.stack || e) });
+    console.log(`FAIL ${name}\n${e.stack || e}`);
+    await page.screenshot({ path: join(ARTIFACTS, `FAILED-${name.replace(/\W+/g, "-")}.png`), fullPage: true }).catch(() => {});
+    throw e;
+  }
+}
+
+const PY_CODE = `import json
+import os
+
+
+def lambda_handler(event, context):
+    print("handled", json.dumps(event))
+    return {"greeting": os.environ.get("GREETING"), "event": event}
+`;
+
+async function main() {
+  const daemon = await startDaemon();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("dialog", (d) => d.accept());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    // the deliberate wrong password answers 401
+    if (m.type() === "error" && !m.text().includes("status of 401")) errors.push(m.text());
+  });
+  const url = (p) => daemon.endpoint + p;
+  const fn = `browser-${Date.now().toString(36)}`;
+  let failed = false;
+  try {
+    await step("sign in", page, async () => {
+      await page.goto(url("/ui/functions"));
+      assert(page.url().includes("/ui/login?next="), `redirected to login, at ${page.url()}`);
+      await snap(page, "login");
+      await page.fill("input[name=username]", "admin");
+      await page.fill("input[name=password]", "not the password");
+      await page.click("button[type=submit]");
+      await page.waitForSelector("#login-error");
+      assert((await page.textContent("#login-error")).includes("Wrong username or password"), "wrong password message");
+      await page.fill("input[name=password]", daemon.password);
+      await page.click("button[type=submit]");
+      await page.waitForURL(/\/ui\/functions$/);
+      await page.waitForSelector("text=No functions yet");
+      await snap(page, "functions-empty");
+    });
+
+    await step("create a Python function in the inline editor", page, async () => {
+      await page.click("text=Create function");
+      await page.waitForURL(/\/ui\/functions\/new$/);
+      const options = await page.$$eval("#runtime option", (os) => os.map((o) => o.value));
+      const py = await page.inputValue("#runtime");
+      assert(py.startsWith("python"), `a python runtime is preselected: ${py} of ${options}`);
+      assert(py, `a python runtime is offered: ${options}`);
+      await page.selectOption("#runtime", py);
+      assert((await page.inputValue("#code")).includes("def lambda_handler"), "python starter code");
+      await page.fill("input[name=name]", fn);
+      await page.fill("textarea[name=env]", "GREETING=hello");
+      await page.fill("#code", PY_CODE);
+      await snap(page, "create");
+      await page.click("#create");
+      await page.waitForSelector("text=Function created.");
+      assert(page.url().endsWith(`/ui/functions/${fn}/code?created=1`), page.url());
+      assert((await page.inputValue("#editor")).includes("GREETING"), "the code tab shows the file");
+      await snap(page, "code");
+    });
+
+    await step("run a test event and see the result and log lines", page, async () => {
+      await page.click("nav.tabs >> text=Test");
+      await page.fill("#event", '{"from": "browser"}');
+      await page.click("#run");
+      await page.waitForSelector("#result");
+      const h = await page.textContent("#result h2");
+      assert(h.includes("Succeeded"), `result heading ${h}`);
+      const payload = JSON.parse(await page.textContent("#result-payload"));
+      assert(payload.greeting === "hello" && payload.event.from === "browser", JSON.stringify(payload));
+      for (const id of ["#duration", "#billed", "#max-memory"]) {
+        assert(/\d/.test(await page.textContent(id)), `${id} shown`);
+      }
+      const log = await page.textContent("#result-log");
+      assert(log.includes('handled {"from": "browser"}'), `log has the function's line: ${log}`);
+      assert(log.includes("REPORT RequestId:"), "log has REPORT");
+      await snap(page, "test-result");
+      await page.click("text=API Gateway HTTP API (v2)");
+      assert((await page.inputValue("#event")).includes('"routeKey"'), "template loaded");
+    });
+
+    await step("change an environment variable and see it take effect", page, async () => {
+      await page.click("nav.tabs >> text=Configuration");
+      await page.fill("#env", "GREETING=changed in the browser");
+      await snap(page, "configuration");
+      await page.click("#save-config");
+      await page.waitForSelector("text=Configuration saved.");
+      await page.click("nav.tabs >> text=Test");
+      await page.click("#run");
+      await page.waitForSelector("#result");
+      const payload = JSON.parse(await page.textContent("#result-payload"));
+      assert(payload.greeting === "changed in the browser", JSON.stringify(payload));
+    });
+
+    await step("publish a version and an alias", page, async () => {
+      await page.click("nav.tabs >> text=Versions & aliases");
+      await page.fill("input[name=description]", "first release");
+      await page.click("#publish");
+      await page.waitForSelector("text=Version published.");
+      await page.waitForSelector("#versions >> text=first release");
+      await page.fill("input[name=alias]", "live");
+      await page.selectOption("select[name=alias_version]", "1");
+      await page.click("#save-alias");
+      await page.waitForSelector("text=Alias saved.");
+      const row = await page.textContent("#aliases");
+      assert(row.includes("live") && row.includes("1"), `alias row: ${row}`);
+      await snap(page, "versions-aliases");
+      const out = JSON.parse(await awsCli(daemon, ["lambda", "get-alias", "--function-name", fn, "--name", "live"]));
+      assert(out.FunctionVersion === "1", JSON.stringify(out));
+    });
+
+    await step("watch the live log tail while invoking from the CLI", page, async () => {
+      await page.click("nav.tabs >> text=Logs");
+      await page.click("#tail-toggle");
+      await page.waitForSelector("#tail-status:has-text('waiting for new log events')");
+      await awsCli(daemon, ["lambda", "invoke", "--function-name", `${fn}:live`, "--cli-binary-format", "raw-in-base64-out",
+        "--payload", '{"from": "the cli"}', join(daemon.work, "out.json")]);
+      await page.waitForSelector("#log-lines:has-text('handled {\"from\": \"the cli\"}')");
+      await page.waitForSelector("#log-lines:has-text('Version: 1')");
+      await page.waitForSelector("#tail-status:has-text('streaming')");
+      await snap(page, "logs-live-tail");
+      await page.click("#tail-toggle");
+    });
+
+    await step("monitoring, triggers, layers and settings pages render", page, async () => {
+      await page.click("nav.tabs >> text=Monitoring");
+      await page.waitForSelector("figure.chart svg rect");
+      await snap(page, "monitoring");
+      await page.click("nav.tabs >> text=Triggers");
+      await page.waitForSelector("text=No triggers");
+      await snap(page, "triggers");
+      await page.click("header >> text=Layers");
+      await page.waitForSelector("h1:has-text('Layers')");
+      await snap(page, "layers");
+      await page.click("header >> text=Settings");
+      await page.click("#create-key");
+      await page.waitForSelector("#new-key-secret");
+      await snap(page, "settings");
+      await page.goto(url("/ui/functions"));
+      await page.waitForSelector(`#functions >> text=${fn}`);
+      await snap(page, "functions");
+    });
+
+    await step("phone width and dark mode", page, async () => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark",
+        storageState: await context.storageState() });
+      const p = await phone.newPage();
+      for (const [path, name] of [["/ui/functions", "phone-dark-functions"], [`/ui/functions/${fn}/test`, "phone-dark-test"],
+        [`/ui/functions/${fn}/configuration`, "phone-dark-configuration"]]) {
+        await p.goto(url(path));
+        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert(overflow <= 1, `${path} fits a phone screen (overflow ${overflow}px)`);
+        await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+      }
+      const bg = await p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert(bg !== "rgb(246, 247, 249)", `dark background in dark mode (${bg})`);
+      await phone.close();
+    });
+
+    await step("sign out", page, async () => {
+      await page.click("#logout");
+      await page.waitForURL(/\/ui\/login$/);
+      await page.goto(url("/ui/functions"));
+      assert(page.url().includes("/ui/login"), `signed out: ${page.url()}`);
+      await snap(page, "signed-out");
+    });
+    assert(errors.length === 0, `no script errors in the pages: ${errors.join("; ")}`);
+  } catch (e) {
+    failed = true;
+    if (!results.some((r) => !r.ok)) console.log(`FAIL ${e.stack || e}`);
+    console.log(`\n--- daemon log (tail) ---\n${daemon.log().slice(-8000)}`);
+  } finally {
+    await browser.close();
+    daemon.proc.kill("SIGTERM");
+    rmSync(daemon.work, { recursive: true, force: true });
+  }
+  writeFileSync(join(ARTIFACTS, "results.json"), JSON.stringify(results, null, 2));
+  console.log(`\n${results.filter((r) => r.ok).length}/${results.length} browser flows passed; screenshots in ${ARTIFACTS}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

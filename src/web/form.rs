@@ -183,6 +183,9 @@ pub fn parse_env(text: &str, errors: &mut FieldErrors) -> BTreeMap<String, Strin
             _ => errors.add("env", &format!("Line {} is not KEY=VALUE.", i + 1)),
         }
     }
+    if let Err(e) = crate::domain::validate::environment(&out) {
+        errors.from_domain(&e);
+    }
     out
 }
 

@@ -74,11 +74,11 @@ def test_every_dashboard_route_redirects_to_login_without_a_session(daemon):
 
 def test_form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(daemon, admin):
     fn = unique("csrf")
-    api_function(daemon, fn, {"A": "1"})
+    api_function(daemon, fn, {"AA": "1"})
     before = daemon.client().get_function_configuration(FunctionName=fn)
     keys_before = admin.get("/ui/settings").text.count('data-label="Key"')
     posts = [
-        (f"/ui/functions/{fn}/configuration", {"memory": "512", "timeout": "9", "ephemeral": "512", "env": "A=2"}),
+        (f"/ui/functions/{fn}/configuration", {"memory": "512", "timeout": "9", "ephemeral": "512", "env": "AA=2"}),
         (f"/ui/functions/{fn}/delete", {"confirm_name": fn}),
         (f"/ui/functions/{fn}/versions", {"action": "publish"}),
         (f"/ui/functions/{fn}/code", {"file": "lambda_function.py", "content": "x = 1\n"}),
@@ -102,7 +102,7 @@ def test_form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(da
     # nothing changed: configuration, the function list, keys, and the session still works
     after = daemon.client().get_function_configuration(FunctionName=fn)
     assert after["RevisionId"] == before["RevisionId"]
-    assert after["Environment"]["Variables"] == {"A": "1"}
+    assert after["Environment"]["Variables"] == {"AA": "1"}
     assert not daemon.client().list_versions_by_function(FunctionName=fn)["Versions"][1:]
     names = [f["FunctionName"] for f in daemon.client().list_functions(MaxItems=50)["Functions"]]
     assert fn + "-x" not in names
@@ -111,7 +111,7 @@ def test_form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(da
     assert page.text.count('data-label="Key"') == keys_before
     # the same form with the token is accepted
     r = admin.post(f"/ui/functions/{fn}/configuration",
-                   {"memory": "256", "timeout": "5", "ephemeral": "512", "env": "A=2",
+                   {"memory": "256", "timeout": "5", "ephemeral": "512", "env": "AA=2",
                     "revision": after["RevisionId"]})
     assert r.status == 303, r.text[:500]
     assert daemon.client().get_function_configuration(FunctionName=fn)["MemorySize"] == 256

@@ -557,28 +557,9 @@ pub async fn search(
     after: Option<String>,
     limit: usize,
 ) -> Result<Vec<FunctionVersion>, Error> {
-    const BATCH: usize = 500;
-    let q = query.to_lowercase();
+    let q = query.to_string();
     Ok(ctx
         .store
-        .call(move |c| {
-            let mut out = Vec::new();
-            let mut cursor = after;
-            loop {
-                let batch = fstore::list_latest(c, cursor.as_deref(), BATCH)?;
-                let done = batch.len() < BATCH;
-                cursor = batch.last().map(|v| v.name.clone());
-                out.extend(
-                    batch
-                        .into_iter()
-                        .filter(|v| q.is_empty() || v.name.to_lowercase().contains(&q)),
-                );
-                if out.len() >= limit || done {
-                    break;
-                }
-            }
-            out.truncate(limit);
-            Ok(out)
-        })
+        .call(move |c| fstore::search_latest(c, &q, after.as_deref(), limit))
         .await?)
 }

@@ -350,6 +350,27 @@ pub fn list_latest(
     rows.map(|r| decode(r?)).collect()
 }
 
+/// `$LATEST` of the functions whose name contains `needle` (ASCII case-insensitive), ordered
+/// by name, after `after`, at most `limit`: the dashboard's search.
+pub fn search_latest(
+    conn: &Connection,
+    needle: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<FunctionVersion>, StoreError> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM function_versions v JOIN functions f ON f.id = v.function_id
+         WHERE v.version_num = 0 AND f.name > ?1 AND instr(lower(f.name), lower(?2)) > 0
+         ORDER BY f.name LIMIT ?3"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(
+        params![after.unwrap_or(""), needle, limit as i64],
+        version_from_row,
+    )?;
+    rows.map(|r| decode(r?)).collect()
+}
+
 /// Every version of every function, ordered by (name, version number), after `after`.
 pub fn list_all_versions(
     conn: &Connection,

@@ -139,18 +139,18 @@ pub fn events(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The newest `limit` events of a group (optionally one stream), oldest first.
-pub fn recent_events(
+/// The newest `limit` events of one stream, oldest first (served by the stream/time index).
+pub fn recent_in_stream(
     conn: &Connection,
     group: &str,
-    stream: Option<&str>,
+    stream: &str,
     limit: usize,
 ) -> Result<Vec<Event>, StoreError> {
     let mut st = conn.prepare_cached(
-        "SELECT e.id, s.log_group, s.name, e.ts_ms, e.message FROM log_events e
-         JOIN log_streams s ON s.id = e.stream_id
-         WHERE s.log_group = ?1 AND (?2 IS NULL OR s.name = ?2)
-         ORDER BY e.id DESC LIMIT ?3",
+        "SELECT e.id, s.log_group, s.name, e.ts_ms, e.message FROM log_streams s
+         JOIN log_events e ON e.stream_id = s.id
+         WHERE s.log_group = ?1 AND s.name = ?2
+         ORDER BY e.ts_ms DESC, e.id DESC LIMIT ?3",
     )?;
     let rows = st.query_map(params![group, stream, limit as i64], |r| {
         Ok(Event {
@@ -164,6 +164,31 @@ pub fn recent_events(
     let mut out: Vec<Event> = rows.collect::<Result<_, _>>()?;
     out.reverse();
     Ok(out)
+}
+
+/// The newest `limit` events of a group across its streams, oldest first: streams are read
+/// newest first, each through the stream/time index, until no older stream can hold one of
+/// the newest `limit` events.
+pub fn recent_events(
+    conn: &Connection,
+    group: &str,
+    limit: usize,
+) -> Result<Vec<Event>, StoreError> {
+    let mut all: Vec<Event> = Vec::new();
+    for s in streams(conn, group, 1000)? {
+        if all.len() >= limit {
+            all.sort_unstable_by_key(|e| std::cmp::Reverse((e.ts_ms, e.id)));
+            all.truncate(limit);
+            let oldest_kept = all.last().map_or(i64::MIN, |e| e.ts_ms);
+            if s.last_event_ms.unwrap_or(s.created_ms) < oldest_kept {
+                break;
+            }
+        }
+        all.extend(recent_in_stream(conn, group, &s.name, limit)?);
+    }
+    all.sort_unstable_by_key(|e| (e.ts_ms, e.id));
+    let skip = all.len().saturating_sub(limit);
+    Ok(all.split_off(skip))
 }
 
 /// A log stream as listed.
@@ -190,14 +215,11 @@ pub fn streams(conn: &Connection, group: &str, limit: usize) -> Result<Vec<Strea
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The id of the newest event of a group (0 if none): a live tail starts after it.
-pub fn last_event_id(conn: &Connection, group: &str) -> Result<i64, StoreError> {
+/// The id of the newest event of any group (0 if none): a live tail starts after it.
+pub fn last_event_id(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn
-        .prepare_cached(
-            "SELECT COALESCE(MAX(e.id), 0) FROM log_events e JOIN log_streams s ON s.id = e.stream_id
-             WHERE s.log_group = ?1",
-        )?
-        .query_row(params![group], |r| r.get(0))?)
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM log_events")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Deletes log events and invocation records older than `before_ms`, and empty streams.
@@ -248,10 +270,31 @@ mod tests {
             .call_blocking(|c| events(c, "/aws/lambda/f", None, got[0].id, 0, 10))
             .unwrap();
         assert_eq!(after.len(), 1);
+        let ev2 = |ts, m: &str| NewEvent {
+            stream: "other".into(),
+            ..ev(ts, m)
+        };
+        store
+            .call_blocking(|c| append(c, &[ev2(15, "c"), ev2(25, "d")], &[], 30))
+            .unwrap();
+        let newest = store
+            .call_blocking(|c| recent_events(c, "/aws/lambda/f", 3))
+            .unwrap();
+        assert_eq!(
+            newest
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>(),
+            ["c", "b", "d"]
+        );
+        assert_eq!(
+            store.call_blocking(|c| last_event_id(c)).unwrap(),
+            newest[2].id
+        );
         store.call_blocking(|c| prune(c, 15)).unwrap();
         let left = store
             .call_blocking(|c| events(c, "/aws/lambda/f", None, 0, 0, 10))
             .unwrap();
-        assert_eq!(left.len(), 1);
+        assert_eq!(left.len(), 3);
     }
 }

@@ -59,8 +59,11 @@ pub async fn show(
         .call(move |c| {
             Ok((
                 logs::streams(c, &g, 50)?,
-                logs::recent_events(c, &g, stream.as_deref(), 300)?,
-                logs::last_event_id(c, &g)?,
+                match &stream {
+                    Some(st) => logs::recent_in_stream(c, &g, st, 300)?,
+                    None => logs::recent_events(c, &g, 300)?,
+                },
+                logs::last_event_id(c)?,
             ))
         })
         .await?;
@@ -115,13 +118,7 @@ pub async fn tail(
         .or(q.after);
     let after = match resume {
         Some(a) => a,
-        None => {
-            let g = group.clone();
-            app.ctx
-                .store
-                .call(move |c| logs::last_event_id(c, &g))
-                .await?
-        }
+        None => app.ctx.store.call(|c| logs::last_event_id(c)).await?,
     };
     let store = app.ctx.store.clone();
     let deadline = Instant::now() + MAX_TAIL;

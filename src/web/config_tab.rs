@@ -82,7 +82,6 @@ async fn render(
     } else {
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut ctx = ctx;
     web.render
         .page_status(status, "configuration.html", Some(&s), &mut ctx)
 }
@@ -188,7 +187,7 @@ pub async fn save(
             render(&app, &web, &req, &name, Some(v), &errors).await
         }
         Err(e) => {
-            errors.from_domain(&e);
+            errors.add_domain(&e);
             render(&app, &web, &req, &name, Some(v), &errors).await
         }
     }

@@ -211,7 +211,7 @@ pub async fn submit(
             )))
         }
         Err(e) => {
-            errors.from_domain(&e);
+            errors.add_domain(&e);
             render(&app, &web, &req, &v, &errors)
         }
     }

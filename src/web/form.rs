@@ -117,7 +117,7 @@ impl FieldErrors {
     }
 
     /// Places a service error beside the field it is about (or under `form`).
-    pub fn from_domain(&mut self, e: &crate::domain::Error) {
+    pub fn add_domain(&mut self, e: &crate::domain::Error) {
         let text = e.to_string();
         let field = field_of(&text);
         self.add(field, &plain_message(field, &text));
@@ -184,7 +184,7 @@ pub fn parse_env(text: &str, errors: &mut FieldErrors) -> BTreeMap<String, Strin
         }
     }
     if let Err(e) = crate::domain::validate::environment(&out) {
-        errors.from_domain(&e);
+        errors.add_domain(&e);
     }
     out
 }
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn service_errors_land_beside_their_field() {
         let mut e = FieldErrors::default();
-        e.from_domain(&crate::domain::Error::constraint(
+        e.add_domain(&crate::domain::Error::constraint(
             "9",
             "memorySize",
             "Member must have value greater than or equal to 128",

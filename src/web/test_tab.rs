@@ -190,7 +190,7 @@ pub async fn submit(
                 .store
                 .call(move |c| testevents::delete(c, &n, &e))
                 .await?;
-            return Ok(redirect(&format!("/ui/functions/{}/test", enc(&name))));
+            Ok(redirect(&format!("/ui/functions/{}/test", enc(&name))))
         }
         "save" => {
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&event) {

@@ -62,7 +62,6 @@ async fn render(
     } else {
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut ctx = ctx;
     web.render
         .page_status(status, "versions.html", Some(&s), &mut ctx)
 }

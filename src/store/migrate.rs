@@ -8,10 +8,13 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_layers.sql")),
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -289,7 +289,7 @@ impl Engine {
     }
 }
 
-/// How often the code cache is checked for entries to evict.
+/// How often (at most) the code cache is checked for entries to evict.
 const EVICT_EVERY: Duration = Duration::from_secs(60);
 
 /// How often old log events and invocation records are pruned.
@@ -316,9 +316,9 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
                 Err(e) => tracing::warn!(error = %e, "cannot prune old function logs"),
             }
         }
-        if last_evict.elapsed() >= EVICT_EVERY {
+        let idle = Duration::from_secs(inner.ctx.config.engine.code_cache_idle_secs);
+        if last_evict.elapsed() >= idle.min(EVICT_EVERY) {
             last_evict = Instant::now();
-            let idle = Duration::from_secs(inner.ctx.config.engine.code_cache_idle_secs);
             let cache = inner.cache.clone();
             if let Ok(n) = tokio::task::spawn_blocking(move || cache.evict_idle(idle)).await {
                 if n > 0 {

@@ -364,3 +364,29 @@ def test_deleted_layer_keeps_working(lam, daemon):
     lam.delete_function(FunctionName=name)
     after = lam.get_account_settings()["AccountUsage"]["TotalCodeSize"]
     assert before - after >= v["Content"]["CodeSize"]
+
+
+def test_unused_extractions_are_evicted_and_rebuilt(tmp_path):
+    """With short idle times, the environment is reaped, its code and layers leave the
+    extraction cache, and the next invoke rebuilds them from SQLite."""
+    from invoke_support import start_isolated_daemon, stop_daemon
+    import time
+    d = start_isolated_daemon(tmp_path, extra_toml="[engine]\nidle_timeout_secs = 1\ncode_cache_idle_secs = 1\n")
+    try:
+        lam = d.client()
+        arns = [publish(lam, unique("ev"), {f"python/ev{i}.py": f"N = {i}\n"})["LayerVersionArn"] for i in range(2)]
+        app = "import ev0, ev1\ndef handler(e, c):\n    return ev0.N + ev1.N\n"
+        name = create(lam, {"app.py": app}, layers=arns)
+        assert invoke(lam, name) == 1
+        cache = d.data_dir / "cache" / "code"
+        entries = {p.name for p in cache.iterdir()}
+        assert len(entries) == 4, entries  # code, two layers, the merged /opt
+        assert any(e.startswith("opt-") for e in entries)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(cache.iterdir()):
+            time.sleep(0.5)
+        assert not any(cache.iterdir()), sorted(p.name for p in cache.iterdir())
+        assert invoke(lam, name) == 1
+        assert len(list(cache.iterdir())) == 4
+    finally:
+        stop_daemon(d)

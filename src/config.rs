@@ -64,6 +64,8 @@ pub struct EngineConfig {
     pub idle_timeout_secs: u64,
     /// Account-wide concurrent executions (AWS default 1000).
     pub concurrent_executions: u32,
+    /// Seconds extracted code and layers stay cached after no environment uses them.
+    pub code_cache_idle_secs: u64,
 }
 
 /// Settings of the function log store.
@@ -119,6 +121,7 @@ impl Default for EngineConfig {
         EngineConfig {
             idle_timeout_secs: 600,
             concurrent_executions: 1000,
+            code_cache_idle_secs: 3600,
         }
     }
 }

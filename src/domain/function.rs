@@ -21,8 +21,8 @@ pub struct FunctionConfig {
     pub architectures: Vec<String>,
     pub ephemeral_storage: u32,
     pub tracing_mode: String,
-    /// Layer version ARNs, in order.
-    pub layers: Vec<String>,
+    /// Layers in order (later ones win on conflicting files in `/opt`).
+    pub layers: Vec<super::layer::AttachedLayer>,
     pub dead_letter_target: Option<String>,
     pub kms_key_arn: Option<String>,
     pub vpc: VpcConfig,

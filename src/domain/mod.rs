@@ -7,6 +7,7 @@ pub mod alias;
 pub mod arn;
 pub mod error;
 pub mod function;
+pub mod layer;
 pub mod validate;
 pub mod zipcheck;
 

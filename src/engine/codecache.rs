@@ -5,10 +5,17 @@
 //! exists is complete. The cache can be wiped at any time; it is rebuilt from the blobs in
 //! SQLite on the next cold start. Sizes are enforced while decompressing (the declared sizes
 //! of a zip can lie), and entry names are re-checked.
+//!
+//! Entries in use by a live environment are pinned ([`CodeCache::pin`]); unpinned entries
+//! not used for a while are evicted ([`CodeCache::evict_idle`]). Pin before `ensure`, so an
+//! entry can never be evicted between its extraction and its mount.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use crate::domain::zipcheck::{safe_name, MAX_UNZIPPED};
 
@@ -33,11 +40,95 @@ pub enum CacheError {
 #[derive(Debug, Clone)]
 pub struct CodeCache {
     root: PathBuf,
+    pins: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// Entries a live environment uses; dropping it unpins them.
+#[derive(Debug)]
+pub struct Pins {
+    registry: Arc<Mutex<HashMap<String, usize>>>,
+    keys: Vec<String>,
+}
+
+impl Drop for Pins {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.registry.lock() {
+            for k in &self.keys {
+                if let Some(n) = m.get_mut(k) {
+                    *n -= 1;
+                    if *n == 0 {
+                        m.remove(k);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl CodeCache {
     pub fn new(root: PathBuf) -> CodeCache {
-        CodeCache { root }
+        CodeCache {
+            root,
+            pins: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The cache directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Pins `keys` (entry names) until the returned guard is dropped.
+    pub fn pin(&self, keys: Vec<String>) -> Pins {
+        if let Ok(mut m) = self.pins.lock() {
+            for k in &keys {
+                *m.entry(k.clone()).or_insert(0) += 1;
+            }
+        }
+        Pins {
+            registry: Arc::clone(&self.pins),
+            keys,
+        }
+    }
+
+    /// Marks an entry as just used (its mtime), for [`CodeCache::evict_idle`].
+    pub fn touch(&self, key: &str) {
+        if let Ok(f) = std::fs::File::open(self.root.join(key)) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+
+    /// Removes entries that no live environment pins and that were not used for `idle`,
+    /// and leftovers of interrupted extractions; returns how many.
+    pub fn evict_idle(&self, idle: Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return 0;
+        };
+        let pinned: Vec<String> = self
+            .pins
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut removed = 0;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if pinned.contains(&name) {
+                continue;
+            }
+            let age = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .unwrap_or(Duration::ZERO);
+            if age < idle {
+                continue;
+            }
+            if std::fs::remove_dir_all(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// Directory of an extracted package, if present.
@@ -52,6 +143,7 @@ impl CodeCache {
     {
         let dir = self.path(sha256);
         if dir.is_dir() {
+            self.touch(sha256);
             return Ok(dir);
         }
         std::fs::create_dir_all(&self.root)
@@ -75,22 +167,6 @@ impl CodeCache {
             }
             Err(e) => Err(CacheError::Write(dir, e)),
         }
-    }
-
-    /// Deletes extracted packages whose digest is not in `keep`.
-    pub fn evict_except(&self, keep: &std::collections::HashSet<String>) -> usize {
-        let Ok(entries) = std::fs::read_dir(&self.root) else {
-            return 0;
-        };
-        let mut removed = 0;
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let stale = name.starts_with(".tmp-") || !keep.contains(&name);
-            if stale && std::fs::remove_dir_all(e.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        removed
     }
 }
 

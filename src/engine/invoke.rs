@@ -8,8 +8,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use std::path::PathBuf;
+
+use super::codecache::{CacheError, Pins};
 use super::launch::{self, Sources};
 use super::live::{self, Live, Started};
+use super::optdir;
 use super::output::Capture;
 use super::report::{self, Status};
 use super::Inner;
@@ -115,22 +119,7 @@ async fn start(
     sandbox: Arc<crate::sandbox::Sandbox>,
     fv: &FunctionVersion,
 ) -> Result<Started, Error> {
-    let sha = fv.code_sha256.clone();
-    let cache = inner.cache.clone();
-    let store = inner.ctx.store.clone();
-    let code_dir = tokio::task::spawn_blocking(move || {
-        cache.ensure(&sha, || {
-            store
-                .call_blocking(|c| blobs::get(c, &sha))
-                .map_err(|e| super::codecache::CacheError::Load(sha.clone(), e.to_string()))?
-                .ok_or_else(|| {
-                    super::codecache::CacheError::Load(sha.clone(), "no such blob".into())
-                })
-        })
-    })
-    .await
-    .map_err(|e| Error::Service(format!("code extraction task failed: {e}")))?
-    .map_err(|e| Error::Service(format!("cannot prepare the function's code: {e}")))?;
+    let (pins, code_dir, opt_dir) = prepare_files(inner, fv).await?;
     let stream = launch::stream_name(&fv.version);
     let env_id = format!("lbx-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let runtime = inner.ctx.catalog.get(&fv.config.runtime).cloned();
@@ -141,7 +130,7 @@ async fn start(
         runtime.as_ref(),
         &Sources {
             code_dir: &code_dir,
-            opt_dir: &inner.empty_opt,
+            opt_dir: &opt_dir,
             runtime_dir: &inner.runtime_dir,
         },
         &env_id,
@@ -174,9 +163,68 @@ async fn start(
         account_id: inner.ctx.identity.account_id.clone(),
     };
     tracing::debug!(function = %fv.name, env = %env_id, "cold start");
-    live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone())
+    let mut started = live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone())
         .await
-        .map_err(|e| Error::Service(format!("cannot start an execution environment: {e}")))
+        .map_err(|e| Error::Service(format!("cannot start an execution environment: {e}")))?;
+    match &mut started {
+        Started::Ready(live) | Started::Failed { live, .. } => live.pins = Some(pins),
+    }
+    Ok(started)
+}
+
+/// Extracts (or finds in the cache) the function's code and layers, and builds its `/opt`:
+/// the pins that keep them cached while the environment lives, the code directory and the
+/// `/opt` directory.
+async fn prepare_files(
+    inner: &Arc<Inner>,
+    fv: &FunctionVersion,
+) -> Result<(Pins, PathBuf, PathBuf), Error> {
+    let code_sha = fv.code_sha256.clone();
+    let layer_shas: Vec<String> = fv.config.layers.iter().map(|l| l.sha256.clone()).collect();
+    if layer_shas.iter().any(String::is_empty) {
+        return Err(Error::Service(format!(
+            "the configuration of {}:{} names a layer that was never resolved; update the function's layers",
+            fv.name, fv.version
+        )));
+    }
+    let merged = (layer_shas.len() > 1)
+        .then(|| optdir::merged_key(&layer_shas.iter().map(String::as_str).collect::<Vec<_>>()));
+    let mut keys = vec![code_sha.clone()];
+    keys.extend(layer_shas.iter().cloned());
+    keys.extend(merged.iter().cloned());
+    // Pin first: nothing this environment needs can be evicted from here on.
+    let pins = inner.cache.pin(keys);
+    let cache = inner.cache.clone();
+    let store = inner.ctx.store.clone();
+    let empty_opt = inner.empty_opt.clone();
+    let (code_dir, opt_dir) = tokio::task::spawn_blocking(move || {
+        let load = |sha: &str| {
+            let sha = sha.to_string();
+            let store = store.clone();
+            move || {
+                store
+                    .call_blocking(|c| blobs::get(c, &sha))
+                    .map_err(|e| CacheError::Load(sha.clone(), e.to_string()))?
+                    .ok_or_else(|| CacheError::Load(sha.clone(), "no such blob".into()))
+            }
+        };
+        let code_dir = cache.ensure(&code_sha, load(&code_sha))?;
+        let layer_dirs = layer_shas
+            .iter()
+            .map(|sha| cache.ensure(sha, load(sha)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let opt_dir = match (layer_dirs.as_slice(), merged) {
+            ([], _) => empty_opt,
+            ([only], _) => only.clone(),
+            (many, Some(key)) => optdir::ensure_merged(&cache, &key, many)?,
+            (_, None) => empty_opt,
+        };
+        Ok::<_, CacheError>((code_dir, opt_dir))
+    })
+    .await
+    .map_err(|e| Error::Service(format!("code extraction task failed: {e}")))?
+    .map_err(|e| Error::Service(format!("cannot prepare the function's code: {e}")))?;
+    Ok((pins, code_dir, opt_dir))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -28,6 +28,8 @@ pub struct Live {
     pub last_used: Instant,
     /// Init duration, reported once by the first invocation.
     pub init: Option<Duration>,
+    /// Keeps the code and layers this environment mounts in the cache while it lives.
+    pub pins: Option<super::codecache::Pins>,
 }
 
 /// How a cold start ended.
@@ -129,6 +131,7 @@ pub async fn cold_start(
         revision,
         last_used: Instant::now(),
         init: None,
+        pins: None,
     };
     let mut exit = live.exit.clone();
     let outcome = tokio::select! {

@@ -14,6 +14,7 @@ mod invoke;
 mod launch;
 mod live;
 pub mod logwriter;
+mod optdir;
 pub mod output;
 pub mod report;
 
@@ -288,11 +289,15 @@ impl Engine {
     }
 }
 
+/// How often (at most) the code cache is checked for entries to evict.
+const EVICT_EVERY: Duration = Duration::from_secs(60);
+
 /// How often old log events and invocation records are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 async fn reaper(inner: std::sync::Weak<Inner>) {
     let mut last_prune: Option<Instant> = None;
+    let mut last_evict = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let Some(inner) = inner.upgrade() else { return };
@@ -316,6 +321,16 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, days, "pruned old function logs"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot prune old function logs"),
+            }
+        }
+        let idle = Duration::from_secs(inner.ctx.config.engine.code_cache_idle_secs);
+        if last_evict.elapsed() >= idle.min(EVICT_EVERY) {
+            last_evict = Instant::now();
+            let cache = inner.cache.clone();
+            if let Ok(n) = tokio::task::spawn_blocking(move || cache.evict_idle(idle)).await {
+                if n > 0 {
+                    tracing::info!(removed = n, "evicted unused extracted code and layers");
+                }
             }
         }
         let max_idle = Duration::from_secs(inner.ctx.config.engine.idle_timeout_secs);

@@ -33,7 +33,8 @@ pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
     validate::ephemeral_storage(i64::from(c.ephemeral_storage))?;
     validate::environment(&c.environment)?;
     validate::architectures(&c.architectures)?;
-    validate::layers(&c.layers)?;
+    let arns: Vec<String> = c.layers.iter().map(|l| l.arn.clone()).collect();
+    validate::layers(&arns)?;
     validate::tracing_mode(&c.tracing_mode)?;
     validate::log_format(&c.logging.log_format)?;
     for subnet in &c.vpc.subnet_ids {
@@ -52,25 +53,20 @@ pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
             )));
         }
     }
-    if let Some(layer) = c.layers.first() {
-        // Layers arrive with their own issue; until then no layer version exists.
-        return Err(Error::InvalidParameterValue(format!(
-            "Layer version {layer} does not exist."
-        )));
-    }
     Ok(())
 }
 
 /// Validates a package and computes its digest.
 pub fn check_code(zip: Vec<u8>) -> Result<Code, Error> {
-    zipcheck::check(&zip)?;
+    let info = zipcheck::check(&zip)?;
     Ok(Code {
         sha256: blobs::sha256_hex(&zip),
         data: zip,
+        unzipped_size: info.unzipped_size,
     })
 }
 
-async fn check_storage(ctx: &Context, adding: u64) -> Result<(), Error> {
+pub(crate) async fn check_storage(ctx: &Context, adding: u64) -> Result<(), Error> {
     let limit = ctx.config.limits.total_code_size;
     let used = ctx.store.call(|c| blobs::total_size(c)).await?;
     if used.saturating_add(adding) > limit {
@@ -94,6 +90,8 @@ pub async fn create(
     validate_config(ctx, &config)?;
     validate_tags(&tags)?;
     let code = check_code(zip)?;
+    let mut config = config;
+    super::layers::attach(ctx, &mut config, &[], code.unzipped_size).await?;
     check_storage(ctx, code.data.len() as u64).await?;
     let created = ctx
         .store
@@ -349,6 +347,12 @@ pub async fn update_code(
 ) -> Result<FunctionVersion, Error> {
     let code = check_code(zip)?;
     let current = latest_matching(ctx, r, revision.as_deref()).await?;
+    if !current.version.config.layers.is_empty() {
+        // Only the size limit can fail: the layers are those already attached.
+        let mut config = current.version.config.clone();
+        let attached = config.layers.clone();
+        super::layers::attach(ctx, &mut config, &attached, code.unzipped_size).await?;
+    }
     if dry_run {
         let mut preview = current.version;
         preview.code_sha256 = code.sha256;
@@ -386,6 +390,16 @@ where
     let mut next = current.version.config.clone();
     change(&mut next)?;
     validate_config(ctx, &next)?;
+    if !next.layers.is_empty() {
+        let code_unzipped = super::layers::code_unzipped(ctx, &current.version.code_sha256).await?;
+        super::layers::attach(
+            ctx,
+            &mut next,
+            &current.version.config.layers,
+            code_unzipped,
+        )
+        .await?;
+    }
     let name = r.name.clone();
     let arn = ctx.identity.function_arn(&name);
     let updated = ctx
@@ -398,6 +412,7 @@ where
         })
         .await?;
     ctx.versions.changed();
+    super::layers::purge(ctx).await?;
     Ok(updated)
 }
 
@@ -462,6 +477,7 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
         )))
         }
     }
+    super::layers::purge(ctx).await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod aliases;
 pub mod functions;
+pub mod layers;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

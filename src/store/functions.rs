@@ -15,6 +15,8 @@ use crate::domain::Error;
 pub struct Code {
     pub sha256: String,
     pub data: Vec<u8>,
+    /// Real unzipped size, as the zip check measured it.
+    pub unzipped_size: u64,
 }
 
 /// The per-function (not per-version) state.
@@ -137,7 +139,7 @@ pub fn create(
         params![name, now_ms, tags_json],
     )?;
     let id = tx.last_insert_rowid();
-    blobs::put(&tx, &code.sha256, &code.data, now_ms)?;
+    blobs::put(&tx, &code.sha256, &code.data, code.unzipped_size, now_ms)?;
     tx.execute(
         "INSERT INTO function_versions (function_id, version, version_num, config, code_sha256, code_size, revision_id, last_modified_ms)
          VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)",
@@ -176,7 +178,7 @@ pub fn update_code(
     let tx = super::write_tx(conn)?;
     let current = latest_for_update(&tx, name, arn)?;
     check_revision(&current, expected_revision)?;
-    blobs::put(&tx, &code.sha256, &code.data, now_ms)?;
+    blobs::put(&tx, &code.sha256, &code.data, code.unzipped_size, now_ms)?;
     tx.execute(
         "UPDATE function_versions SET code_sha256 = ?1, code_size = ?2, revision_id = ?3, last_modified_ms = ?4
          WHERE version = ?5 AND function_id = (SELECT id FROM functions WHERE name = ?6)",

@@ -9,6 +9,7 @@ pub mod aliases;
 pub mod blobs;
 pub mod functions;
 pub mod keys;
+pub mod layers;
 pub mod logs;
 pub mod metrics;
 mod migrate;

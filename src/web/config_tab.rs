@@ -11,6 +11,7 @@ use super::functions::{frame, load};
 use super::login::current;
 use super::{enc, redirect, App, Web, WebError};
 use crate::domain::arn::FunctionRef;
+use crate::domain::layer::AttachedLayer;
 use crate::services::functions as svc;
 
 #[derive(Serialize, Default)]
@@ -42,7 +43,12 @@ async fn render(
         timeout: c.timeout.to_string(),
         ephemeral: c.ephemeral_storage.to_string(),
         env: format_env(&c.environment),
-        layers: c.layers.join("\n"),
+        layers: c
+            .layers
+            .iter()
+            .map(|l| l.arn.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
         subnets: c.vpc.subnet_ids.clone(),
         security_groups: c.vpc.security_group_ids.clone(),
     });
@@ -171,7 +177,7 @@ pub async fn save(
         c.timeout = u32::try_from(timeout).unwrap_or(3);
         c.ephemeral_storage = u32::try_from(ephemeral).unwrap_or(512);
         c.environment = env;
-        c.layers = layers;
+        c.layers = layers.iter().map(|a| AttachedLayer::requested(a)).collect();
         c.vpc.subnet_ids = subnets;
         c.vpc.security_group_ids = groups;
         Ok(())

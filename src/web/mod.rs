@@ -106,6 +106,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(functions::triggers),
                 )
                 .route("/layers", web::get().to(layers::show))
+                .route("/layers", web::post().to(layers::publish))
+                .route("/layers/delete", web::post().to(layers::delete))
                 .route("/settings", web::get().to(settings::show))
                 .route("/settings", web::post().to(settings::submit))
                 .default_service(web::to(not_found)),

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROLE, handler_zip, unique
+from conftest import ROLE, handler_zip, make_zip, unique
 from dashboard_client import Dashboard, first_admin_password
 
 PY = "python3.11"
@@ -31,7 +31,8 @@ ROUTES = [
     ("GET", "/ui/functions/{fn}/versions"), ("POST", "/ui/functions/{fn}/versions"),
     ("GET", "/ui/functions/{fn}/logs"), ("GET", "/ui/functions/{fn}/logs/tail"),
     ("GET", "/ui/functions/{fn}/monitoring"), ("GET", "/ui/functions/{fn}/triggers"),
-    ("GET", "/ui/layers"), ("GET", "/ui/settings"), ("POST", "/ui/settings"),
+    ("GET", "/ui/layers"), ("GET", "/ui/layers?layer=x"), ("POST", "/ui/layers"),
+    ("POST", "/ui/layers/delete"), ("GET", "/ui/settings"), ("POST", "/ui/settings"),
     ("POST", "/ui/logout"), ("GET", "/ui/no/such/page"), ("DELETE", "/ui/functions/{fn}"),
 ]
 
@@ -329,3 +330,32 @@ def test_api_keys_and_users_from_settings(daemon, admin):
     uid = re.search(rf'{user}</td>.*?name="user" value="(\d+)"', admin.get("/ui/settings").text, re.S).group(1)
     assert admin.post("/ui/settings", {"action": "remove_user", "user": uid}).status == 303
     assert u.get("/ui/functions").status == 303, "a removed user's session ends"
+
+
+def test_layers_publish_attach_delete(daemon, admin):
+    layer = unique("lib")
+    admin.get("/ui/layers")
+    r = admin.post_multipart("/ui/layers", {"name": layer, "description": "shared code",
+                                            "runtimes": PY, "architectures": "x86_64", "license": "MIT"})
+    assert r.status == 422 and 'id="err-layer_zip"' in r.text
+    lib = make_zip({"python/shared_lib.py": "WORD = 'from the layer'\n"})
+    r = admin.post_multipart("/ui/layers", {"name": layer, "description": "shared code",
+                                            "runtimes": PY, "architectures": "x86_64", "license": "MIT"},
+                             files={"zip": ("lib.zip", lib)})
+    assert r.status == 303, r.text[:2000]
+    page = admin.get(f"/ui/layers?layer={layer}").text
+    arn = re.search(rf"(arn:aws:lambda:[^<]*:layer:{layer}:1)<", page).group(1)
+    assert "shared code" in page and "MIT" in page
+    fn = unique("uses-layer")
+    admin.get("/ui/functions/new")
+    r = admin.create_function(fn, code="import shared_lib\ndef lambda_handler(e, c):\n    return shared_lib.WORD\n")
+    assert r.status == 303
+    rev = daemon.client().get_function_configuration(FunctionName=fn)["RevisionId"]
+    r = admin.post(f"/ui/functions/{fn}/configuration", {"memory": "128", "timeout": "3", "ephemeral": "512",
+                                                         "env": "", "layers": arn, "revision": rev})
+    assert r.status == 303, r.text[:2000]
+    out = daemon.client().invoke(FunctionName=fn, Payload=b"{}")
+    assert json.loads(out["Payload"].read()) == "from the layer"
+    r = admin.post("/ui/layers/delete", {"layer": layer, "version": "1"})
+    assert r.status == 303
+    assert daemon.client().list_layer_versions(LayerName=layer)["LayerVersions"] == []

@@ -183,7 +183,10 @@ pub fn apply_config(body: ConfigBody, c: &mut FunctionConfig) -> Result<(), Erro
         }
     }
     if let Some(l) = body.layers {
-        c.layers = l;
+        c.layers = l
+            .iter()
+            .map(|arn| crate::domain::layer::AttachedLayer::requested(arn))
+            .collect();
     }
     if let Some(d) = body.dead_letter_config {
         c.dead_letter_target = d.target_arn.filter(|s| !s.is_empty());
@@ -276,7 +279,7 @@ pub fn configuration(id: &Identity, v: &FunctionVersion, qualified: bool) -> Val
         let layers: Vec<Value> = c
             .layers
             .iter()
-            .map(|l| json!({"Arn": l, "CodeSize": 0}))
+            .map(|l| json!({"Arn": l.arn, "CodeSize": l.code_size}))
             .collect();
         m.insert("Layers".into(), json!(layers));
     }

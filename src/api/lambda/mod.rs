@@ -6,6 +6,7 @@ pub mod aliases;
 pub mod dto;
 pub mod functions;
 pub mod invoke;
+pub mod layers;
 pub mod versions;
 
 use actix_web::HttpResponse;
@@ -53,6 +54,15 @@ pub async fn route(
         }
         ("DELETE", ["2015-03-31", "functions", f, "aliases", a]) => {
             aliases::delete(state, req, f, a).await
+        }
+        ("GET", ["2018-10-31", "layers"]) => layers::list_layers(state, req).await,
+        ("POST", ["2018-10-31", "layers", l, "versions"]) => layers::publish(state, req, l).await,
+        ("GET", ["2018-10-31", "layers", l, "versions"]) => {
+            layers::list_versions(state, req, l).await
+        }
+        ("GET", ["2018-10-31", "layers", l, "versions", n]) => layers::get(state, req, l, n).await,
+        ("DELETE", ["2018-10-31", "layers", l, "versions", n]) => {
+            layers::delete(state, req, l, n).await
         }
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,

@@ -1,4 +1,4 @@
--- lambdabox schema, version 2: the web dashboard.
+-- lambdabox schema, version 3: the web dashboard.
 -- Users log in with a password (argon2id PHC string); a session is a random cookie value
 -- of which only the sha256 is stored, with its own CSRF token. Failed logins are recorded
 -- for rate limiting; saved test events belong to a function name.

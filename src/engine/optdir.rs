@@ -1,0 +1,154 @@
+//! The `/opt` of a function: its layers merged in order, later layers winning on conflicts.
+//!
+//! Each layer is extracted once per digest in the code cache; a function with one layer
+//! mounts that directory directly. With several, a merged tree is built once per ordered list
+//! of digests (`opt-<digest of the list>` in the same cache) out of hard links to the
+//! extracted layers, so building it copies no file data and mounting it costs the same
+//! single bind as one layer.
+
+use std::path::{Path, PathBuf};
+
+use super::codecache::{CacheError, CodeCache};
+
+/// Cache entry name of the merged tree for `shas` (in order).
+pub fn merged_key(shas: &[&str]) -> String {
+    format!(
+        "opt-{}",
+        crate::store::blobs::sha256_hex(shas.join(",").as_bytes())
+    )
+}
+
+/// Returns the merged tree of the extracted layer directories `layers` (in order), building
+/// it under `key` if needed.
+pub fn ensure_merged(
+    cache: &CodeCache,
+    key: &str,
+    layers: &[PathBuf],
+) -> Result<PathBuf, CacheError> {
+    let dir = cache.path(key);
+    if dir.is_dir() {
+        cache.touch(key);
+        return Ok(dir);
+    }
+    let tmp = cache
+        .root()
+        .join(format!(".tmp-{key}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&tmp).map_err(|e| CacheError::Create(tmp.clone(), e))?;
+    let built = layers.iter().try_for_each(|l| overlay(l, &tmp));
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => Ok(dir),
+        Err(_) if dir.is_dir() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Ok(dir)
+        }
+        Err(e) => Err(CacheError::Write(dir, e)),
+    }
+}
+
+/// Lays the tree `src` over `dest`: directories merge, a file replaces whatever `dest` had
+/// at its path (file or directory), a directory replaces a file.
+fn overlay(src: &Path, dest: &Path) -> Result<(), CacheError> {
+    let entries = std::fs::read_dir(src).map_err(|e| CacheError::Write(src.to_path_buf(), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| CacheError::Write(src.to_path_buf(), e))?;
+        let from = entry.path();
+        let to = dest.join(entry.file_name());
+        let kind = entry
+            .file_type()
+            .map_err(|e| CacheError::Write(from.clone(), e))?;
+        let existing = std::fs::symlink_metadata(&to).ok();
+        if kind.is_dir() {
+            match existing {
+                Some(m) if m.is_dir() => {}
+                Some(_) => {
+                    remove(&to)?;
+                    make_dir(&to)?;
+                }
+                None => make_dir(&to)?,
+            }
+            overlay(&from, &to)?;
+        } else if kind.is_file() {
+            if existing.is_some() {
+                remove(&to)?;
+            }
+            if std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to).map_err(|e| CacheError::Write(to.clone(), e))?;
+            }
+        }
+        // Extraction never creates symlinks or special files; anything else is skipped.
+    }
+    Ok(())
+}
+
+fn make_dir(p: &Path) -> Result<(), CacheError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir(p).map_err(|e| CacheError::Create(p.to_path_buf(), e))?;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| CacheError::Write(p.to_path_buf(), e))
+}
+
+fn remove(p: &Path) -> Result<(), CacheError> {
+    let r = if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    };
+    r.map_err(|e| CacheError::Write(p.to_path_buf(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(p: &Path, rel: &str, data: &str) {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, data).unwrap();
+    }
+
+    #[test]
+    fn later_layers_win_and_trees_merge() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(t.path().join("cache"));
+        let (a, b, c) = (t.path().join("a"), t.path().join("b"), t.path().join("c"));
+        write(&a, "python/x.py", "a");
+        write(&a, "python/only_a.py", "a");
+        write(&a, "bin/tool", "a-file");
+        write(&b, "python/x.py", "b");
+        write(&b, "python/only_b.py", "b");
+        write(&b, "bin/tool/inner", "b-dir");
+        write(&c, "conf", "c");
+        let key = merged_key(&["1", "2", "3"]);
+        let m = ensure_merged(&cache, &key, &[a.clone(), b.clone(), c.clone()]).unwrap();
+        let read = |rel: &str| std::fs::read_to_string(m.join(rel)).unwrap();
+        assert_eq!(read("python/x.py"), "b");
+        assert_eq!(read("python/only_a.py"), "a");
+        assert_eq!(read("python/only_b.py"), "b");
+        assert_eq!(read("bin/tool/inner"), "b-dir");
+        assert_eq!(read("conf"), "c");
+        // The layer sources are untouched.
+        assert_eq!(std::fs::read_to_string(a.join("python/x.py")).unwrap(), "a");
+        // Built once: a second call returns the same tree.
+        assert_eq!(ensure_merged(&cache, &key, &[]).unwrap(), m);
+        assert_ne!(merged_key(&["2", "1"]), merged_key(&["1", "2"]));
+    }
+
+    #[test]
+    fn pinned_entries_survive_eviction() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(t.path().to_path_buf());
+        std::fs::create_dir_all(cache.path("kept")).unwrap();
+        std::fs::create_dir_all(cache.path("gone")).unwrap();
+        let pins = cache.pin(vec!["kept".into()]);
+        assert_eq!(cache.evict_idle(std::time::Duration::ZERO), 1);
+        assert!(cache.path("kept").is_dir());
+        assert!(!cache.path("gone").exists());
+        drop(pins);
+        assert_eq!(cache.evict_idle(std::time::Duration::ZERO), 1);
+        assert!(!cache.path("kept").exists());
+    }
+}

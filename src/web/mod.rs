@@ -62,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ui", web::get().to(to_dashboard))
         .service(
             web::scope("/ui")
+                .app_data(web::PayloadConfig::new(guard::MAX_FORM_BYTES))
                 .wrap(actix_web::middleware::from_fn(guard::require_session))
                 .wrap(guard::security_headers())
                 .route("/static/{file}", web::get().to(assets::serve))

@@ -239,6 +239,12 @@ def test_create_test_configure_publish_alias_logs(daemon, admin):
                                                 "content": "def lambda_handler(e, c):\n    return 'edited'\n"})
     assert r.status == 303, r.text[:1000]
     assert json.loads(daemon.client().invoke(FunctionName=fn, Payload=b"{}")["Payload"].read()) == "edited"
+    # a file bigger than actix's default 256 KB body limit still deploys
+    rev = daemon.client().get_function_configuration(FunctionName=fn)["RevisionId"]
+    big = "def lambda_handler(e, c):\n    return len(DATA)\n" + "DATA = '" + "x" * 400_000 + "'\n"
+    r = admin.post(f"/ui/functions/{fn}/code", {"file": "lambda_function.py", "revision": rev, "content": big})
+    assert r.status == 303, (r.status, r.text[:500])
+    assert json.loads(daemon.client().invoke(FunctionName=fn, Payload=b"{}")["Payload"].read()) == 400_000
     # deleting needs the name typed again
     r = admin.post(f"/ui/functions/{fn}/delete", {"confirm_name": "wrong"})
     assert r.status == 400

@@ -412,7 +412,7 @@ where
         })
         .await?;
     ctx.versions.changed();
-    super::layers::purge(ctx).await?;
+    super::layers::purge(ctx).await;
     Ok(updated)
 }
 
@@ -477,7 +477,7 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
         )))
         }
     }
-    super::layers::purge(ctx).await?;
+    super::layers::purge(ctx).await;
     Ok(())
 }
 

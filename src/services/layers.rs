@@ -140,10 +140,11 @@ pub async fn delete(ctx: &Context, name: &str, version: i64) -> Result<(), Error
 }
 
 /// Frees deleted layer versions no function uses any more; run after a function version
-/// stopped using layers (deleted, or reconfigured).
-pub async fn purge(ctx: &Context) -> Result<(), Error> {
+/// stopped using layers (deleted, or reconfigured). The caller's change is already committed,
+/// so a failure here is logged, not returned: the next purge retries it.
+pub async fn purge(ctx: &Context) {
     let id = ctx.identity.clone();
-    let n = ctx
+    let freed = ctx
         .store
         .call(move |c| {
             let tx = crate::store::write_tx(c)?;
@@ -151,11 +152,12 @@ pub async fn purge(ctx: &Context) -> Result<(), Error> {
             tx.commit()?;
             Ok(n)
         })
-        .await?;
-    if n > 0 {
-        tracing::info!(freed = n, "freed deleted layer versions no function uses");
+        .await;
+    match freed {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(freed = n, "freed deleted layer versions no function uses"),
+        Err(e) => tracing::warn!(error = %e, "cannot free deleted layer versions; will retry"),
     }
-    Ok(())
 }
 
 /// Resolves the layers of `config` in place: each ARN to the archive it designates, checked

@@ -237,8 +237,11 @@ async function main() {
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark",
         storageState: await context.storageState() });
       const p = await phone.newPage();
-      for (const [path, name] of [["/ui/functions", "phone-dark-functions"], [`/ui/functions/${fn}/test`, "phone-dark-test"],
-        [`/ui/functions/${fn}/configuration`, "phone-dark-configuration"]]) {
+      const tabs = ["code", "test", "configuration", "versions", "logs", "monitoring", "triggers"];
+      const pages = [["/ui/functions", "phone-dark-functions"], ["/ui/functions/new", "phone-dark-create"],
+        ["/ui/layers", "phone-dark-layers"], ["/ui/settings", "phone-dark-settings"],
+        ...tabs.map((t) => [`/ui/functions/${fn}/${t}`, `phone-dark-${t}`])];
+      for (const [path, name] of pages) {
         await p.goto(url(path));
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert(overflow <= 1, `${path} fits a phone screen (overflow ${overflow}px)`);

@@ -3,6 +3,10 @@
 document.documentElement.classList.add("js");
 
 document.addEventListener("DOMContentLoaded", () => {
+  // On a narrow screen the tab row scrolls: keep the current tab in view.
+  const current = document.querySelector(".tabs [aria-current]");
+  if (current) current.scrollIntoView({ block: "nearest", inline: "center" });
+
   // Destructive actions ask first.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (e) => {

@@ -44,7 +44,7 @@ def sandbox_start(true_static, quick):
                           "--nocapture", "--test-threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True)
     res = {}
     for line in out.stdout.splitlines():
-        m = re.match(r"(.+?)\s+n=(\d+)\s+p50=\s*([\d.]+) ms\s+p99=\s*([\d.]+) ms", line)
+        m = re.search(r"((?:sandbox|bare)[^.]+?)\s+n=(\d+)\s+p50=\s*([\d.]+) ms\s+p99=\s*([\d.]+) ms", line)
         if m:
             res[m.group(1).strip()] = {"p50": float(m.group(3)), "p99": float(m.group(4)), "n": int(m.group(2))}
     if not res:

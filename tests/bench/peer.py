@@ -28,7 +28,7 @@ def find_cargo_lambda():
     return None
 
 
-def run(headers, quick, instances=8):
+def run(headers, quick, instances=32):
     exe = find_cargo_lambda()
     if not exe:
         return {"error": "cargo-lambda not found (pip install cargo-lambda into the venv)"}
@@ -36,8 +36,9 @@ def run(headers, quick, instances=8):
         return {"error": "the Rust echo fixture is not built"}
     port = free_port()
     fixture = os.path.dirname(os.path.dirname(os.path.dirname(RUST_ECHO)))
+    # No --concurrency: with it, cargo-lambda spawns `cargo run` instances of its own.
     emu = subprocess.Popen([exe, "lambda", "watch", "--only-lambda-apis", "--ignore-changes", "-A", "127.0.0.1", "-P",
-                            str(port), "--concurrency", str(instances)], cwd=fixture,
+                            str(port)], cwd=fixture,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fns = []
     try:

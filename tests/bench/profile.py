@@ -19,7 +19,8 @@ def top(data, children, limit):
         sym = m.group(3)
         if children and not re.match(r"(lambdabox::|<lambdabox::|rusqlite|hyper::proto|actix_http::h1)", sym):
             continue
-        rows.append((float(m.group(1)), sym[:140]))
+        if all(sym[:140] != r[1] for r in rows):  # inlined copies repeat a symbol: keep the largest
+            rows.append((float(m.group(1)), sym[:140]))
     return rows[:limit]
 
 

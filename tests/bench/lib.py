@@ -180,6 +180,8 @@ def wrk(url, headers=None, body=b"", conns=1, secs=5, warmup=1):
     lines = out.splitlines()
     rps = float(next(l.split()[1] for l in lines if l.startswith("Requests/sec")))
     lat = {p: _us(next(l.split()[1] for l in lines if l.strip().startswith(p + "%"))) for p in ("50", "99")}
-    errors = sum(int(l.split()[-1]) for l in lines if "Non-2xx" in l)
-    errors += sum(int(n) for l in lines if "Socket errors" in l for n in re.findall(r"\d+", l))
-    return {"rps": round(rps), "p50_us": lat["50"], "p99_us": lat["99"], "conns": conns, "secs": secs, "errors": errors}
+    non2xx = sum(int(l.split()[-1]) for l in lines if "Non-2xx" in l)
+    # "Socket errors: connect 0, read 0, write 0, timeout 22": wrk gives up on a request after 2 s.
+    sock = dict((k, int(v)) for l in lines if "Socket errors" in l for k, v in re.findall(r"(\w+) (\d+)", l))
+    return {"rps": round(rps), "p50_us": lat["50"], "p99_us": lat["99"], "conns": conns, "secs": secs,
+            "errors": non2xx + sum(sock.values()), "non2xx": non2xx, "timeouts": sock.get("timeout", 0)}

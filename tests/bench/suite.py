@@ -25,7 +25,7 @@ def machine():
         "mem_gib": round(int(sh("grep MemTotal /proc/meminfo | awk '{print $2}'") or 0) / 1024 / 1024, 1),
         "os": sh(". /etc/os-release && echo $PRETTY_NAME"),
         "python": sh("/usr/bin/python3.11 --version"), "node": sh("/usr/bin/node --version"),
-        "wrk": sh("wrk -v 2>&1 | head -1"), "bwrap": sh("bwrap --version"),
+        "wrk": sh("wrk -v 2>&1 | head -1 | cut -d' ' -f1-2"), "bwrap": sh("bwrap --version"),
         "commit": sh(f"git -C {ROOT} rev-parse --short HEAD") + (" (dirty)" if sh(f"git -C {ROOT} status --porcelain -- src") else ""),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }

@@ -22,6 +22,7 @@ def process_floors(true_static, quick):
     n = 50 if quick else 200
     return {
         "spawn_static_ms": stats(timed(lambda: subprocess.run([true_static], check=True), n, warmup=10), nd=3),
+        "spawn_bin_true_ms": stats(timed(lambda: subprocess.run(["/bin/true"], check=True), n, warmup=10), nd=3),
         "python3_c_pass_ms": stats(timed(lambda: subprocess.run(["/usr/bin/python3.11", "-c", "pass"], check=True),
                                          10 if quick else 40, warmup=3), nd=2),
         "node_e_0_ms": stats(timed(lambda: subprocess.run(["/usr/bin/node", "-e", "0"], check=True),
@@ -53,6 +54,7 @@ def sandbox_start(true_static, quick):
         bw = BWRAP + ["--bind", os.path.dirname(true_static), "/t", "/t/" + os.path.basename(true_static)]
         subprocess.run(bw, check=True)
         res["bwrap_ms"] = stats(timed(lambda: subprocess.run(bw, check=True), runs, warmup=10), nd=2)
+        res["python_spawn_ms"] = stats(timed(lambda: subprocess.run([true_static], check=True), runs, warmup=10), nd=3)
         res["bwrap_args"] = " ".join(BWRAP[1:])
     except (OSError, subprocess.CalledProcessError) as e:
         res["bwrap_error"] = str(e)

@@ -38,6 +38,7 @@ def markdown(r):
     if fl:
         out.append("## Floors (same run)\n")
         rows = [["spawn+exec+wait, static binary (from Python)", _f(_g(fl, "spawn_static_ms", "p50"), 3) + " ms", _f(_g(fl, "spawn_static_ms", "p99"), 3) + " ms", ""],
+                ["spawn+exec+wait, dynamic `/bin/true` (from Python)", _f(_g(fl, "spawn_bin_true_ms", "p50"), 3) + " ms", _f(_g(fl, "spawn_bin_true_ms", "p99"), 3) + " ms", ""],
                 ["`python3.11 -c pass`", _f(_g(fl, "python3_c_pass_ms", "p50"), 2) + " ms", _f(_g(fl, "python3_c_pass_ms", "p99"), 2) + " ms", ""],
                 ["`node -e 0`", _f(_g(fl, "node_e_0_ms", "p50"), 2) + " ms", _f(_g(fl, "node_e_0_ms", "p99"), 2) + " ms", ""],
                 ["loopback `GET /health`, urllib3 keep-alive", _f(_g(http, "urllib3_us", "p50"), 0) + " µs", _f(_g(http, "urllib3_us", "p99"), 0) + " µs", ""]]
@@ -50,9 +51,10 @@ def markdown(r):
         out.append("## Sandbox start (launch → exec, every protection on)\n")
         bare = _g(sb, "bare spawn+exec+wait", "p50")
         rows = [[k, _f(v["p50"], 2) + " ms", _f(v["p99"], 2) + " ms", v["n"], _ratio(v["p50"], bare)] for k, v in sb.items()
-                if isinstance(v, dict) and "n" in v and k != "bwrap_ms"]
+                if isinstance(v, dict) and "n" in v and k not in ("bwrap_ms", "python_spawn_ms")]
         if "bwrap_ms" in sb:
-            b, pyb = sb["bwrap_ms"], _g(fl, "spawn_static_ms", "p50")
+            b, pyb = sb["bwrap_ms"], _g(sb, "python_spawn_ms", "p50") or _g(fl, "spawn_static_ms", "p50")
+            rows.append(["bare spawn+exec+wait from Python (bubblewrap's floor)", _f(pyb, 2) + " ms", _f(_g(sb, "python_spawn_ms", "p99"), 2) + " ms", b["n"], "1.0×"])
             rows.append(["bubblewrap (from Python; floor: Python-spawned bare start)", _f(b["p50"], 2) + " ms", _f(b["p99"], 2) + " ms", b["n"], _ratio(b["p50"], pyb)])
         out.append(_table(["figure", "p50", "p99", "n", "ratio to bare"], rows))
         if "bwrap_args" in sb:

@@ -4,7 +4,7 @@ sandbox, the interpreter and the runtime client's init), warm latency with the u
 keep-alive client (sequential), and wrk at concurrency 1, 8 and 32 (one warm-up second first,
 which also starts the environments that concurrency needs).
 """
-import time
+import os, time
 from concurrent.futures import ThreadPoolExecutor
 
 import urllib3
@@ -37,6 +37,27 @@ def cold_starts(d, key, rt, handler, code, n):
     return out
 
 
+def cpu_ticks(pid):
+    """(daemon user+system ticks, machine busy ticks, machine total ticks)."""
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    cpu = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return int(f[11]) + int(f[12]), sum(cpu) - cpu[3] - cpu[4], sum(cpu)
+
+
+def measured(d, url, headers, conns, secs):
+    """wrk, plus the daemon's CPU time per request and how busy the whole machine was."""
+    prewarm(d, url.split(d.host, 1)[1], headers, conns)
+    wrk(url, headers, EVENT, conns, 1, warmup=0)  # the untimed warm-up second
+    hz = os.sysconf("SC_CLK_TCK")
+    a = cpu_ticks(d.pid)
+    w = wrk(url, headers, EVENT, conns, secs, warmup=0)
+    b = cpu_ticks(d.pid)
+    reqs = w["rps"] * secs
+    w["daemon_cpu_us_per_req"] = round((b[0] - a[0]) / hz * 1e6 / reqs) if reqs else None
+    w["machine_busy_pct"] = round(100 * (b[1] - a[1]) / max(1, b[2] - a[2]))
+    return w
+
+
 def run(d, quick):
     from lib import runtimes
 
@@ -53,6 +74,6 @@ def run(d, quick):
             "runtime": rt,
             "cold_ms": stats(cold, nd=2),
             "warm_us": stats(warm, 1e3, 0),
-            "wrk": {c: prewarm(d, path, headers, c) or wrk(url, headers, EVENT, c, 2 if quick else 5) for c in (1, 8, 32)},
+            "wrk": {c: measured(d, url, headers, c, 2 if quick else 5) for c in (1, 8, 32)},
         }
     return res

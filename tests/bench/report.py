@@ -86,8 +86,9 @@ def markdown(r):
                 w = v["wrk"].get(c) or v["wrk"].get(str(c)) or {}
                 rows.append([f"c={c}", k, _f(w.get("p50_us")) + " µs", _f(w.get("p99_us")) + " µs", _f(w.get("rps")), _f(f.get("rps")),
                              _ratio(f.get("rps"), w.get("rps")), f"{_f(w['p50_us'] - f['p50_us'], 0)} µs" if f.get("p50_us") and w.get("p50_us") else "—",
+                             _f(w.get("daemon_cpu_us_per_req")), f"{_f(w.get('machine_busy_pct'))} %",
                              f"{w.get('non2xx', 0)} / {w.get('timeouts', 0)}" if w.get("errors") else "0"])
-        out.append(_table(["conc.", "runtime", "p50", "p99", "req/s", "floor req/s", "floor / result", "p50 over floor", "errors (non-2xx / wrk 2 s timeouts)"], rows))
+        out.append(_table(["conc.", "runtime", "p50", "p99", "req/s", "floor req/s", "floor / result", "p50 over floor", "daemon CPU µs/req", "machine busy", "errors (non-2xx / wrk 2 s timeouts)"], rows))
     pe = r.get("peer")
     if pe:
         out.append("## Peer: cargo-lambda's emulator, same Rust echo, same clients\n")

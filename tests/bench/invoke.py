@@ -4,7 +4,7 @@ sandbox, the interpreter and the runtime client's init), warm latency with the u
 keep-alive client (sequential), and wrk at concurrency 1, 8 and 32 (one warm-up second first,
 which also starts the environments that concurrency needs).
 """
-import os, time
+import os, threading, time
 from concurrent.futures import ThreadPoolExecutor
 
 import urllib3
@@ -13,11 +13,15 @@ from lib import EVENT, invoke_path, stats, timed, wrk
 
 
 def prewarm(d, path, headers, conns):
-    """Starts `conns` environments (concurrent invokes) so wrk measures warm invokes only."""
+    """Starts `conns` environments so wrk measures warm invokes only: `conns` invokes released
+    together by a barrier find no idle environment and each cold-starts one."""
     host, port = d.host.split(":")
+    barrier = threading.Barrier(conns)
 
     def one(_):
         pool = urllib3.HTTPConnectionPool(host, int(port), maxsize=1, timeout=60)
+        pool.urlopen("GET", "/health")  # connect before the barrier
+        barrier.wait()
         for _ in range(3):
             assert pool.urlopen("POST", path, body=EVENT, headers=headers).status == 200
 

@@ -89,6 +89,13 @@ def markdown(r):
                              _f(w.get("daemon_cpu_us_per_req")), f"{_f(w.get('machine_busy_pct'))} %",
                              f"{w.get('non2xx', 0)} / {w.get('timeouts', 0)}" if w.get("errors") else "0"])
         out.append(_table(["conc.", "runtime", "p50", "p99", "req/s", "floor req/s", "floor / result", "p50 over floor", "daemon CPU µs/req", "machine busy", "errors (non-2xx / wrk 2 s timeouts)"], rows))
+    ly = r.get("layers")
+    if ly:
+        out.append("## Cold start with 5 layers vs none (layers already extracted; interleaved)\n")
+        rows = [[f"{k} (`{v['runtime']}`)", _f(v["no_layers_ms"]["p50"], 2) + " ms", _f(v["five_layers_ms"]["p50"], 2) + " ms",
+                 _f(v["no_layers_ms"]["p99"], 2) + " / " + _f(v["five_layers_ms"]["p99"], 2) + " ms",
+                 f"{v['five_layers_ms']['p50'] - v['no_layers_ms']['p50']:+.2f} ms", v["no_layers_ms"]["n"]] for k, v in ly.items()]
+        out.append(_table(["runtime", "no layers p50", "5 layers p50", "p99 (none / 5)", "added by layers (p50)", "n each"], rows))
     pe = r.get("peer")
     if pe:
         out.append("## Peer: cargo-lambda's emulator, same Rust echo, same clients\n")
@@ -154,4 +161,7 @@ def goals(r):
         ds = _g(r, "footprint", k, "daemon_side_mb")
         if ds is not None:
             rows.append([f"daemon-side memory per warm {k} environment", "≤ 3 MB", f"{ds} MB", ds <= 3])
-    return "## Goals (issue 7)\n\n" + _table(["goal", "target", "measured", "held"], [r[:3] + ["yes" if r[3] else "**no**"] for r in rows])
+    for k, v in (r.get("layers") or {}).items():
+        added = v["five_layers_ms"]["p50"] - v["no_layers_ms"]["p50"]
+        rows.append([f"5 layers add to a {k} cold start (once extracted; issue 5)", "< 1 ms", f"{added:+.2f} ms", added < 1])
+    return "## Goals (issues 7 and 5)\n\n" + _table(["goal", "target", "measured", "held"], [r[:3] + ["yes" if r[3] else "**no**"] for r in rows])

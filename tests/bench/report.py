@@ -71,7 +71,7 @@ def markdown(r):
         for k, v in inv.items():
             name, fv = floors_cold.get(k, ("", None))
             rows.append([f"{k} (`{v['runtime']}`)", _f(v["cold_ms"]["p50"], 1) + " ms", _f(v["cold_ms"]["p99"], 1) + " ms",
-                         f"{name} {_f(fv, 2)} ms", _ratio(v["cold_ms"]["p50"], fv), f"+{_f(v['cold_ms']['p50'] - fv, 1)} ms" if fv else "—"])
+                         f"{name} {_f(fv, 2)} ms", _ratio(v["cold_ms"]["p50"], fv), f"{v['cold_ms']['p50'] - fv:+.1f} ms" if fv else "—"])
         out.append(_table(["runtime", "p50", "p99", "floor", "ratio", "over floor"], rows))
         fu = _g(http, "urllib3_us", "p50")
         out.append("## Warm invoke, sequential (urllib3 keep-alive, signed once)\n")

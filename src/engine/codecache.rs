@@ -141,27 +141,33 @@ impl CodeCache {
     where
         F: FnOnce() -> Result<Vec<u8>, CacheError>,
     {
-        let dir = self.path(sha256);
+        self.get_or_build(sha256, |tmp| extract(&zip()?, tmp, sha256))
+    }
+
+    /// Returns the entry `key`, building it first with `build` if needed. `build` fills a
+    /// temporary sibling that is renamed into place, so an entry that exists is complete.
+    pub fn get_or_build<F>(&self, key: &str, build: F) -> Result<PathBuf, CacheError>
+    where
+        F: FnOnce(&Path) -> Result<(), CacheError>,
+    {
+        let dir = self.path(key);
         if dir.is_dir() {
-            self.touch(sha256);
+            self.touch(key);
             return Ok(dir);
         }
         std::fs::create_dir_all(&self.root)
             .map_err(|e| CacheError::Create(self.root.clone(), e))?;
         let tmp = self
             .root
-            .join(format!(".tmp-{sha256}-{}", uuid::Uuid::new_v4().simple()));
-        let bytes = zip()?;
-        let result = extract(&bytes, &tmp, sha256);
-        if let Err(e) = result {
+            .join(format!(".tmp-{key}-{}", uuid::Uuid::new_v4().simple()));
+        if let Err(e) = build(&tmp) {
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(e);
         }
-        // Directories read-only for everyone but searchable; the sandbox mounts it read-only too.
         match std::fs::rename(&tmp, &dir) {
             Ok(()) => Ok(dir),
             Err(_) if dir.is_dir() => {
-                // Another extraction won the race; its copy is identical.
+                // Another builder won the race; its copy is identical.
                 let _ = std::fs::remove_dir_all(&tmp);
                 Ok(dir)
             }

@@ -1,6 +1,7 @@
 //! The log writer: one task that batches function log lines and invocation records from
 //! every environment into SQLite transactions (at most every [`FLUSH_EVERY`]), so the invoke
-//! path never waits for the database.
+//! path never waits for the database. Within a batch, events are grouped by stream (each
+//! stream keeps its order); the order across streams is only kept between batches.
 
 use std::time::Duration;
 
@@ -79,7 +80,11 @@ async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Item>) {
                 Ok(None) | Err(_) => break,
             }
         }
-        let batch_events = std::mem::take(&mut events);
+        let mut batch_events = std::mem::take(&mut events);
+        // One run per stream: the store looks a stream up once per run, and with many
+        // environments logging at once the lines of a batch interleave. The sort is stable, so
+        // each stream keeps its own order.
+        batch_events.sort_by(|a, b| (&a.group, &a.stream).cmp(&(&b.group, &b.stream)));
         let batch_inv = std::mem::take(&mut invocations);
         if !batch_events.is_empty() || !batch_inv.is_empty() {
             let result = store

@@ -25,28 +25,10 @@ pub fn ensure_merged(
     key: &str,
     layers: &[PathBuf],
 ) -> Result<PathBuf, CacheError> {
-    let dir = cache.path(key);
-    if dir.is_dir() {
-        cache.touch(key);
-        return Ok(dir);
-    }
-    let tmp = cache
-        .root()
-        .join(format!(".tmp-{key}-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&tmp).map_err(|e| CacheError::Create(tmp.clone(), e))?;
-    let built = layers.iter().try_for_each(|l| overlay(l, &tmp));
-    if let Err(e) = built {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    match std::fs::rename(&tmp, &dir) {
-        Ok(()) => Ok(dir),
-        Err(_) if dir.is_dir() => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Ok(dir)
-        }
-        Err(e) => Err(CacheError::Write(dir, e)),
-    }
+    cache.get_or_build(key, |tmp| {
+        make_dir(tmp)?;
+        layers.iter().try_for_each(|l| overlay(l, tmp))
+    })
 }
 
 /// Lays the tree `src` over `dest`: directories merge, a file replaces whatever `dest` had

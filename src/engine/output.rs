@@ -3,13 +3,14 @@
 //! one [`Capture`], which writes it to the log stream and keeps the current invocation's tail.
 //!
 //! Ordering rule: before writing END, the engine calls [`OutputReader::drain`], which reads
-//! whatever the runtime wrote before it answered, so function lines always precede END.
+//! whatever the runtime wrote before it answered, so function lines always precede END. The
+//! drain reads the pipe itself (non-blocking) under the same lock the reader task reads under,
+//! so a warm invoke pays no round trip to the reader task.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::io::Interest;
-use tokio::sync::{mpsc, oneshot};
 
 use super::logwriter::LogWriter;
 
@@ -122,68 +123,91 @@ impl Capture {
     }
 }
 
+/// Bytes read from the pipe, serialised so the reader task and [`OutputReader::drain`] never
+/// split one read between them.
+struct Pending {
+    partial: Vec<u8>,
+    buf: Vec<u8>,
+    eof: bool,
+}
+
 /// Handle to an environment's reader task.
 pub struct OutputReader {
-    drain: mpsc::Sender<oneshot::Sender<()>>,
+    pipe: Arc<tokio::net::unix::pipe::Receiver>,
+    pending: Arc<Mutex<Pending>>,
+    capture: Arc<Capture>,
+    task: tokio::task::AbortHandle,
 }
 
 impl OutputReader {
     /// Starts reading `file` (the read end of the environment's output pipe).
-    pub fn spawn(
-        file: std::fs::File,
-        capture: std::sync::Arc<Capture>,
-    ) -> std::io::Result<OutputReader> {
-        let pipe = tokio::net::unix::pipe::Receiver::from_file(file)?;
-        let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(read_loop(pipe, capture, rx));
-        Ok(OutputReader { drain: tx })
+    pub fn spawn(file: std::fs::File, capture: Arc<Capture>) -> std::io::Result<OutputReader> {
+        let pipe = Arc::new(tokio::net::unix::pipe::Receiver::from_file(file)?);
+        let pending = Arc::new(Mutex::new(Pending {
+            partial: Vec::new(),
+            buf: vec![0u8; 64 * 1024],
+            eof: false,
+        }));
+        let task = tokio::spawn(read_loop(
+            Arc::clone(&pipe),
+            Arc::clone(&pending),
+            Arc::clone(&capture),
+        ))
+        .abort_handle();
+        Ok(OutputReader {
+            pipe,
+            pending,
+            capture,
+            task,
+        })
     }
 
-    /// Waits until everything already written to the pipe has been captured.
+    /// Captures everything already written to the pipe, in the caller (a non-blocking read,
+    /// no round trip to the reader task); text without a final newline becomes a line too.
     pub async fn drain(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.drain.send(tx).await.is_ok() {
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(200), rx).await;
+        let Ok(mut p) = self.pending.lock() else {
+            return;
+        };
+        let p = &mut *p;
+        if !p.eof {
+            p.eof = read_available(&self.pipe, &mut p.buf, &mut p.partial, &self.capture);
         }
+        flush_partial(&mut p.partial, &self.capture);
+    }
+}
+
+impl Drop for OutputReader {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
 async fn read_loop(
-    pipe: tokio::net::unix::pipe::Receiver,
-    capture: std::sync::Arc<Capture>,
-    mut drains: mpsc::Receiver<oneshot::Sender<()>>,
+    pipe: Arc<tokio::net::unix::pipe::Receiver>,
+    pending: Arc<Mutex<Pending>>,
+    capture: Arc<Capture>,
 ) {
-    let mut partial: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut eof = false;
     loop {
-        tokio::select! {
-            ready = pipe.ready(Interest::READABLE), if !eof => {
-                if ready.is_err() {
-                    eof = true;
-                    continue;
-                }
-                eof = read_available(&pipe, &mut buf, &mut partial, &capture);
-            }
-            cmd = drains.recv() => {
-                let Some(ack) = cmd else { break };
-                if !eof {
-                    eof = read_available(&pipe, &mut buf, &mut partial, &capture);
-                }
-                // The invocation is over: text written without a final newline is a line too.
-                if !partial.is_empty() {
-                    let line = String::from_utf8_lossy(&partial).into_owned();
-                    partial.clear();
-                    capture.function_line(line);
-                }
-                let _ = ack.send(());
-            }
+        if pipe.ready(Interest::READABLE).await.is_err() {
+            break;
         }
-        if eof && !partial.is_empty() {
-            let line = String::from_utf8_lossy(&partial).into_owned();
-            partial.clear();
-            capture.function_line(line);
+        let Ok(mut p) = pending.lock() else { break };
+        let p = &mut *p;
+        if !p.eof {
+            p.eof = read_available(&pipe, &mut p.buf, &mut p.partial, &capture);
         }
+        if p.eof {
+            flush_partial(&mut p.partial, &capture);
+            break;
+        }
+    }
+}
+
+fn flush_partial(partial: &mut Vec<u8>, capture: &Capture) {
+    if !partial.is_empty() {
+        let line = String::from_utf8_lossy(partial).into_owned();
+        partial.clear();
+        capture.function_line(line);
     }
 }
 

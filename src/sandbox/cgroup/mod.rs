@@ -191,6 +191,28 @@ pub(crate) fn read_u64(path: &Path) -> Option<u64> {
     fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
+/// A counter file read on every invocation (the memory peak), opened once and re-read with
+/// `pread` at offset 0: a fresh open walks the cgroup filesystem, which cost ≈ 7 % of the
+/// daemon's CPU on the warm path (BENCHMARKS.md). An open file does not keep the group
+/// from being removed.
+#[derive(Debug, Default)]
+pub(crate) struct CounterFile {
+    file: std::sync::OnceLock<Option<fs::File>>,
+}
+
+impl CounterFile {
+    pub(crate) fn read_u64(&self, path: impl FnOnce() -> Option<PathBuf>) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        let file = self
+            .file
+            .get_or_init(|| path().and_then(|p| fs::File::open(p).ok()))
+            .as_ref()?;
+        let mut buf = [0u8; 32];
+        let n = file.read_at(&mut buf, 0).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
+    }
+}
+
 /// Value of `key` in a flat keyed file (`memory.events`, `memory.oom_control`).
 pub(crate) fn keyed_u64(path: &Path, key: &str) -> Option<u64> {
     let text = fs::read_to_string(path).ok()?;

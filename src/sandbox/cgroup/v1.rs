@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, EnvCgroup,
-    Limits,
+    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, CounterFile,
+    EnvCgroup, Limits,
 };
 use crate::sandbox::SandboxError;
 
@@ -38,6 +38,7 @@ impl Backend for V1 {
         let mut group = V1Group {
             dirs: Vec::new(),
             cpu_quota_us: limits.cpu_quota_us,
+            peak: CounterFile::default(),
         };
         for (controller, parent) in &self.parents {
             let dir = parent.join(id);
@@ -103,6 +104,7 @@ fn apply(controller: &str, dir: &Path, limits: &Limits) -> Result<(), SandboxErr
 pub struct V1Group {
     dirs: Vec<(&'static str, PathBuf)>,
     cpu_quota_us: Option<u64>,
+    peak: CounterFile,
 }
 
 impl V1Group {
@@ -144,8 +146,8 @@ impl EnvCgroup for V1Group {
     }
 
     fn memory_peak_bytes(&self) -> u64 {
-        self.memory_dir()
-            .and_then(|d| read_u64(&d.join("memory.max_usage_in_bytes")))
+        self.peak
+            .read_u64(|| Some(self.memory_dir()?.join("memory.max_usage_in_bytes")))
             .unwrap_or(0)
     }
 

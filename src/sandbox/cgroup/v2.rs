@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, EnvCgroup,
+    child_dirs, keyed_u64, kill_listed, remove_dir_retry, write, Backend, CounterFile, EnvCgroup,
     Limits,
 };
 use crate::sandbox::SandboxError;
@@ -62,6 +62,7 @@ impl Backend for V2 {
         let group = V2Group {
             dir,
             cpu_quota_us: limits.cpu_quota_us,
+            peak: CounterFile::default(),
         };
         apply(&group.dir, limits)?;
         Ok(Box::new(group))
@@ -124,6 +125,7 @@ fn apply_cpu(dir: &Path, quota: u64) -> Result<(), SandboxError> {
 pub struct V2Group {
     dir: PathBuf,
     cpu_quota_us: Option<u64>,
+    peak: CounterFile,
 }
 
 impl EnvCgroup for V2Group {
@@ -137,7 +139,9 @@ impl EnvCgroup for V2Group {
     }
 
     fn memory_peak_bytes(&self) -> u64 {
-        read_u64(&self.dir.join("memory.peak")).unwrap_or(0)
+        self.peak
+            .read_u64(|| Some(self.dir.join("memory.peak")))
+            .unwrap_or(0)
     }
 
     fn oom_killed(&self) -> bool {

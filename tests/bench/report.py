@@ -1,0 +1,167 @@
+"""Turns the suite's JSON into the Markdown report: every figure beside its same-run floor and
+the ratio, then the issue 7 goals, held or not."""
+
+
+def _g(d, *keys):
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k, d.get(str(k)) if not isinstance(k, str) else None)
+    return d
+
+
+def _f(v, nd=1):
+    if v is None:
+        return "—"
+    if isinstance(v, (int, float)) and abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.{nd}f}" if isinstance(v, float) else str(v)
+
+
+def _ratio(a, b):
+    return f"{a / b:.1f}×" if a and b else "—"
+
+
+def _table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def markdown(r):
+    m = r["machine"]
+    out = [f"# lambdabox benchmark report\n\n{m['date']}, commit {m['commit']}{' (QUICK run: few samples)' if r.get('quick') else ''}. "
+           f"{m['cpus']} vCPU {m['cpu_model']}, {m['mem_gib']} GiB, {m['os']}, kernel {m['kernel']}; "
+           f"{m['python']} and node {m['node']} (Debian); {m['wrk']}; bubblewrap {m['bwrap']}. "
+           f"Load average (1 min) at start / end: {r['load']['start'][0]} / {r['load'].get('end', ['?'])[0]}.\n"]
+    fl, http = r.get("floors", {}), _g(r, "floors", "http") or {}
+    if fl:
+        out.append("## Floors (same run)\n")
+        rows = [["spawn+exec+wait, static binary (from Python)", _f(_g(fl, "spawn_static_ms", "p50"), 3) + " ms", _f(_g(fl, "spawn_static_ms", "p99"), 3) + " ms", ""],
+                ["spawn+exec+wait, dynamic `/bin/true` (from Python)", _f(_g(fl, "spawn_bin_true_ms", "p50"), 3) + " ms", _f(_g(fl, "spawn_bin_true_ms", "p99"), 3) + " ms", ""],
+                ["`python3.11 -c pass`", _f(_g(fl, "python3_c_pass_ms", "p50"), 2) + " ms", _f(_g(fl, "python3_c_pass_ms", "p99"), 2) + " ms", ""],
+                ["`node -e 0`", _f(_g(fl, "node_e_0_ms", "p50"), 2) + " ms", _f(_g(fl, "node_e_0_ms", "p99"), 2) + " ms", ""],
+                ["loopback `GET /health`, urllib3 keep-alive", _f(_g(http, "urllib3_us", "p50"), 0) + " µs", _f(_g(http, "urllib3_us", "p99"), 0) + " µs", ""]]
+        for c in (1, 8, 32):
+            w = _g(http, "wrk", c) or {}
+            rows.append([f"loopback `GET /health`, wrk c={c}", _f(w.get("p50_us")) + " µs", _f(w.get("p99_us")) + " µs", f"{_f(w.get('rps'))} req/s"])
+        out.append(_table(["floor", "p50", "p99", "throughput"], rows))
+    sb = r.get("sandbox")
+    if sb:
+        out.append("## Sandbox start (launch → exec, every protection on)\n")
+        bare = _g(sb, "bare spawn+exec+wait", "p50")
+        rows = [[k, _f(v["p50"], 2) + " ms", _f(v["p99"], 2) + " ms", v["n"], _ratio(v["p50"], bare)] for k, v in sb.items()
+                if isinstance(v, dict) and "n" in v and k not in ("bwrap_ms", "python_spawn_ms")]
+        if "bwrap_ms" in sb:
+            b, pyb = sb["bwrap_ms"], _g(sb, "python_spawn_ms", "p50") or _g(fl, "spawn_static_ms", "p50")
+            rows.append(["bare spawn+exec+wait from Python (bubblewrap's floor)", _f(pyb, 2) + " ms", _f(_g(sb, "python_spawn_ms", "p99"), 2) + " ms", b["n"], "1.0×"])
+            rows.append(["bubblewrap (from Python; floor: Python-spawned bare start)", _f(b["p50"], 2) + " ms", _f(b["p99"], 2) + " ms", b["n"], _ratio(b["p50"], pyb)])
+        out.append(_table(["figure", "p50", "p99", "n", "ratio to bare"], rows))
+        if "bwrap_args" in sb:
+            out.append(f"bubblewrap: `bwrap {sb['bwrap_args']}` (namespaces and mounts; no cgroup, seccomp or landlock).\n")
+        if "error" in sb:
+            out.append(f"Sandbox bench failed:\n```\n{sb['error']}\n```\n")
+    inv = r.get("invoke", {})
+    if inv:
+        idle_sb = _g(sb, "sandbox launch→exec (after 50 ms idle)", "p50")
+        floors_cold = {"rust": ("sandbox launch→exec after idle", idle_sb), "python": ("`python3 -c pass`", _g(fl, "python3_c_pass_ms", "p50")),
+                       "node": ("`node -e 0`", _g(fl, "node_e_0_ms", "p50"))}
+        out.append("## Cold start through the Invoke API (client-observed, new function each time)\n")
+        rows = []
+        for k, v in inv.items():
+            name, fv = floors_cold.get(k, ("", None))
+            rows.append([f"{k} (`{v['runtime']}`)", _f(v["cold_ms"]["p50"], 1) + " ms", _f(v["cold_ms"]["p99"], 1) + " ms",
+                         f"{name} {_f(fv, 2)} ms", _ratio(v["cold_ms"]["p50"], fv), f"{v['cold_ms']['p50'] - fv:+.1f} ms" if fv else "—"])
+        out.append(_table(["runtime", "p50", "p99", "floor", "ratio", "over floor"], rows))
+        fu = _g(http, "urllib3_us", "p50")
+        out.append("## Warm invoke, sequential (urllib3 keep-alive, signed once)\n")
+        rows = [[k, _f(v["warm_us"]["p50"], 0) + " µs", _f(v["warm_us"]["p99"], 0) + " µs", _f(fu, 0) + " µs",
+                 _ratio(v["warm_us"]["p50"], fu), f"{_f(v['warm_us']['p50'] - fu, 0)} µs" if fu else "—"] for k, v in inv.items()]
+        out.append(_table(["runtime", "p50", "p99", "floor (`/health`)", "ratio", "overhead"], rows))
+        out.append("## Warm invoke with wrk (p50 latency and throughput per concurrency)\n")
+        rows = []
+        for c in (1, 8, 32):
+            f = _g(http, "wrk", c) or {}
+            for k, v in inv.items():
+                w = v["wrk"].get(c) or v["wrk"].get(str(c)) or {}
+                rows.append([f"c={c}", k, _f(w.get("p50_us")) + " µs", _f(w.get("p99_us")) + " µs", _f(w.get("rps")), _f(f.get("rps")),
+                             _ratio(f.get("rps"), w.get("rps")), f"{_f(w['p50_us'] - f['p50_us'], 0)} µs" if f.get("p50_us") and w.get("p50_us") else "—",
+                             _f(w.get("daemon_cpu_us_per_req")), f"{_f(w.get('machine_busy_pct'))} %",
+                             f"{w.get('non2xx', 0)} / {w.get('timeouts', 0)}" if w.get("errors") else "0"])
+        out.append(_table(["conc.", "runtime", "p50", "p99", "req/s", "floor req/s", "floor / result", "p50 over floor", "daemon CPU µs/req", "machine busy", "errors (non-2xx / wrk 2 s timeouts)"], rows))
+    ly = r.get("layers")
+    if ly:
+        out.append("## Cold start with 5 layers vs none (layers already extracted; interleaved)\n")
+        rows = [[f"{k} (`{v['runtime']}`)", _f(v["no_layers_ms"]["p50"], 2) + " ms", _f(v["five_layers_ms"]["p50"], 2) + " ms",
+                 _f(v["no_layers_ms"]["p99"], 2) + " / " + _f(v["five_layers_ms"]["p99"], 2) + " ms",
+                 f"{v['five_layers_ms']['p50'] - v['no_layers_ms']['p50']:+.2f} ms", v["no_layers_ms"]["n"]] for k, v in ly.items()]
+        out.append(_table(["runtime", "no layers p50", "5 layers p50", "p99 (none / 5)", "added by layers (p50)", "n each"], rows))
+    pe = r.get("peer")
+    if pe:
+        out.append("## Peer: cargo-lambda's emulator, same Rust echo, same clients\n")
+        if "error" in pe:
+            out.append(f"Not measured: {pe['error']}\n")
+        elif "rust" in inv:
+            lb = inv["rust"]
+            rows = [["sequential p50 (urllib3)", _f(lb["warm_us"]["p50"], 0) + " µs", _f(pe["warm_us"]["p50"], 0) + " µs", _ratio(lb["warm_us"]["p50"], pe["warm_us"]["p50"])]]
+            for c in (1, 8, 32):
+                a, b = _g(lb, "wrk", c) or {}, _g(pe, "wrk", c) or {}
+                rows.append([f"wrk c={c} p50", _f(a.get("p50_us")) + " µs", _f(b.get("p50_us")) + " µs", _ratio(a.get("p50_us"), b.get("p50_us"))])
+                rows.append([f"wrk c={c} req/s", _f(a.get("rps")), _f(b.get("rps")), _ratio(a.get("rps"), b.get("rps"))])
+            out.append(_table(["figure", "lambdabox", f"cargo-lambda {pe.get('version', '')}", "lambdabox / peer"], rows))
+            out.append(f"cargo-lambda ran {pe['instances']} bootstrap instances, unsandboxed; lambdabox runs each in a full sandbox.\n")
+    fp = r.get("footprint")
+    if fp:
+        out.append("## Footprint\n")
+        rows = [["daemon idle RSS (fresh)", _f(fp["idle_rss_mb"]) + " MB", "", "", ""]]
+        for k in ("python", "node"):
+            e = fp.get(k, {})
+            rows.append([f"per warm {k} environment ({e.get('envs')} envs)", _f(e.get("daemon_side_mb"), 2) + " MB",
+                         _f(e.get("total_mb"), 2) + " MB", _f(e.get("envs_in_8_gib")), ""])
+        out.append(_table(["figure", "daemon-side", "total (daemon + Pss of env processes)", "envs in 8 GiB", ""], rows))
+    cp = r.get("control")
+    if cp:
+        fl_ms = cp["floor_health_us"]["p50"] / 1e3
+        out.append("## Control plane (fresh daemon)\n")
+        rows = [["floor: `GET /health` (urllib3, unsigned)", _f(fl_ms, 2) + " ms", _f(cp["floor_health_us"]["p99"] / 1e3, 2) + " ms", "1"],
+                [f"ListFunctions, page of 50 of {cp['functions']:,} (signed)", _f(cp["list_page_50_ms"]["p50"], 2) + " ms", _f(cp["list_page_50_ms"]["p99"], 2) + " ms", _ratio(cp["list_page_50_ms"]["p50"], fl_ms)],
+                [f"CreateFunction, 40 MB zip (n={cp['create_40mb_ms']['n']}, max {cp['create_40mb_ms']['max']} ms)", _f(cp["create_40mb_ms"]["p50"], 0) + " ms", "", _ratio(cp["create_40mb_ms"]["p50"], fl_ms)],
+                ["CreateFunction, small zip (mean while filling)", _f(cp["create_small_mean_ms"], 2) + " ms", "", ""],
+                ["daemon RSS after all that", _f(cp["rss_mb_after"]) + " MB", "", ""]]
+        out.append(_table(["figure", "p50", "p99", "ratio to floor"], rows))
+    out.append(goals(r))
+    pr = r.get("profile")
+    if pr and "error" not in pr:
+        out.append("## Profile of the warm path (perf, Rust echo, wrk c=8)\n")
+        out.append(_table(["inclusive %", "function"], [[f"{p:.1f}", f"`{s}`"] for p, s in pr["inclusive"][:20]]))
+    elif pr:
+        out.append(f"## Profile\n\nNot taken: {pr['error']}\n")
+    return "\n".join(out)
+
+
+def goals(r):
+    inv, fl = r.get("invoke", {}), r.get("floors", {})
+    rows = []
+    w1, f1 = _g(inv, "rust", "wrk", 1, "p50_us"), _g(fl, "http", "wrk", 1, "p50_us")
+    if w1 and f1:
+        rows.append(["warm overhead over the loopback floor (Rust echo, wrk c=1 p50)", "≤ 150 µs", f"{w1 - f1:.0f} µs", w1 - f1 <= 150])
+    r8 = _g(inv, "rust", "wrk", 8, "rps")
+    if r8:
+        rows.append(["warm invokes/s at c=8 (Rust echo)", "≥ 10,000/s", f"{r8:,}/s", r8 >= 10000])
+    c = _g(inv, "rust", "cold_ms", "p50")
+    if c:
+        rows.append(["cold start `provided` p50", "≤ 5 ms", f"{c:.1f} ms", c <= 5])
+    cp, bp = _g(inv, "python", "cold_ms", "p50"), _g(fl, "python3_c_pass_ms", "p50")
+    if cp and bp:
+        rows.append(["cold start python p50", f"≤ `python3 -c pass` + 5 = {bp + 5:.1f} ms", f"{cp:.1f} ms", cp <= bp + 5])
+    idle = _g(r, "footprint", "idle_rss_mb")
+    if idle:
+        rows.append(["daemon idle RSS", "≤ 25 MB", f"{idle} MB", idle <= 25])
+    for k in ("python", "node"):
+        ds = _g(r, "footprint", k, "daemon_side_mb")
+        if ds is not None:
+            rows.append([f"daemon-side memory per warm {k} environment", "≤ 3 MB", f"{ds} MB", ds <= 3])
+    for k, v in (r.get("layers") or {}).items():
+        added = v["five_layers_ms"]["p50"] - v["no_layers_ms"]["p50"]
+        rows.append([f"5 layers add to a {k} cold start (once extracted; issue 5)", "< 1 ms", f"{added:+.2f} ms", added < 1])
+    return "## Goals (issues 7 and 5)\n\n" + _table(["goal", "target", "measured", "held"], [r[:3] + ["yes" if r[3] else "**no**"] for r in rows])

@@ -390,3 +390,37 @@ def test_unused_extractions_are_evicted_and_rebuilt(tmp_path):
         assert len(list(cache.iterdir())) == 4
     finally:
         stop_daemon(d)
+
+
+def test_layers_with_the_cli(daemon, tmp_path):
+    """publish-layer-version, get-layer-version-by-arn, list-layers and delete-layer-version
+    as the AWS docs write them (CLI v2), and create-function --layers."""
+    z = tmp_path / "layer.zip"
+    z.write_bytes(make_zip({"python/cli_mod.py": "WHO = 'cli layer'\n"}))
+    name = unique("cli-layer")
+    rc, out, err = daemon.aws("publish-layer-version", "--layer-name", name, "--description", "from the CLI",
+                              "--zip-file", f"fileb://{z}", "--compatible-runtimes", "python3.11", "python3.12",
+                              "--compatible-architectures", "x86_64", "--license-info", "MIT")
+    assert rc == 0, err
+    arn = out["LayerVersionArn"]
+    assert out["Version"] == 1 and out["CompatibleRuntimes"] == ["python3.11", "python3.12"]
+    rc, out, err = daemon.aws("get-layer-version-by-arn", "--arn", arn)
+    assert rc == 0, err
+    assert out["Description"] == "from the CLI" and out["LicenseInfo"] == "MIT"
+    rc, out, err = daemon.aws("list-layers", "--compatible-runtime", "python3.12")
+    assert rc == 0, err
+    assert name in [l["LayerName"] for l in out["Layers"]]
+    f = tmp_path / "f.zip"
+    f.write_bytes(make_zip({"app.py": "import cli_mod\ndef handler(e, c):\n    return cli_mod.WHO\n"}))
+    fn = unique("cli-fn")
+    rc, out, err = daemon.aws("create-function", "--function-name", fn, "--runtime", "python3.11", "--handler",
+                              "app.handler", "--role", ROLE, "--zip-file", f"fileb://{f}", "--layers", arn)
+    assert rc == 0, err
+    assert out["Layers"][0]["Arn"] == arn
+    rc, out, err = daemon.aws("invoke", "--function-name", fn, str(tmp_path / "out.json"))
+    assert rc == 0, err
+    assert json.loads((tmp_path / "out.json").read_text()) == "cli layer"
+    rc, _, err = daemon.aws("delete-layer-version", "--layer-name", name, "--version-number", "1")
+    assert rc == 0, err
+    rc, _, err = daemon.aws("get-layer-version", "--layer-name", name, "--version-number", "1")
+    assert rc != 0 and "ResourceNotFoundException" in err

@@ -130,6 +130,11 @@ impl Identity {
             self.region, self.account_id
         )
     }
+
+    /// `arn:aws:lambda:R:A:layer:NAME:VERSION`
+    pub fn layer_version_arn(&self, name: &str, version: i64) -> String {
+        format!("{}:{version}", self.layer_arn(name))
+    }
 }
 
 #[cfg(test)]

@@ -181,13 +181,6 @@ pub fn license_info(l: &str) -> Result<(), Error> {
     Ok(())
 }
 
-impl Identity {
-    /// `arn:aws:lambda:R:A:layer:NAME:VERSION`
-    pub fn layer_version_arn(&self, name: &str, version: i64) -> String {
-        format!("{}:{version}", self.layer_arn(name))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

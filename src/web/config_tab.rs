@@ -83,11 +83,7 @@ async fn render(
             .contains("saved=1")
             .then_some("Configuration saved. The next invocation uses it."),
     );
-    let status = if errors.is_empty() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     web.render
         .page_status(status, "configuration.html", Some(&s), &mut ctx)
 }
@@ -132,18 +128,7 @@ pub async fn save(
         security_groups: all(&body, "security_groups"),
     };
     let mut errors = FieldErrors::default();
-    let memory = f.number(
-        "memory",
-        128..=10240,
-        "Memory is a whole number of MB from 128 to 10240.",
-        &mut errors,
-    );
-    let timeout = f.number(
-        "timeout",
-        1..=900,
-        "Timeout is a whole number of seconds from 1 to 900.",
-        &mut errors,
-    );
+    let (memory, timeout) = f.memory_and_timeout(&mut errors);
     let ephemeral = f.number(
         "ephemeral",
         512..=10240,

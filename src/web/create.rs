@@ -89,11 +89,7 @@ fn render(
     ctx.insert("python_starter", PYTHON_STARTER);
     ctx.insert("node_starter", NODE_STARTER);
     ctx.insert("host_arch", host_architecture());
-    let status = if errors.is_empty() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     web.render
         .page_status(status, "create.html", Some(&s), &mut ctx)
 }
@@ -146,18 +142,7 @@ pub async fn submit(
     } else if crate::domain::validate::function_name(&v.name).is_err() {
         errors.add("name", "Use 1–64 letters, digits, hyphens or underscores.");
     }
-    let memory = f.number(
-        "memory",
-        128..=10240,
-        "Memory is a whole number of MB from 128 to 10240.",
-        &mut errors,
-    );
-    let timeout = f.number(
-        "timeout",
-        1..=900,
-        "Timeout is a whole number of seconds from 1 to 900.",
-        &mut errors,
-    );
+    let (memory, timeout) = f.memory_and_timeout(&mut errors);
     let env = parse_env(&v.env, &mut errors);
     let zip = if v.source == "zip" {
         match f.files.get("zip") {

@@ -96,6 +96,23 @@ impl Form {
             }
         }
     }
+
+    /// The `memory` (MB) and `timeout` (seconds) fields, with AWS's ranges.
+    pub fn memory_and_timeout(&self, errors: &mut FieldErrors) -> (i64, i64) {
+        let memory = self.number(
+            "memory",
+            128..=10240,
+            "Memory is a whole number of MB from 128 to 10240.",
+            errors,
+        );
+        let timeout = self.number(
+            "timeout",
+            1..=900,
+            "Timeout is a whole number of seconds from 1 to 900.",
+            errors,
+        );
+        (memory, timeout)
+    }
 }
 
 /// Largest non-file multipart field (the inline editor's source).
@@ -114,6 +131,15 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The status of a page that shows these errors: 200 without, 422 with.
+    pub fn status(&self) -> actix_web::http::StatusCode {
+        if self.is_empty() {
+            actix_web::http::StatusCode::OK
+        } else {
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
     }
 
     /// Places a service error beside the field it is about (or under `form`).

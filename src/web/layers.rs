@@ -94,11 +94,7 @@ async fn render(
     ctx.insert("errors", &errors.0);
     ctx.insert("runtimes", &app.ctx.catalog.ids());
     ctx.insert("flash", &flash(req.query_string()));
-    let status = if errors.is_empty() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     web.render
         .page_status(status, "layers.html", Some(&s), &mut ctx)
 }

@@ -74,11 +74,7 @@ async fn render(
     ctx.insert("errors", &errors.0);
     ctx.insert("new_key", &new_key);
     ctx.insert("flash", &flash(req.query_string()));
-    let status = if errors.is_empty() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     web.render
         .page_status(status, "settings.html", Some(&s), &mut ctx)
 }

@@ -57,11 +57,7 @@ async fn render(
     ctx.insert("flash", &flash(req.query_string()));
     let aliases = super::aliases::list(app, name).await?;
     ctx.insert("aliases", &aliases);
-    let status = if errors.is_empty() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     web.render
         .page_status(status, "versions.html", Some(&s), &mut ctx)
 }

@@ -322,7 +322,6 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot prune old function logs"),
             }
-            crate::services::layers::purge(&inner.ctx).await;
         }
         let idle = Duration::from_secs(inner.ctx.config.engine.code_cache_idle_secs);
         if last_evict.elapsed() >= idle.min(EVICT_EVERY) {

@@ -412,7 +412,6 @@ where
         })
         .await?;
     ctx.versions.changed();
-    super::layers::purge(ctx).await;
     Ok(updated)
 }
 
@@ -477,7 +476,6 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
         )))
         }
     }
-    super::layers::purge(ctx).await;
     Ok(())
 }
 

@@ -132,32 +132,10 @@ fn check_filter(f: &Filter) -> Result<(), Error> {
 pub async fn delete(ctx: &Context, name: &str, version: i64) -> Result<(), Error> {
     layer::name(name)?;
     let n = name.to_string();
-    let arn = ctx.identity.layer_version_arn(name, version);
     ctx.store
-        .call(move |c| lstore::delete(c, &n, version, &arn))
+        .call(move |c| lstore::delete(c, &n, version))
         .await?;
     Ok(())
-}
-
-/// Frees deleted layer versions no function uses any more; run after a function version
-/// stopped using layers (deleted, or reconfigured). The caller's change is already committed,
-/// so a failure here is logged, not returned: the next purge retries it.
-pub async fn purge(ctx: &Context) {
-    let id = ctx.identity.clone();
-    let freed = ctx
-        .store
-        .call(move |c| {
-            let tx = crate::store::write_tx(c)?;
-            let n = lstore::purge_deleted(&tx, |name, v| id.layer_version_arn(name, v))?;
-            tx.commit()?;
-            Ok(n)
-        })
-        .await;
-    match freed {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(freed = n, "freed deleted layer versions no function uses"),
-        Err(e) => tracing::warn!(error = %e, "cannot free deleted layer versions; will retry"),
-    }
 }
 
 /// Resolves the layers of `config` in place: each ARN to the archive it designates, checked

@@ -214,6 +214,7 @@ where
          WHERE version = ?4 AND function_id = (SELECT id FROM functions WHERE name = ?5)",
         params![config_json(&config)?, new_revision(), now_ms, LATEST, name],
     )?;
+    super::layers::purge_deleted(&tx)?;
     let updated = latest_for_update(&tx, name, arn)?;
     tx.commit()?;
     Ok(updated)
@@ -301,6 +302,7 @@ pub fn delete_function(conn: &mut Connection, name: &str, arn: &str) -> Result<(
     for sha in shas {
         blobs::release(&tx, &sha)?;
     }
+    super::layers::purge_deleted(&tx)?;
     tx.commit()?;
     Ok(())
 }
@@ -333,6 +335,7 @@ pub fn delete_version(
         params![version, name],
     )?;
     blobs::release(&tx, &v.code_sha256)?;
+    super::layers::purge_deleted(&tx)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Layers and their versions. Archives live in `blobs` like function code. A deleted layer
 //! version keeps its row (marked deleted) while a function version still uses it, so its
-//! blob stays; [`purge_deleted`] frees it once the last user is gone.
+//! blob stays; [`purge_deleted`], run by every function write that can drop a layer, frees it
+//! in the same transaction once the last user is gone.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -172,23 +173,18 @@ pub fn list_layers(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// True while the layer version `arn` is used by $LATEST or a published version.
-fn in_use(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
+/// True while a function version ($LATEST or published) uses the archive `sha256` as a layer.
+fn in_use(conn: &Connection, sha256: &str) -> Result<bool, StoreError> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM function_versions fv, json_each(fv.config, '$.layers') j
-                        WHERE json_extract(j.value, '$.arn') = ?1)",
-        params![arn],
+                        WHERE json_extract(j.value, '$.sha256') = ?1)",
+        params![sha256],
         |r| r.get(0),
     )?)
 }
 
 /// DeleteLayerVersion: idempotent. A version still used by functions is hidden but kept.
-pub fn delete(
-    conn: &mut Connection,
-    name: &str,
-    version: i64,
-    arn: &str,
-) -> Result<(), StoreError> {
+pub fn delete(conn: &mut Connection, name: &str, version: i64) -> Result<(), StoreError> {
     let tx = super::write_tx(conn)?;
     let Some(v) = get(&tx, name, version, false)? else {
         return Ok(());
@@ -197,7 +193,7 @@ pub fn delete(
         "UPDATE layer_versions SET deleted = 1 WHERE version = ?1 AND layer_id = (SELECT id FROM layers WHERE name = ?2)",
         params![version, name],
     )?;
-    if !in_use(&tx, arn)? {
+    if !in_use(&tx, &v.sha256)? {
         drop_version(&tx, name, version, &v.sha256)?;
     }
     tx.commit()?;
@@ -212,12 +208,10 @@ fn drop_version(conn: &Connection, name: &str, version: i64, sha: &str) -> Resul
     blobs::release(conn, sha)
 }
 
-/// Frees deleted layer versions that no function version uses any more. `arn_of` builds the
-/// version ARN functions record. Runs inside the caller's transaction.
-pub fn purge_deleted<F>(conn: &Connection, arn_of: F) -> Result<usize, StoreError>
-where
-    F: Fn(&str, i64) -> String,
-{
+/// Frees deleted layer versions whose archive no function version uses any more. Runs inside
+/// the caller's transaction, after a function version stopped using layers (reconfigured or
+/// deleted), like [`blobs::release`] for packages.
+pub fn purge_deleted(conn: &Connection) -> Result<(), StoreError> {
     let deleted: Vec<(String, i64, String)> = {
         let mut st = conn.prepare_cached(
             "SELECT l.name, v.version, v.content_sha256 FROM layer_versions v JOIN layers l ON l.id = v.layer_id WHERE v.deleted = 1",
@@ -225,12 +219,10 @@ where
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
-    let mut n = 0;
     for (name, version, sha) in deleted {
-        if !in_use(conn, &arn_of(&name, version))? {
+        if !in_use(conn, &sha)? {
             drop_version(conn, &name, version, &sha)?;
-            n += 1;
         }
     }
-    Ok(n)
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::functions::{decode_marker, encode_marker, page_limit};
+use super::functions::{cut_page, decode_marker, encode_marker, page_limit};
 use super::Context;
 use crate::domain::alias::{self, Alias};
 use crate::domain::{validate, Error};
@@ -153,11 +153,6 @@ pub async fn list(
         .store
         .call(move |c| astore::list(c, &f, &farn, version.as_deref(), &after, limit + 1))
         .await?;
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|a| encode_marker(&a.name, 0))
-    } else {
-        None
-    };
+    let next = cut_page(&mut items, limit, |a| encode_marker(&a.name, 0));
     Ok((items, next))
 }

@@ -274,15 +274,24 @@ pub async fn list_versions(
 }
 
 fn page(mut items: Vec<FunctionVersion>, limit: usize) -> (Vec<FunctionVersion>, Option<String>) {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items
-            .last()
-            .map(|v| encode_marker(&v.name, version_num(&v.version)))
-    } else {
-        None
-    };
+    let next = cut_page(&mut items, limit, |v| {
+        encode_marker(&v.name, version_num(&v.version))
+    });
     (items, next)
+}
+
+/// Cuts `items`, read with `limit + 1` rows, to `limit`; returns the marker of the last kept
+/// item when more follow.
+pub fn cut_page<T>(
+    items: &mut Vec<T>,
+    limit: usize,
+    marker: impl Fn(&T) -> String,
+) -> Option<String> {
+    if items.len() <= limit {
+        return None;
+    }
+    items.truncate(limit);
+    items.last().map(marker)
 }
 
 fn version_num(v: &str) -> i64 {

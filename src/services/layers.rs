@@ -2,7 +2,7 @@
 //! GetLayerVersionByArn, DeleteLayerVersion) and the resolution of a function's `Layers`
 //! into the archives it will run with.
 
-use super::functions::{check_code, decode_marker, encode_marker, page_limit};
+use super::functions::{check_code, cut_page, decode_marker, encode_marker, page_limit};
 use super::Context;
 use crate::domain::function::{now_ms, FunctionConfig};
 use crate::domain::layer::{self, AttachedLayer, LayerVersion, MAX_LAYERS};
@@ -83,7 +83,7 @@ pub async fn list_versions(
         .store
         .call(move |c| lstore::list_versions(c, &n, &filter, before, limit + 1))
         .await?;
-    let next = cut(&mut items, limit).map(|v| encode_marker(&v.name, v.version));
+    let next = cut_page(&mut items, limit, |v| encode_marker(&v.name, v.version));
     Ok((items, next))
 }
 
@@ -104,18 +104,8 @@ pub async fn list_layers(
         .store
         .call(move |c| lstore::list_layers(c, &filter, &after, limit + 1))
         .await?;
-    let next = cut(&mut items, limit).map(|v| encode_marker(&v.name, 0));
+    let next = cut_page(&mut items, limit, |v| encode_marker(&v.name, 0));
     Ok((items, next))
-}
-
-/// Truncates to `limit`; the last kept item when there is a next page.
-fn cut(items: &mut Vec<LayerVersion>, limit: usize) -> Option<LayerVersion> {
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last().cloned()
-    } else {
-        None
-    }
 }
 
 fn check_filter(f: &Filter) -> Result<(), Error> {

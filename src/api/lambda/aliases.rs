@@ -54,6 +54,10 @@ pub fn alias_json(id: &Identity, a: &Alias) -> Value {
     v
 }
 
+fn respond(state: &AppState, req: &ApiRequest, status: StatusCode, a: &Alias) -> HttpResponse {
+    json_response(status, req, &alias_json(&state.ctx.identity, a))
+}
+
 /// The function named by the path: aliases live on the unqualified function.
 fn function_name(state: &AppState, label: &str) -> Result<String, Error> {
     let r = FunctionRef::parse(label, &state.ctx.identity, "functionName")?;
@@ -92,11 +96,7 @@ pub async fn create(
         routing,
     )
     .await?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        req,
-        &alias_json(&state.ctx.identity, &a),
-    ))
+    Ok(respond(state, req, StatusCode::CREATED, &a))
 }
 
 pub async fn get(
@@ -107,11 +107,7 @@ pub async fn get(
 ) -> Result<HttpResponse, Error> {
     let function = function_name(state, label)?;
     let a = svc::get(&state.ctx, &function, name).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        req,
-        &alias_json(&state.ctx.identity, &a),
-    ))
+    Ok(respond(state, req, StatusCode::OK, &a))
 }
 
 pub async fn update(
@@ -131,11 +127,7 @@ pub async fn update(
             .map(|r| r.additional_version_weights.unwrap_or_default()),
     };
     let a = svc::update(&state.ctx, &function, name, change, body.revision_id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        req,
-        &alias_json(&state.ctx.identity, &a),
-    ))
+    Ok(respond(state, req, StatusCode::OK, &a))
 }
 
 pub async fn delete(

@@ -116,7 +116,9 @@ pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<Found, Error> {
         .call(move |c| {
             let row =
                 fstore::function_row(c, &name)?.ok_or_else(|| Error::function_not_found(&arn))?;
-            let version = resolve_version(c, &name, qualifier.as_deref())?;
+            // An unknown alias reads as a missing qualified function, as on AWS.
+            let version = resolve_version(c, &name, qualifier.as_deref())?
+                .ok_or_else(|| Error::function_not_found(&arn))?;
             let v = fstore::get_version(c, &name, &version)?
                 .ok_or_else(|| Error::function_not_found(&arn))?;
             Ok(Found { version: v, row })
@@ -182,27 +184,17 @@ pub fn is_alias_name(q: &str) -> bool {
     q != LATEST && !q.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `$LATEST`, a version number, or an alias name → the version it designates.
+/// `$LATEST`, a version number, or an alias name → the version it designates (`None`
+/// for an unknown alias).
 fn resolve_version(
     c: &rusqlite::Connection,
     name: &str,
     qualifier: Option<&str>,
-) -> Result<String, StoreError> {
+) -> Result<Option<String>, StoreError> {
     match qualifier {
-        None => Ok(LATEST.to_string()),
-        Some(q) if q == LATEST || q.bytes().all(|b| b.is_ascii_digit()) => Ok(q.to_string()),
-        Some(alias) => {
-            use rusqlite::OptionalExtension;
-            let v: Option<String> = c
-                .query_row(
-                    "SELECT a.function_version FROM aliases a JOIN functions f ON f.id = a.function_id WHERE f.name = ?1 AND a.name = ?2",
-                    rusqlite::params![name, alias],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            // An unknown alias reads as a missing qualified function, as on AWS.
-            Ok(v.unwrap_or_else(|| format!("alias-not-found:{alias}")))
-        }
+        None => Ok(Some(LATEST.to_string())),
+        Some(q) if !is_alias_name(q) => Ok(Some(q.to_string())),
+        Some(alias) => Ok(astore::get(c, name, alias)?.map(|a| a.function_version)),
     }
 }
 

@@ -28,6 +28,10 @@ use crate::store::logs::InvocationRecord;
 /// A synchronous invocation as the API received it.
 #[derive(Debug, Clone)]
 pub struct InvokeRequest {
+    /// The request id of this invocation: the API's `x-amzn-RequestId`, the runtime's
+    /// `Lambda-Runtime-Aws-Request-Id` and the id in START/END/REPORT. Async retries of one
+    /// event reuse it.
+    pub request_id: String,
     pub function: FunctionRef,
     pub payload: Bytes,
     /// Client context JSON (already base64-decoded).
@@ -81,7 +85,7 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
         Some(q) => inner.ctx.identity.qualified_arn(&fv.name, q),
         None => inner.ctx.identity.function_arn(&fv.name),
     };
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = req.request_id.clone();
     let (live, cold) = match inner.acquire(&fv.name, &fv.version, &fv.revision_id) {
         Some(l) => (l, false),
         None => match start(&inner, sandbox, &fv).await? {

@@ -234,6 +234,7 @@ pub async fn submit(
             let outcome = app
                 .engine
                 .invoke(InvokeRequest {
+                    request_id: uuid::Uuid::new_v4().to_string(),
                     function: r,
                     payload: bytes::Bytes::from(payload),
                     client_context: None,

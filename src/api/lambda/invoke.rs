@@ -91,6 +91,7 @@ pub async fn invoke(
     let result = state
         .engine
         .invoke(InvokeRequest {
+            request_id: req.request_id.clone(),
             function: r,
             payload,
             client_context,

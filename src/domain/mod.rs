@@ -5,6 +5,7 @@
 
 pub mod alias;
 pub mod arn;
+pub mod concurrency;
 pub mod error;
 pub mod function;
 pub mod layer;

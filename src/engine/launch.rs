@@ -25,6 +25,31 @@ pub struct PlanError {
     pub message: String,
 }
 
+/// How an environment is initialised (`AWS_LAMBDA_INITIALIZATION_TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitType {
+    OnDemand,
+    Provisioned,
+}
+
+impl InitType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitType::OnDemand => "on-demand",
+            InitType::Provisioned => "provisioned-concurrency",
+        }
+    }
+}
+
+/// Sets `AWS_LAMBDA_INITIALIZATION_TYPE` of a planned spec.
+pub fn set_init_type(spec: &mut EnvSpec, init: InitType) {
+    for (k, v) in &mut spec.env {
+        if k == "AWS_LAMBDA_INITIALIZATION_TYPE" {
+            *v = init.as_str().into();
+        }
+    }
+}
+
 /// `YYYY/MM/DD/[VERSION]<32 hex>`
 pub fn stream_name(version: &str) -> String {
     let fmt = time::macros::format_description!("[year]/[month]/[day]");

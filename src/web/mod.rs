@@ -9,8 +9,10 @@
 
 mod aliases;
 mod assets;
+mod capacity_charts;
 mod chart;
 mod code;
+mod concurrency;
 mod config_tab;
 mod create;
 mod error;
@@ -90,6 +92,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/functions/{name}/configuration",
                     web::post().to(config_tab::save),
+                )
+                .route(
+                    "/functions/{name}/concurrency",
+                    web::post().to(concurrency::save),
                 )
                 .route("/functions/{name}/versions", web::get().to(versions::show))
                 .route(

@@ -89,6 +89,14 @@ def markdown(r):
                              _f(w.get("daemon_cpu_us_per_req")), f"{_f(w.get('machine_busy_pct'))} %",
                              f"{w.get('non2xx', 0)} / {w.get('timeouts', 0)}" if w.get("errors") else "0"])
         out.append(_table(["conc.", "runtime", "p50", "p99", "req/s", "floor req/s", "floor / result", "p50 over floor", "daemon CPU µs/req", "machine busy", "errors (non-2xx / wrk 2 s timeouts)"], rows))
+    pc = r.get("provisioned")
+    if pc:
+        out.append("## First invocation: provisioned environment vs cold start (interleaved)\n")
+        rows = [[f"{k} (`{v['runtime']}`)", _f(v["cold_first_invoke_ms"]["p50"], 2) + " ms",
+                 _f(v["provisioned_first_invoke_ms"]["p50"], 2) + " ms",
+                 _f(v["cold_first_invoke_ms"]["p99"], 2) + " / " + _f(v["provisioned_first_invoke_ms"]["p99"], 2) + " ms",
+                 f"{v['paired_median_ratio']}×", v["cold_first_invoke_ms"]["n"]] for k, v in pc.items()]
+        out.append(_table(["runtime", "cold p50", "provisioned p50", "p99 (cold / provisioned)", "cold ÷ provisioned (median of pairs)", "n each"], rows))
     ly = r.get("layers")
     if ly:
         out.append("## Cold start with 5 layers vs none (layers already extracted; interleaved)\n")

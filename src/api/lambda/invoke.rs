@@ -96,6 +96,7 @@ pub async fn invoke(
             payload,
             client_context,
             want_tail: log_type == "Tail",
+            admission: crate::engine::Admission::Throttle,
         })
         .await?;
     let mut resp = HttpResponse::Ok();

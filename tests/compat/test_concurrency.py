@@ -346,11 +346,11 @@ def test_provisioned_concurrency_errors(daemon, client):
     assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert client.list_provisioned_concurrency_configs(FunctionName=name)[
         "ProvisionedConcurrencyConfigs"] == []
-    # ... nor the memory budget.
+    # ... nor the memory budget (3/4 of this host's memory; 300 × 128 MB is more).
     client.delete_function_concurrency(FunctionName=name)
     with pytest.raises(botocore.exceptions.ClientError) as e:
         client.put_provisioned_concurrency_config(
-            FunctionName=name, Qualifier=v, ProvisionedConcurrentExecutions=900)
+            FunctionName=name, Qualifier=v, ProvisionedConcurrentExecutions=300)
     assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "memory" in e.value.response["Error"]["Message"]
 

@@ -529,6 +529,7 @@ def test_burst_over_twenty_functions_stays_within_a_2gb_budget(tmp_path):
         sampler.join(10)
         ok = results.count("ok")
         throttled = [r for r in results if r != "ok"]
+        print(f"burst: {ok} results, {len(throttled)} throttled, peaks {peaks}")
         assert ok + len(throttled) == 200
         assert ok >= 8, results
         assert throttled, "a 2 GB budget cannot run 200 invocations of 256 MB at once"

@@ -61,10 +61,10 @@ async fn waiters_are_served_first_in_first_out_and_sync_callers_do_not_barge() {
     let held = c.admit("f", Admission::Throttle).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..3 {
-        let c = Arc::clone(&c);
+        let c2 = Arc::clone(&c);
         let tx = tx.clone();
         tokio::spawn(async move {
-            let p = c.admit("g", Admission::Wait).await.unwrap();
+            let p = c2.admit("g", Admission::Wait).await.unwrap();
             tx.send(i).unwrap();
             tokio::time::sleep(Duration::from_millis(5)).await;
             drop(p);

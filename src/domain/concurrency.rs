@@ -54,7 +54,12 @@ fn dedicated_of_others(shares: &Shares, name: &str) -> u64 {
 }
 
 /// PutFunctionConcurrency: may `name` reserve `n`?
-pub fn check_reserved(pool: &AccountPool, shares: &Shares, name: &str, n: u32) -> Result<(), Error> {
+pub fn check_reserved(
+    pool: &AccountPool,
+    shares: &Shares,
+    name: &str,
+    n: u32,
+) -> Result<(), Error> {
     let current = shares.get(name).copied().unwrap_or_default();
     if n < current.provisioned {
         return Err(Error::InvalidParameterValue(format!(

@@ -56,9 +56,7 @@ pub async fn reserve_env(
     }
 }
 
-async fn wait_exits(
-    evicted: Vec<tokio::sync::watch::Receiver<Option<crate::sandbox::ExitInfo>>>,
-) {
+async fn wait_exits(evicted: Vec<tokio::sync::watch::Receiver<Option<crate::sandbox::ExitInfo>>>) {
     let deadline = Instant::now() + EVICT_WAIT;
     for mut rx in evicted {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -99,7 +97,7 @@ impl Inner {
                 }
             }
             // Remove from the highest index down so the other indexes stay valid.
-            chosen.sort_by(|a, b| b.1.cmp(&a.1));
+            chosen.sort_by_key(|c| std::cmp::Reverse(c.1));
             for (key, i) in chosen {
                 if let Some(s) = pools.get_mut(&key) {
                     if i < s.idle.len() {

@@ -223,7 +223,10 @@ pub(super) async fn start(
         .await
         .map_err(|e| match e {
             live::StartError::UidsExhausted => {
-                inner.capacity.metrics.throttle(&fv.name, ThrottleReason::Uids);
+                inner
+                    .capacity
+                    .metrics
+                    .throttle(&fv.name, ThrottleReason::Uids);
                 ThrottleReason::Uids.error()
             }
             other => Error::Service(format!("cannot start an execution environment: {other}")),

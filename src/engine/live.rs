@@ -10,9 +10,7 @@ use tokio::sync::watch;
 use super::capacity::EnvLease;
 use super::output::{Capture, OutputReader};
 use crate::runtime::{EnvInfo, InitOutcome, RuntimeApi};
-use crate::sandbox::{
-    EnvSpec, ExitInfo, ExitStatus, Killer, MemoryProbe, Sandbox, SandboxError,
-};
+use crate::sandbox::{EnvSpec, ExitInfo, ExitStatus, Killer, MemoryProbe, Sandbox, SandboxError};
 
 /// Longest the Init phase may take (AWS: 10 s for on-demand functions).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);

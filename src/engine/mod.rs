@@ -98,8 +98,7 @@ impl Engine {
             let _guard = rt.enter();
             LogWriter::start(ctx.store.clone())
         };
-        let limits =
-            capacity::Limits::resolve(&ctx.config, capacity::limits::host_memory_mb());
+        let limits = capacity::Limits::resolve(&ctx.config, capacity::limits::host_memory_mb());
         tracing::info!(
             account = limits.account,
             min_unreserved = limits.min_unreserved,

@@ -230,7 +230,9 @@ impl Provisioned {
 pub async fn supervise(inner: Weak<Inner>) {
     let mut generation = u64::MAX;
     loop {
-        let Some(engine) = inner.upgrade() else { return };
+        let Some(engine) = inner.upgrade() else {
+            return;
+        };
         if engine.shutting_down.load(Ordering::SeqCst) {
             let idle = engine.provisioned.drain();
             kill_all(idle);
@@ -305,10 +307,8 @@ async fn reload(inner: &Arc<Inner>) -> Result<(), Error> {
     let mut retired = Vec::new();
     {
         let mut sets = inner.provisioned.lock();
-        let keep: Vec<(String, String)> = wanted
-            .iter()
-            .map(|w| (w.0.clone(), w.1.clone()))
-            .collect();
+        let keep: Vec<(String, String)> =
+            wanted.iter().map(|w| (w.0.clone(), w.1.clone())).collect();
         for (name, qs) in sets.iter_mut() {
             qs.retain(|q, s| {
                 let kept = keep.iter().any(|(n, k)| n == name && k == q);
@@ -322,11 +322,9 @@ async fn reload(inner: &Arc<Inner>) -> Result<(), Error> {
         for (name, q, requested, last_modified_ms, targets) in wanted {
             let set = sets.entry(name).or_default().entry(q).or_default();
             let same_targets = set.targets.len() == targets.len()
-                && set
-                    .targets
-                    .iter()
-                    .zip(&targets)
-                    .all(|(a, b)| a.version.revision_id == b.version.revision_id && a.want == b.want);
+                && set.targets.iter().zip(&targets).all(|(a, b)| {
+                    a.version.revision_id == b.version.revision_id && a.want == b.want
+                });
             if set.last_modified_ms != last_modified_ms || !same_targets {
                 set.failed = None;
                 set.ready_once = false;
@@ -335,7 +333,10 @@ async fn reload(inner: &Arc<Inner>) -> Result<(), Error> {
             set.last_modified_ms = last_modified_ms;
             set.targets = targets;
         }
-        inner.provisioned.any.store(!sets.is_empty(), Ordering::SeqCst);
+        inner
+            .provisioned
+            .any
+            .store(!sets.is_empty(), Ordering::SeqCst);
     }
     kill_all(retired);
     Ok(())
@@ -514,7 +515,9 @@ mod tests {
     fn a_weighted_alias_splits_the_count() {
         let t = split(10, vec![(fv("1"), 0.7), (fv("2"), 0.3)]);
         assert_eq!(
-            t.iter().map(|t| (t.version.version.as_str(), t.want)).collect::<Vec<_>>(),
+            t.iter()
+                .map(|t| (t.version.version.as_str(), t.want))
+                .collect::<Vec<_>>(),
             vec![("1", 7), ("2", 3)]
         );
         let t = split(1, vec![(fv("1"), 0.9), (fv("2"), 0.1)]);
@@ -528,13 +531,22 @@ mod tests {
         assert_eq!(p.report("f", "prod", 2).status, Status::InProgress);
         {
             let mut sets = p.lock();
-            let s = sets.entry("f".into()).or_default().entry("prod".into()).or_default();
+            let s = sets
+                .entry("f".into())
+                .or_default()
+                .entry("prod".into())
+                .or_default();
             s.requested = 2;
             s.live.insert("r".into(), 2);
         }
         let r = p.report("f", "prod", 2);
         assert_eq!((r.allocated, r.status), (2, Status::Ready));
-        p.lock().get_mut("f").unwrap().get_mut("prod").unwrap().failed = Some("x".into());
+        p.lock()
+            .get_mut("f")
+            .unwrap()
+            .get_mut("prod")
+            .unwrap()
+            .failed = Some("x".into());
         assert_eq!(p.report("f", "prod", 2).status, Status::Failed);
     }
 }

@@ -42,7 +42,8 @@ pub fn charts(
     let mut throttle_chart = chart::chart("Throttles", "", &throttles, labels, Some(total));
     if !reasons.is_empty() {
         let by_reason: Vec<String> = reasons.iter().map(|(k, v)| format!("{k} {v:.0}")).collect();
-        throttle_chart.total_label = format!("{} ({})", throttle_chart.total_label, by_reason.join(", "));
+        throttle_chart.total_label =
+            format!("{} ({})", throttle_chart.total_label, by_reason.join(", "));
     }
     let mut out = vec![
         chart::chart(
@@ -87,7 +88,12 @@ mod tests {
         let rows = [
             row("ConcurrentExecutions", "", 0, 3.0),
             row("ConcurrentExecutions", "", 60_000, 5.0),
-            row("Throttles", "ReservedFunctionConcurrentInvocationLimitExceeded", 0, 2.0),
+            row(
+                "Throttles",
+                "ReservedFunctionConcurrentInvocationLimitExceeded",
+                0,
+                2.0,
+            ),
             row("Throttles", "HostMemoryBudgetExceeded", 60_000, 1.0),
         ];
         let c = charts(&rows, 0, 60_000, 2, &labels);

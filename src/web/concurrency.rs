@@ -71,7 +71,12 @@ pub async fn insert(
             .filter(|v| v != crate::domain::arn::LATEST),
     );
     let input = input.cloned().unwrap_or_else(|| Input {
-        mode: if reserved.is_some() { "reserved" } else { "unreserved" }.into(),
+        mode: if reserved.is_some() {
+            "reserved"
+        } else {
+            "unreserved"
+        }
+        .into(),
         reserved: reserved.map(|n| n.to_string()).unwrap_or_default(),
         qualifier: qualifiers.first().cloned().unwrap_or_default(),
         provisioned: String::new(),
@@ -176,16 +181,7 @@ pub async fn save(
         errors.add(field, &e.to_string());
     }
     if !errors.is_empty() {
-        return config_tab::render_page(
-            &app,
-            &web,
-            &req,
-            &name,
-            None,
-            &errors,
-            Some(&input),
-        )
-        .await;
+        return config_tab::render_page(&app, &web, &req, &name, None, &errors, Some(&input)).await;
     }
     Ok(redirect(&format!(
         "/ui/functions/{}/configuration?saved=1#concurrency",

@@ -100,7 +100,10 @@ mod tests {
         c.engine.memory_budget_mb = Some(2048);
         c.engine.min_unreserved_concurrency = Some(7);
         let l = Limits::resolve(&c, Some(8192));
-        assert_eq!((l.account, l.memory_budget_mb, l.min_unreserved), (300, 2048, 7));
+        assert_eq!(
+            (l.account, l.memory_budget_mb, l.min_unreserved),
+            (300, 2048, 7)
+        );
     }
 
     #[test]

@@ -121,13 +121,37 @@ impl Recorder {
         for (minute, m) in minutes {
             if m.samples > 0 {
                 let (a, u) = (f64::from(m.account_max), f64::from(m.unreserved_max));
-                out.push(point("", CONCURRENT_EXECUTIONS, "", minute, a, a, m.samples));
-                out.push(point("", UNRESERVED_CONCURRENT_EXECUTIONS, "", minute, u, u, m.samples));
+                out.push(point(
+                    "",
+                    CONCURRENT_EXECUTIONS,
+                    "",
+                    minute,
+                    a,
+                    a,
+                    m.samples,
+                ));
+                out.push(point(
+                    "",
+                    UNRESERVED_CONCURRENT_EXECUTIONS,
+                    "",
+                    minute,
+                    u,
+                    u,
+                    m.samples,
+                ));
             }
             for (name, a) in m.functions {
                 if a.samples > 0 {
                     let c = f64::from(a.concurrent_max);
-                    out.push(point(&name, CONCURRENT_EXECUTIONS, "", minute, c, c, a.samples));
+                    out.push(point(
+                        &name,
+                        CONCURRENT_EXECUTIONS,
+                        "",
+                        minute,
+                        c,
+                        c,
+                        a.samples,
+                    ));
                 }
                 for reason in ThrottleReason::ALL {
                     let n = a.throttles[reason.index()];
@@ -138,7 +162,15 @@ impl Recorder {
                     }
                 }
                 for (q, (max, sum, n)) in a.utilization {
-                    out.push(point(&name, PROVISIONED_UTILIZATION, &q, minute, sum, max, n));
+                    out.push(point(
+                        &name,
+                        PROVISIONED_UTILIZATION,
+                        &q,
+                        minute,
+                        sum,
+                        max,
+                        n,
+                    ));
                 }
             }
         }
@@ -218,7 +250,12 @@ mod tests {
         assert_eq!(find("", CONCURRENT_EXECUTIONS, "").max, 4.0);
         assert_eq!(find("", UNRESERVED_CONCURRENT_EXECUTIONS, "").max, 2.0);
         assert_eq!(
-            find("f", THROTTLES, "ReservedFunctionConcurrentInvocationLimitExceeded").sum,
+            find(
+                "f",
+                THROTTLES,
+                "ReservedFunctionConcurrentInvocationLimitExceeded"
+            )
+            .sum,
             2.0
         );
         assert_eq!(find("g", THROTTLES, "HostMemoryBudgetExceeded").sum, 1.0);

@@ -99,8 +99,14 @@ impl ThrottleReason {
     pub fn error(self) -> Error {
         let message = match self {
             ThrottleReason::Reserved | ThrottleReason::Account => "Rate Exceeded.".to_string(),
-            ThrottleReason::Memory => "Rate Exceeded. (the host's memory budget for execution environments is in use)".to_string(),
-            ThrottleReason::Uids => "Rate Exceeded. (every sandbox uid is held by a live execution environment)".to_string(),
+            ThrottleReason::Memory => {
+                "Rate Exceeded. (the host's memory budget for execution environments is in use)"
+                    .to_string()
+            }
+            ThrottleReason::Uids => {
+                "Rate Exceeded. (every sandbox uid is held by a live execution environment)"
+                    .to_string()
+            }
         };
         Error::TooManyRequests {
             reason: self.wire().into(),
@@ -330,11 +336,12 @@ impl Capacity {
                     .get_mut(function)
                     .map(|f| f.waiters.drain(..).collect())
                     .unwrap_or_default();
-                st.pool_waiters.extend(moved.into_iter().map(|w| PoolWaiter {
-                    id: w.id,
-                    function: function.to_string(),
-                    tx: w.tx,
-                }));
+                st.pool_waiters
+                    .extend(moved.into_iter().map(|w| PoolWaiter {
+                        id: w.id,
+                        function: function.to_string(),
+                        tx: w.tx,
+                    }));
             }
             _ => {}
         }
@@ -497,7 +504,10 @@ impl Capacity {
             unreserved_used: st.unreserved_used,
             waiting: u32::try_from(
                 st.pool_waiters.len()
-                    + st.functions.values().map(|f| f.waiters.len()).sum::<usize>(),
+                    + st.functions
+                        .values()
+                        .map(|f| f.waiters.len())
+                        .sum::<usize>(),
             )
             .unwrap_or(u32::MAX),
             env_mb: st.env_mb,
@@ -599,7 +609,8 @@ impl State {
                             }
                         }
                     } else {
-                        while let Some(pos) = pool_waiters.iter().position(|w| w.function == function)
+                        while let Some(pos) =
+                            pool_waiters.iter().position(|w| w.function == function)
                         {
                             if let Some(w) = pool_waiters.remove(pos) {
                                 if w.tx.send(Unit::Dedicated).is_ok() {
@@ -627,7 +638,9 @@ impl State {
         };
         let Some(r) = f.share.reserved else { return };
         while f.dedicated_used < r {
-            let Some(w) = f.waiters.pop_front() else { break };
+            let Some(w) = f.waiters.pop_front() else {
+                break;
+            };
             if w.tx.send(Unit::Dedicated).is_ok() {
                 f.dedicated_used += 1;
                 self.in_flight += 1;
@@ -643,9 +656,12 @@ impl State {
         }
         let mut i = 0;
         while i < self.pool_waiters.len() {
-            let free_dedicated = self.functions.get(&self.pool_waiters[i].function).is_some_and(
-                |f| f.share.reserved.is_none() && f.dedicated_used < f.share.provisioned,
-            );
+            let free_dedicated = self
+                .functions
+                .get(&self.pool_waiters[i].function)
+                .is_some_and(|f| {
+                    f.share.reserved.is_none() && f.dedicated_used < f.share.provisioned
+                });
             let head_pool = i == 0 && self.unreserved_used < self.unreserved_cap;
             if !free_dedicated && !head_pool {
                 i += 1;

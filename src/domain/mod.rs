@@ -9,6 +9,7 @@ pub mod concurrency;
 pub mod error;
 pub mod function;
 pub mod layer;
+pub mod pattern;
 pub mod validate;
 pub mod zipcheck;
 

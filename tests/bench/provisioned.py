@@ -1,7 +1,8 @@
 """Suite section `provisioned` (issue 14): the first invocation of a function version with
 provisioned concurrency (its environment initialised ahead of demand) against the first
 invocation of the same code without (a cold start), in the same run, interleaved. Each pair
-uses fresh functions so that nothing is warm but the provisioned environment.
+uses fresh functions so that nothing is warm but the provisioned environment; both are
+deleted after the pair (provisioned environments hold their memory until then).
 """
 import json, statistics, time
 
@@ -46,6 +47,10 @@ def run(d, quick):
             prov = f"pc-{key}-prov-{i}"
             version = publish_provisioned(d, prov, rt, handler, code)
             warm.append(first_invoke_ms(d, f"{prov}:{version}"))
+            # Provisioned environments hold memory until deleted: free it for the next pair.
+            for name in (cold_name, prov):
+                s, out = d.call("DELETE", f"/2015-03-31/functions/{name}")
+                assert s == 204, out
         res[key] = {"runtime": rt, "cold_first_invoke_ms": stats(cold, nd=2),
                     "provisioned_first_invoke_ms": stats(warm, nd=2),
                     "paired_median_ratio": round(statistics.median(c / p for c, p in zip(cold, warm)), 1)}

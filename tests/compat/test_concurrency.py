@@ -544,3 +544,41 @@ def test_burst_over_twenty_functions_stays_within_a_2gb_budget(tmp_path):
     finally:
         stop_daemon(d)
         remove_empty_cgroups(cgroup_dirs(parent))
+
+
+def test_uid_exhaustion_evicts_then_throttles_never_a_500(tmp_path):
+    parent = "lambdabox-compat-uids"
+    from conftest import Daemon
+
+    # Two uids: at most two live environments (the account pool alone would allow 10).
+    cfg = tmp_path / "lambdabox.toml"
+    cfg.write_text(f'[sandbox]\ncgroup_parent = "{parent}"\nuid_min = 64900\nuid_max = 64901\n'
+                   '[engine]\nconcurrent_executions = 10\n')
+    d = Daemon(tmp_path, extra_args=("--config", str(cfg))).start()
+    try:
+        c = d.client(max_pool_connections=10, read_timeout=60)
+        names = [create_function(c, SLEEPER) for _ in range(3)]
+        # Sequential: the third cold start evicts the least recently used idle environment.
+        for n in names:
+            assert invoke(c, n).status == 200
+        assert len(function_pids(names[0])) == 0
+        assert len(function_pids(names[2])) == 1
+
+        def call(n):
+            try:
+                c.invoke(FunctionName=n, Payload=json.dumps({"sleep": 3}).encode())
+                return "ok"
+            except botocore.exceptions.ClientError as e:
+                return throttle_of(e)
+
+        with ThreadPoolExecutor(3) as pool:
+            a = pool.submit(call, names[1])
+            b = pool.submit(call, names[2])
+            time.sleep(1.0)
+            third = pool.submit(call, names[0]).result()
+            assert (a.result(), b.result()) == ("ok", "ok")
+        assert third == ("TooManyRequestsException", "ConcurrentInvocationLimitExceeded", "1")
+        assert invoke(c, names[0]).status == 200
+    finally:
+        stop_daemon(d)
+        remove_empty_cgroups(cgroup_dirs(parent))

@@ -259,6 +259,9 @@ def test_seed_provisioned_command_verbatim_ready_and_used_first(daemon, client):
     assert res.status == 200
     assert res.payload == {"init": "provisioned-concurrency", "version": version}
     assert res.report().init_ms is None, res.log
+    # Its use is recorded as ProvisionedConcurrencyUtilization for the Monitoring tab.
+    daemon_page(daemon, f"/ui/functions/{name}/monitoring",
+                wait_for="Provisioned concurrency utilization")
     # Unqualified invocations are on-demand (and cold).
     res = invoke(client, name)
     assert res.payload["init"] == "on-demand"

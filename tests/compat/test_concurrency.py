@@ -235,6 +235,7 @@ def function_pids(name: str) -> list[int]:
 
 
 def test_seed_provisioned_command_verbatim_ready_and_used_first(daemon, client):
+    unreserved = client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
     name = create_function(client, SLEEPER)
     version = publish_with_alias(client, name)
     rc, out, err = daemon.aws(
@@ -273,7 +274,8 @@ def test_seed_provisioned_command_verbatim_ready_and_used_first(daemon, client):
     assert items[0]["FunctionArn"].endswith(f":function:{name}:prod")
     assert items[0]["Status"] == "READY"
     # Account settings: the provisioned 10 are carved out of the unreserved pool.
-    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 990
+    assert client.get_account_settings()["AccountLimit"][
+        "UnreservedConcurrentExecutions"] == unreserved - 10
     rc, _, err = daemon.aws("delete-provisioned-concurrency-config", "--function-name", name,
                             "--qualifier", "prod")
     assert rc == 0, err
@@ -380,21 +382,6 @@ def test_a_failing_init_reports_failed(daemon, client):
         FunctionName=name, Qualifier=v, ProvisionedConcurrentExecutions=1)
     cfg = wait_status(client, name, v, "FAILED")
     assert "FUNCTION_ERROR_INIT_FAILURE" in cfg["StatusReason"]
-
-
-def test_provisioned_survives_a_restart(daemon, client):
-    name = create_function(client, SLEEPER)
-    publish_with_alias(client, name)
-    client.put_provisioned_concurrency_config(
-        FunctionName=name, Qualifier="prod", ProvisionedConcurrentExecutions=2)
-    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=5)
-    wait_status(client, name, "prod", "READY", allocated=2)
-    daemon.restart()
-    c = daemon.client(read_timeout=60)
-    wait_status(c, name, "prod", "READY", allocated=2)
-    assert c.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 5
-    res = invoke(c, f"{name}:prod")
-    assert res.payload["init"] == "provisioned-concurrency"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,3 +572,19 @@ def test_uid_exhaustion_evicts_then_throttles_never_a_500(tmp_path):
     finally:
         stop_daemon(d)
         remove_empty_cgroups(cgroup_dirs(parent))
+
+
+# Last: it restarts the module's daemon (a new port), which the module's `client` does not follow.
+def test_provisioned_survives_a_restart(daemon, client):
+    name = create_function(client, SLEEPER)
+    publish_with_alias(client, name)
+    client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="prod", ProvisionedConcurrentExecutions=2)
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=5)
+    wait_status(client, name, "prod", "READY", allocated=2)
+    daemon.restart()
+    c = daemon.client(read_timeout=60)
+    wait_status(c, name, "prod", "READY", allocated=2)
+    assert c.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 5
+    res = invoke(c, f"{name}:prod")
+    assert res.payload["init"] == "provisioned-concurrency"

@@ -10,6 +10,7 @@ pub mod function;
 pub mod layer;
 pub mod validate;
 pub mod zipcheck;
+pub mod ziplinks;
 
 pub use error::Error;
 

@@ -15,6 +15,7 @@ mod launch;
 mod live;
 pub mod logwriter;
 mod optdir;
+mod pkgfs;
 pub mod output;
 pub mod report;
 

@@ -165,7 +165,7 @@ def test_error_shapes_timeout_and_critical_errors(lam):
 
     crit = make(lam, {"app.rb": MODULES}, "app.missing_method")
     r = invoke(lam, crit, {})
-    assert r.payload["errorType"] == "Function<NameError>", r.payload
+    assert r.payload["errorType"] == "Function<NoMethodError>", r.payload
     assert "undefined_thing_here" in r.payload["errorMessage"]
     assert "Critical exception from handler" in r.log
     # the environment ended after a critical error (as in AWS): the next invoke is a cold start

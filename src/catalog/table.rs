@@ -175,6 +175,31 @@ impl Spec {
     }
 }
 
+/// Today's UTC date, `YYYY-MM-DD`.
+pub fn today() -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::OffsetDateTime::now_utc()
+        .format(&fmt)
+        .unwrap_or_default()
+}
+
+/// What AWS publishes about `id`'s lifecycle, as one short phrase for the dashboard:
+/// `deprecated 2025-12-15 (AWS blocks creates from 2026-06-01, updates from 2026-07-01)` or
+/// `AWS deprecation 2029-06-30`.
+pub fn lifecycle(id: &str, today: &str) -> Option<String> {
+    let s = spec(id)?;
+    let d = s.deprecation?;
+    if s.deprecated_on(today) {
+        Some(format!(
+            "deprecated by AWS {d} (AWS blocks creates from {}, updates from {})",
+            s.block_create.unwrap_or("-"),
+            s.block_update.unwrap_or("-")
+        ))
+    } else {
+        Some(format!("AWS deprecation {d}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +228,11 @@ mod tests {
         assert!(s.deprecated_on("2026-01-01"));
         assert!(!s.deprecated_on("2025-12-14"));
         assert_eq!(Spec::family_of("java21"), Some(Family::Java(21)));
+        assert_eq!(
+            lifecycle("python3.9", "2026-01-01").as_deref(),
+            Some("deprecated by AWS 2025-12-15 (AWS blocks creates from 2026-06-01, updates from 2026-07-01)")
+        );
+        assert_eq!(lifecycle("java21", "2026-01-01").as_deref(), Some("AWS deprecation 2029-06-30"));
+        assert_eq!(today().len(), 10);
     }
 }

@@ -80,7 +80,14 @@ fn build_jar(out: &Path, jar: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&classes);
     std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
     let status = Command::new(&javac)
-        .args(["--release", "8", "-Xlint:-options", "-encoding", "UTF-8", "-d"])
+        .args([
+            "--release",
+            "8",
+            "-Xlint:-options",
+            "-encoding",
+            "UTF-8",
+            "-d",
+        ])
         .arg(&classes)
         .args(&files)
         .status()

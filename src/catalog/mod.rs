@@ -108,7 +108,13 @@ impl Catalog {
         c.detect_ruby(&dirs);
         if let Some(dotnet) = find_in(&dirs, "dotnet") {
             for id in ["dotnet8", "dotnet10"] {
-                c.note(id, format!("a .NET host exists at {}, but lambdabox carries no .NET runtime client", dotnet.display()));
+                c.note(
+                    id,
+                    format!(
+                        "a .NET host exists at {}, but lambdabox carries no .NET runtime client",
+                        dotnet.display()
+                    ),
+                );
             }
         }
         for id in PROVIDED {
@@ -178,16 +184,23 @@ impl Catalog {
     /// `lambdabox runtimes`: every id of AWS's table, whether this host serves it (and with
     /// what) or what to install, and AWS's dates. `today` is `YYYY-MM-DD`.
     pub fn listing(&self, today: &str) -> String {
-        let mut out = String::from("RUNTIME           STATUS       INTERPRETER, OR WHAT TO INSTALL\n");
+        let mut out =
+            String::from("RUNTIME           STATUS       INTERPRETER, OR WHAT TO INSTALL\n");
         for (spec, avail) in self.table() {
             let (status, detail) = match (&avail, spec.family) {
                 (Availability::Available(r), _) => ("available", describe(r)),
-                (Availability::Missing(_), Family::Retired) => ("retired", spec.install.to_string()),
+                (Availability::Missing(_), Family::Retired) => {
+                    ("retired", spec.install.to_string())
+                }
                 (Availability::Missing(install), _) => ("missing", install.clone()),
             };
             out.push_str(&format!("{:<17} {:<12} {detail}\n", spec.id, status));
             if let Some(d) = spec.deprecation {
-                let word = if spec.deprecated_on(today) { "deprecated" } else { "deprecation" };
+                let word = if spec.deprecated_on(today) {
+                    "deprecated"
+                } else {
+                    "deprecation"
+                };
                 out.push_str(&format!(
                     "{:<30} AWS {word} {d}, blocks create {}, update {}\n",
                     "",
@@ -217,7 +230,9 @@ impl Catalog {
                         tracing::warn!(runtime = %id, version = %v, "configured Java is another major version; used as configured");
                     }
                 }
-                info.host_paths = java_home(&real).map(|h| probe::etc_links(&h)).unwrap_or_default();
+                info.host_paths = java_home(&real)
+                    .map(|h| probe::etc_links(&h))
+                    .unwrap_or_default();
                 if !crate::runtime::clients::JAVA_CLIENT_BUILT {
                     self.note(id, java_not_built());
                     return;
@@ -267,7 +282,11 @@ impl Catalog {
             };
             let id = format!("nodejs{major}.x");
             if NODE_MAJORS.contains(&major) && !self.runtimes.contains_key(&id) {
-                let source = if node.to_string_lossy().contains("/.nvm/") { "nvm" } else { "path" };
+                let source = if node.to_string_lossy().contains("/.nvm/") {
+                    "nvm"
+                } else {
+                    "path"
+                };
                 let mut info = RuntimeInfo::new(&id, node, source);
                 info.version = Some(version);
                 self.runtimes.insert(id, info);
@@ -294,7 +313,9 @@ impl Catalog {
             }
             let mut info = RuntimeInfo::new(&id, java.clone(), "jvm");
             info.version = Some(version);
-            info.host_paths = java_home(&java).map(|h| probe::etc_links(&h)).unwrap_or_default();
+            info.host_paths = java_home(&java)
+                .map(|h| probe::etc_links(&h))
+                .unwrap_or_default();
             self.runtimes.insert(id, info);
         }
     }
@@ -309,11 +330,11 @@ impl Catalog {
             };
             let id = format!("ruby3.{minor}");
             if RUBY_MINORS.contains(&minor) {
-                if !self.runtimes.contains_key(&id) {
+                self.runtimes.entry(id.clone()).or_insert_with(|| {
                     let mut info = RuntimeInfo::new(&id, ruby, "path");
                     info.version = Some(version);
-                    self.runtimes.insert(id, info);
-                }
+                    info
+                });
                 continue;
             }
             // A ruby of a version AWS has no runtime for (Debian 12's 3.1): say how to map it.
@@ -401,7 +422,9 @@ mod tests {
         let java = c.get("java17").expect("java17 detected");
         assert!(java.version.as_deref().unwrap().starts_with("17"));
         assert!(
-            java.host_paths.iter().any(|p| p.starts_with("/etc/java-17-openjdk")),
+            java.host_paths
+                .iter()
+                .any(|p| p.starts_with("/etc/java-17-openjdk")),
             "Debian's JDK links its conf into /etc: {:?}",
             java.host_paths
         );

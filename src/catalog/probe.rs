@@ -135,7 +135,11 @@ pub fn java_candidates(dirs: &[PathBuf]) -> Vec<PathBuf> {
         if let Ok(entries) = std::fs::read_dir(root) {
             let mut homes: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
             homes.sort();
-            out.extend(homes.iter().filter_map(|h| real_binary(&h.join("bin/java"))));
+            out.extend(
+                homes
+                    .iter()
+                    .filter_map(|h| real_binary(&h.join("bin/java"))),
+            );
         }
     }
     out.extend(find_in(dirs, "java"));
@@ -251,7 +255,9 @@ fn walk_links(dir: &Path, depth: usize, found: &mut BTreeSet<PathBuf>) {
 
 fn dedup(list: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut seen = BTreeSet::new();
-    list.into_iter().filter(|p| seen.insert(p.clone())).collect()
+    list.into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -232,7 +232,10 @@ mod tests {
             lifecycle("python3.9", "2026-01-01").as_deref(),
             Some("deprecated by AWS 2025-12-15 (AWS blocks creates from 2026-06-01, updates from 2026-07-01)")
         );
-        assert_eq!(lifecycle("java21", "2026-01-01").as_deref(), Some("AWS deprecation 2029-06-30"));
+        assert_eq!(
+            lifecycle("java21", "2026-01-01").as_deref(),
+            Some("AWS deprecation 2029-06-30")
+        );
         assert_eq!(today().len(), 10);
     }
 }

@@ -59,7 +59,9 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
         }
         let size = entry.size();
         let csize = entry.compressed_size();
-        links.add(&name, entry.is_dir(), entry.unix_mode(), size).map_err(|why| invalid(&why))?;
+        links
+            .add(&name, entry.is_dir(), entry.unix_mode(), size)
+            .map_err(|why| invalid(&why))?;
         if csize > 0 && size / csize.max(1) > MAX_RATIO {
             return Err(invalid(&format!(
                 "Entry '{name}' declares a compression ratio above {MAX_RATIO}:1 (zip bomb)."

@@ -23,14 +23,25 @@ pub struct Links {
 
 impl Links {
     /// Records one entry; refuses a second entry of a file or link path, and oversized links.
-    pub fn add(&mut self, name: &str, is_dir: bool, mode: Option<u32>, size: u64) -> Result<(), String> {
-        let path = name.trim_start_matches("./").trim_end_matches('/').to_string();
+    pub fn add(
+        &mut self,
+        name: &str,
+        is_dir: bool,
+        mode: Option<u32>,
+        size: u64,
+    ) -> Result<(), String> {
+        let path = name
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
         if path.is_empty() {
             return Ok(());
         }
         let link = is_link(mode);
         if link && size > MAX_TARGET {
-            return Err(format!("Entry '{name}' is a symbolic link with a target longer than {MAX_TARGET} bytes."));
+            return Err(format!(
+                "Entry '{name}' is a symbolic link with a target longer than {MAX_TARGET} bytes."
+            ));
         }
         if !self.seen.insert(path.clone()) && !is_dir {
             return Err(format!("Entry '{name}' appears twice."));
@@ -67,7 +78,9 @@ impl Links {
 /// A link's target must be non-empty and hold no NUL byte.
 pub fn check_target(name: &str, target: &[u8]) -> Result<(), String> {
     if target.is_empty() || target.contains(&0) {
-        return Err(format!("Entry '{name}' is a symbolic link with an empty or invalid target."));
+        return Err(format!(
+            "Entry '{name}' is a symbolic link with an empty or invalid target."
+        ));
     }
     Ok(())
 }
@@ -89,7 +102,10 @@ mod tests {
         l.add("abs", false, LINK, 11).unwrap();
         l.check().unwrap();
         l.add("abs/x", false, FILE, 1).unwrap();
-        assert!(l.check().unwrap_err().contains("below the symbolic link 'abs'"));
+        assert!(l
+            .check()
+            .unwrap_err()
+            .contains("below the symbolic link 'abs'"));
         let mut l = Links::default();
         l.add("a", false, FILE, 1).unwrap();
         assert!(l.add("a", false, LINK, 1).unwrap_err().contains("twice"));

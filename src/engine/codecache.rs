@@ -326,8 +326,12 @@ mod tests {
         let mut buf = Cursor::new(Vec::new());
         {
             let mut w = zip::ZipWriter::new(&mut buf);
-            w.add_symlink("evil", target.as_str(), zip::write::SimpleFileOptions::default())
-                .unwrap();
+            w.add_symlink(
+                "evil",
+                target.as_str(),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
             w.start_file("evil/x", zip::write::SimpleFileOptions::default())
                 .unwrap();
             w.write_all(b"owned").unwrap();

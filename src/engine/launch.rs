@@ -72,7 +72,10 @@ pub fn plan(
             };
             vec![entry.to_string()]
         }
-        RuntimeKind::Python | RuntimeKind::Node(_) | RuntimeKind::Java(_) | RuntimeKind::Ruby(_) => {
+        RuntimeKind::Python
+        | RuntimeKind::Node(_)
+        | RuntimeKind::Java(_)
+        | RuntimeKind::Ruby(_) => {
             let info = runtime.ok_or_else(|| PlanError {
                 error_type: "Runtime.InvalidRuntime".into(),
                 message: format!("runtime {} is no longer available on this host", c.runtime),
@@ -91,7 +94,12 @@ pub fn plan(
                         .environment
                         .get("JAVA_TOOL_OPTIONS")
                         .map_or("", String::as_str);
-                    java_command(&interp.to_string_lossy(), major, c.memory_size, tool_options)
+                    java_command(
+                        &interp.to_string_lossy(),
+                        major,
+                        c.memory_size,
+                        tool_options,
+                    )
                 }
                 _ => command_for(&c.runtime, &interp).map_err(|e| PlanError {
                     error_type: "Runtime.InvalidRuntime".into(),

@@ -15,8 +15,8 @@ mod launch;
 mod live;
 pub mod logwriter;
 mod optdir;
-mod pkgfs;
 pub mod output;
+mod pkgfs;
 pub mod report;
 
 use std::collections::HashMap;

@@ -138,7 +138,10 @@ mod tests {
             std::fs::read_link(m.join("lib/libfoo.so")).unwrap(),
             Path::new("libfoo.so.1")
         );
-        assert!(!std::fs::symlink_metadata(m.join("bin")).unwrap().file_type().is_symlink());
+        assert!(!std::fs::symlink_metadata(m.join("bin"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(std::fs::read_to_string(m.join("bin/tool")).unwrap(), "b");
         assert!(!host.join("tool").exists(), "wrote through a layer's link");
     }

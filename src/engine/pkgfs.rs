@@ -120,12 +120,20 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("l");
         extract_link(&mut &b"../../../etc/shadow"[..], &p, "t").unwrap();
-        assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("../../../etc/shadow"));
+        assert_eq!(
+            std::fs::read_link(&p).unwrap(),
+            Path::new("../../../etc/shadow")
+        );
         let q = t.path().join("q");
         copy_link(&p, &q).unwrap();
-        assert_eq!(std::fs::read_link(&q).unwrap(), Path::new("../../../etc/shadow"));
+        assert_eq!(
+            std::fs::read_link(&q).unwrap(),
+            Path::new("../../../etc/shadow")
+        );
         assert!(extract_link(&mut &b"a\0b"[..], &t.path().join("n"), "t").is_err());
         assert!(extract_link(&mut &b""[..], &t.path().join("e"), "t").is_err());
-        assert!(is_link_mode(Some(0o120777)) && !is_link_mode(Some(0o100644)) && !is_link_mode(None));
+        assert!(
+            is_link_mode(Some(0o120777)) && !is_link_mode(Some(0o100644)) && !is_link_mode(None)
+        );
     }
 }

@@ -94,12 +94,20 @@ pub fn command_for(runtime_id: &str, interpreter: &Path) -> Result<Vec<String>, 
 /// Java 17 and later, IPv4 preferred. A default is left out when the function's own
 /// `JAVA_TOOL_OPTIONS` (`tool_options`) sets the same thing: the JVM reads that variable
 /// *before* its command line, so a command-line default would silently override the user.
-pub fn java_command(interpreter: &str, major: u32, memory_mb: u32, tool_options: &str) -> Vec<String> {
+pub fn java_command(
+    interpreter: &str,
+    major: u32,
+    memory_mb: u32,
+    tool_options: &str,
+) -> Vec<String> {
     let opts: Vec<&str> = tool_options.split_whitespace().collect();
     let has = |needle: &str| opts.iter().any(|o| o.contains(needle));
     let mut argv = vec![interpreter.to_string()];
     if !has("-Xmx") && !has("MaxHeapSize") && !has("MaxRAM") {
-        argv.push(format!("-XX:MaxHeapSize={}m", u64::from(memory_mb) * 85 / 100));
+        argv.push(format!(
+            "-XX:MaxHeapSize={}m",
+            u64::from(memory_mb) * 85 / 100
+        ));
     }
     let chooses_gc = opts
         .iter()
@@ -145,7 +153,12 @@ pub fn ruby_env(minor: u32, interpreter_version: Option<&str>) -> Vec<(String, S
     }
     let gem_path: Vec<String> = abis
         .iter()
-        .flat_map(|a| [format!("/var/task/vendor/bundle/ruby/{a}"), format!("/opt/ruby/gems/{a}")])
+        .flat_map(|a| {
+            [
+                format!("/var/task/vendor/bundle/ruby/{a}"),
+                format!("/opt/ruby/gems/{a}"),
+            ]
+        })
         .collect();
     vec![
         ("GEM_PATH".into(), gem_path.join(":")),
@@ -188,7 +201,10 @@ mod tests {
             Some(RuntimeKind::Provided)
         );
         assert_eq!(RuntimeKind::from_id("java21"), Some(RuntimeKind::Java(21)));
-        assert_eq!(RuntimeKind::from_id("java8.al2"), Some(RuntimeKind::Java(8)));
+        assert_eq!(
+            RuntimeKind::from_id("java8.al2"),
+            Some(RuntimeKind::Java(8))
+        );
         assert_eq!(RuntimeKind::from_id("java8"), None);
         assert_eq!(RuntimeKind::from_id("ruby3.3"), Some(RuntimeKind::Ruby(3)));
         assert_eq!(RuntimeKind::from_id("dotnet8"), None);
@@ -222,7 +238,10 @@ mod tests {
             || a.contains("SerialGC")
             || a.contains("TieredStopAtLevel")));
         let argv = java_command("/usr/bin/java", 11, 512, "");
-        assert!(!argv.iter().any(|a| a.contains("Tiered")), "java11 keeps JVM defaults");
+        assert!(
+            !argv.iter().any(|a| a.contains("Tiered")),
+            "java11 keeps JVM defaults"
+        );
     }
 
     #[test]

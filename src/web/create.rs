@@ -107,7 +107,14 @@ pub fn inline_file(runtime: &str, handler: &str) -> String {
     } else if runtime.starts_with("ruby") {
         // FILE.METHOD or FILE.Module::Class.method: the file is before the first dot
         let file = handler.split('.').next().unwrap_or("lambda_function");
-        format!("{}.rb", if file.is_empty() { "lambda_function" } else { file })
+        format!(
+            "{}.rb",
+            if file.is_empty() {
+                "lambda_function"
+            } else {
+                file
+            }
+        )
     } else {
         "bootstrap".to_string()
     }
@@ -164,7 +171,12 @@ pub async fn form(app: App, web: Web, req: HttpRequest) -> Result<HttpResponse, 
         .unwrap_or_default();
     let v = Values {
         handler: default_handler(&runtime).into(),
-        source: if upload_only(&runtime) { "zip" } else { "inline" }.into(),
+        source: if upload_only(&runtime) {
+            "zip"
+        } else {
+            "inline"
+        }
+        .into(),
         runtime,
         architecture: host_architecture().into(),
         memory: "128".into(),
@@ -282,7 +294,10 @@ mod tests {
         assert_eq!(inline_file("nodejs20.x", "index.handler"), "index.mjs");
         assert_eq!(inline_file("nodejs20.x", "src/app.handler"), "src/app.mjs");
         assert_eq!(inline_file("ruby3.3", "app.Shop::Orders.process"), "app.rb");
-        assert_eq!(inline_file("ruby3.2", "lambda_function.lambda_handler"), "lambda_function.rb");
+        assert_eq!(
+            inline_file("ruby3.2", "lambda_function.lambda_handler"),
+            "lambda_function.rb"
+        );
         assert!(upload_only("java17") && upload_only("provided.al2023") && !upload_only("ruby3.2"));
         assert_eq!(default_handler("java21"), "example.Handler::handleRequest");
         let ids = ["python3.10", "python3.9", "nodejs20.x"].map(String::from);

@@ -3,14 +3,15 @@ function each time, so every sample pays the sandbox, the interpreter and the ru
 init) and warm sequential latency (urllib3 keep-alive, signed once), beside the interpreter
 floors of the same run: `java -version` of the JDK that serves `java17` and `ruby -e 0` of the
 ruby mapped to `ruby3.2` (Debian 12 ships ruby 3.1; the daemon gets that mapping in its config).
+Each cold sample is taken right after one floor sample (interleaved), so a loaded machine
+slows both alike.
 
 Echo handlers: Java `RequestHandler<Map<String,Object>, Map<String,Object>>` returning its
 event (the JSON mapping both ways), Ruby `def handler(event:, context:) = event`.
 """
-import io, os, shutil, subprocess, tempfile, zipfile
+import io, os, shutil, subprocess, tempfile, time, zipfile
 
 from lib import EVENT, Daemon, invoke_path, stats, timed
-from invoke import cold_starts
 
 JAVA = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
 RUBY = "/usr/bin/ruby3.1"
@@ -54,17 +55,12 @@ def ruby_zip():
     return zipped({"app.rb": (RUBY_ECHO, 0o644)})
 
 
+def floor_cmds():
+    return {"java": [JAVA, "-version"], "ruby": [RUBY, "-e", "0"]}
+
+
 def run(binary, env, quick):
     res = {"floors": {}}
-    n_floor = 10 if quick else 30
-    if os.path.exists(JAVA):
-        res["floors"]["java_version_ms"] = stats(timed(lambda: subprocess.run([JAVA, "-version"], check=True, capture_output=True),
-                                                       n_floor, warmup=2), nd=1)
-        res["floors"]["java_version_tiered1_ms"] = stats(timed(lambda: subprocess.run(
-            [JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-version"], check=True, capture_output=True),
-            n_floor, warmup=2), nd=1)
-    if os.path.exists(RUBY):
-        res["floors"]["ruby_e_0_ms"] = stats(timed(lambda: subprocess.run([RUBY, "-e", "0"], check=True), n_floor, warmup=2), nd=1)
     cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
     cfg.write(f'[runtimes]\n"ruby3.2" = "{RUBY}"\n')
     cfg.close()
@@ -75,15 +71,28 @@ def run(binary, env, quick):
             cases["java"] = ("java17", "bench.Echo", java_zip())
         if os.path.exists(RUBY):
             cases["ruby"] = ("ruby3.2", "app.handler", ruby_zip())
-        seq = timed(d.health, 300 if quick else 2000, warmup=100)
-        res["health_us"] = stats(seq, 1e3, 0)
+        res["health_us"] = stats(timed(d.health, 300 if quick else 2000, warmup=100), 1e3, 0)
         for key, (rt, handler, code) in cases.items():
-            cold = cold_starts(d, f"lang-{key}", rt, handler, code, 3 if quick else 12)
+            cmd = floor_cmds()[key]
+            subprocess.run(cmd, check=True, capture_output=True)
+            floor, cold = [], []
+            for i in range(3 if quick else 12):
+                t = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True)
+                floor.append((time.perf_counter() - t) * 1e3)
+                name = f"lang-{key}-cold-{i}"
+                d.create(name, rt, handler, code)
+                time.sleep(0.05)
+                t = time.perf_counter()
+                d.invoke(name)
+                cold.append((time.perf_counter() - t) * 1e3)
+            res["floors"][f"{key}_floor_ms"] = stats(floor, nd=1)
             name = f"lang-{key}-warm"
             d.create(name, rt, handler, code)
             headers = d.signed("POST", invoke_path(name), EVENT)
             warm = timed(lambda: d.invoke(name, EVENT, headers), 200 if quick else 2000, warmup=100)
-            res[key] = {"runtime": rt, "cold_ms": stats(cold, nd=1), "warm_us": stats(warm, 1e3, 0)}
+            res[key] = {"runtime": rt, "cold_ms": stats(cold, nd=1), "warm_us": stats(warm, 1e3, 0),
+                        "floor_cmd": " ".join(os.path.basename(c) if c.startswith("/") else c for c in cmd)}
     finally:
         d.stop()
         os.unlink(cfg.name)

@@ -134,7 +134,7 @@ def markdown(r):
     if lg:
         f = lg.get("floors", {})
         out.append("## Java and Ruby (own daemon; `ruby3.2` mapped to Debian's ruby 3.1)\n")
-        floors_of = {"java": ("`java -version`", _g(f, "java_version_ms", "p50")), "ruby": ("`ruby -e 0`", _g(f, "ruby_e_0_ms", "p50"))}
+        floors_of = {"java": ("`java -version`", _g(f, "java_floor_ms", "p50")), "ruby": ("`ruby3.1 -e 0`", _g(f, "ruby_floor_ms", "p50"))}
         rows = []
         for k in ("java", "ruby"):
             v = lg.get(k)
@@ -149,9 +149,6 @@ def markdown(r):
             if v:
                 rows.append([f"{k} (`{v['runtime']}`) warm", _f(v["warm_us"]["p50"], 0) + " µs", _f(v["warm_us"]["p99"], 0) + " µs",
                              f"`GET /health` {_f(hu, 0)} µs", _ratio(v["warm_us"]["p50"], hu), f"{_f(v['warm_us']['p50'] - hu, 0)} µs" if hu else "—"])
-        if "java_version_tiered1_ms" in f:
-            rows.append(["floor: `java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -version`", _f(f["java_version_tiered1_ms"]["p50"], 1) + " ms",
-                         _f(f["java_version_tiered1_ms"]["p99"], 1) + " ms", "", "", ""])
         out.append(_table(["figure", "p50", "p99", "floor (same run)", "ratio", "over floor"], rows))
     out.append(goals(r))
     pr = r.get("profile")

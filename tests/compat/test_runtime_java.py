@@ -393,3 +393,29 @@ public class UsesLayer implements RequestHandler<String, String> {
                         Role="arn:aws:iam::123456789012:role/r", Code={"ZipFile": z})
     lam.get_waiter("function_active_v2").wait(FunctionName=name2)
     assert invoke(lam, name2, "bob").payload == "hi bob from a layer"
+
+
+def test_missing_runtimes_say_what_to_install(daemon, jars, tmp_path):
+    """CreateFunction with a runtime this host lacks: AWS's exception, the install hint, and
+    nothing created — through the CLI and boto3."""
+    pkg = tmp_path / "fn.jar"
+    pkg.write_bytes(jars["seed"])
+    name = unique("java-missing")
+    rc, _, err = daemon.aws("create-function", "--function-name", name, "--runtime", "dotnet8",
+                            "--handler", "x", "--role", "arn:aws:iam::123456789012:role/r",
+                            "--zip-file", f"fileb://{pkg}")
+    assert rc != 0 and "InvalidParameterValueException" in err, err
+    assert "dotnet8 is not supported on this lambdabox host" in err and "no .NET runtime client" in err, err
+    assert "java17" in err, "the message lists the runtimes available here"
+    rc, _, _ = daemon.aws("get-function", "--function-name", name)
+    assert rc != 0
+    lam = daemon.client()
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+        lam.create_function(FunctionName=name, Runtime="go1.x", Handler="x", Role="arn:aws:iam::123456789012:role/r",
+                            Code={"ZipFile": jars["seed"]})
+    assert "provided.al2023" in str(e.value), "retired go1.x points to the Go path"
+    out = daemon.lambdabox("runtimes")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"^java17\s+available\s+/\S+/bin/java \(17\.", out.stdout, re.M), out.stdout
+    assert re.search(r"^dotnet8\s+missing\s", out.stdout, re.M), out.stdout
+    assert re.search(r"^go1\.x\s+retired\s", out.stdout, re.M), out.stdout

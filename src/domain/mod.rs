@@ -12,6 +12,7 @@ pub mod layer;
 pub mod pattern;
 pub mod validate;
 pub mod zipcheck;
+pub mod ziplinks;
 
 pub use error::Error;
 

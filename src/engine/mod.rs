@@ -19,6 +19,7 @@ mod live;
 pub mod logwriter;
 mod optdir;
 pub mod output;
+mod pkgfs;
 pub mod provisioned;
 pub mod report;
 

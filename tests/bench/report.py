@@ -138,6 +138,26 @@ def markdown(r):
                 ["CreateFunction, small zip (mean while filling)", _f(cp["create_small_mean_ms"], 2) + " ms", "", ""],
                 ["daemon RSS after all that", _f(cp["rss_mb_after"]) + " MB", "", ""]]
         out.append(_table(["figure", "p50", "p99", "ratio to floor"], rows))
+    lg = r.get("langs")
+    if lg:
+        f = lg.get("floors", {})
+        out.append("## Java and Ruby (own daemon; `ruby3.2` mapped to Debian's ruby 3.1)\n")
+        floors_of = {"java": ("`java -version`", _g(f, "java_floor_ms", "p50")), "ruby": ("`ruby3.1 -e 0`", _g(f, "ruby_floor_ms", "p50"))}
+        rows = []
+        for k in ("java", "ruby"):
+            v = lg.get(k)
+            if not v:
+                continue
+            name, fv = floors_of[k]
+            rows.append([f"{k} (`{v['runtime']}`) cold", _f(v["cold_ms"]["p50"], 1) + " ms", _f(v["cold_ms"]["p99"], 1) + " ms",
+                         f"{name} {_f(fv, 1)} ms", _ratio(v["cold_ms"]["p50"], fv), f"{v['cold_ms']['p50'] - fv:+.1f} ms" if fv else "—"])
+        hu = _g(lg, "health_us", "p50")
+        for k in ("java", "ruby"):
+            v = lg.get(k)
+            if v:
+                rows.append([f"{k} (`{v['runtime']}`) warm", _f(v["warm_us"]["p50"], 0) + " µs", _f(v["warm_us"]["p99"], 0) + " µs",
+                             f"`GET /health` {_f(hu, 0)} µs", _ratio(v["warm_us"]["p50"], hu), f"{_f(v['warm_us']['p50'] - hu, 0)} µs" if hu else "—"])
+        out.append(_table(["figure", "p50", "p99", "floor (same run)", "ratio", "over floor"], rows))
     out.append(goals(r))
     pr = r.get("profile")
     if pr and "error" not in pr:

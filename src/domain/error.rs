@@ -37,6 +37,10 @@ pub enum Error {
     InvalidRuntime(String),
     #[error("{reason}: {message}")]
     TooManyRequests { reason: String, message: String },
+    /// No operation of the service has this method and path (never "not found": SDKs read
+    /// `ResourceNotFoundException` as "the thing does not exist").
+    #[error("{0}")]
+    UnknownOperation(String),
     /// The route exists in AWS but not (yet) in lambdabox.
     #[error("{0}")]
     NotImplemented(String),

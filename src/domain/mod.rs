@@ -8,6 +8,7 @@ pub mod arn;
 pub mod error;
 pub mod function;
 pub mod layer;
+pub mod pattern;
 pub mod validate;
 pub mod zipcheck;
 

@@ -37,6 +37,28 @@ pub struct Config {
     pub logs: LogsConfig,
     pub limits: LimitsConfig,
     pub server: ServerConfig,
+    pub scheduler: SchedulerConfig,
+}
+
+/// Settings of the clock that fires EventBridge rules and Scheduler schedules.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// After downtime (or a clock jump): `once` fires each rule or schedule that missed
+    /// occurrences one time, for the latest one; `none` skips missed occurrences.
+    pub catch_up: String,
+    /// Lets `POST /_lambdabox/clock` (signed with an admin key) move the scheduler's clock,
+    /// for tests. Off in production.
+    pub test_clock: bool,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            catch_up: "once".into(),
+            test_clock: false,
+        }
+    }
 }
 
 /// Settings of the execution sandbox.
@@ -161,6 +183,7 @@ impl Default for Config {
             logs: LogsConfig::default(),
             limits: LimitsConfig::default(),
             server: ServerConfig::default(),
+            scheduler: SchedulerConfig::default(),
         }
     }
 }
@@ -294,6 +317,12 @@ impl Config {
     /// Checks values that the types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !matches!(self.scheduler.catch_up.as_str(), "once" | "none") {
+            return bad(format!(
+                "scheduler.catch_up must be \"once\" or \"none\", got {:?}",
+                self.scheduler.catch_up
+            ));
+        }
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return bad(format!(
                 "account_id must be 12 digits, got {:?}",

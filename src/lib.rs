@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod runtime;
 pub mod sandbox;
+pub mod scheduler;
 pub mod serve;
 pub mod services;
 pub mod store;

@@ -175,13 +175,26 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the engine runtime")?;
     let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scheduler = crate::scheduler::Scheduler::start(
+        ctx.clone(),
+        Arc::new(crate::scheduler::delivery::EngineDelivery {
+            ctx: ctx.clone(),
+            engine: engine.clone(),
+        }),
+        engine_rt.handle(),
+    );
+    if config.scheduler.test_clock {
+        tracing::warn!("scheduler.test_clock is set: signed callers can move the scheduler's clock (tests only)");
+    }
     let state = Arc::new(AppState {
+        scheduler,
         auth: api::auth::Authenticator::new(store, config.region.clone()),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
         budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
         ctx,
     });
+    let scheduler_handle = state.scheduler.clone();
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}; is another lambdabox running? Choose another address with --listen", config.listen))?;
     let addr = listener.local_addr()?;
@@ -228,6 +241,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             data_dir.join(AWS_CONFIG_FILE).display()
         );
         server.await?;
+        tracing::info!("recording the scheduler's last firings");
+        scheduler_handle.flush().await;
         tracing::info!("stopping execution environments");
         engine.shutdown().await;
         Ok::<(), std::io::Error>(())

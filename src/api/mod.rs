@@ -13,11 +13,13 @@ pub mod auth;
 pub mod body;
 pub mod download;
 pub mod error;
+pub mod events;
 pub mod front;
 pub mod lambda;
 pub mod protocol;
 pub mod registry;
 pub mod request;
+pub mod scheduler;
 pub mod service;
 pub mod sigv4;
 pub mod sts;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub engine: crate::engine::Engine,
     /// Body bytes all requests in flight may hold together (`server.body_budget_mb`).
     pub budget: body::BodyBudget,
+    /// The clock of rules and schedules, and what sends events to targets.
+    pub scheduler: crate::scheduler::Scheduler,
 }
 
 /// Registers every route.

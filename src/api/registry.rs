@@ -6,7 +6,12 @@ use super::request::Head;
 use super::service::{Public, Service};
 
 /// Every service served, in the order listings show them.
-pub static SERVICES: &[&Service] = &[&super::lambda::service::SERVICE, &super::sts::SERVICE];
+pub static SERVICES: &[&Service] = &[
+    &super::lambda::service::SERVICE,
+    &super::sts::SERVICE,
+    &super::events::SERVICE,
+    &super::scheduler::SERVICE,
+];
 
 /// The service whose SigV4 name is `signing_name`.
 pub fn by_signing_name(signing_name: &str) -> Option<&'static Service> {

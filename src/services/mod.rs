@@ -4,8 +4,11 @@
 pub mod aliases;
 pub mod concurrency;
 pub mod cpu;
+pub mod events;
 pub mod functions;
 pub mod layers;
+pub mod policy;
+pub mod schedules;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +32,8 @@ pub struct Context {
     pub versions: Arc<VersionCache>,
     /// Blocking threads for heavy request work (`server.blocking_threads`).
     pub cpu: cpu::Cpu,
+    /// Rules and schedules written, for the clock to reload (`scheduler`).
+    pub schedule_changes: Arc<events::changes::Changes>,
 }
 
 impl Context {
@@ -46,6 +51,7 @@ impl Context {
             config,
             versions: Arc::new(VersionCache::default()),
             cpu,
+            schedule_changes: Arc::default(),
         }
     }
 }

@@ -13,10 +13,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_layers.sql")),
     (3, include_str!("../../migrations/0003_dashboard.sql")),
     (4, include_str!("../../migrations/0004_concurrency.sql")),
+    (5, include_str!("../../migrations/0005_scheduler.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -16,6 +16,9 @@ pub mod logs;
 pub mod metrics;
 mod migrate;
 mod pool;
+pub mod policies;
+pub mod rules;
+pub mod schedules;
 pub mod testevents;
 pub mod users;
 

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod functions;
 pub mod invoke;
 pub mod layers;
+pub mod policy;
 pub mod provisioned;
 pub mod service;
 pub mod versions;
@@ -85,6 +86,11 @@ pub async fn route(
         }
         ("DELETE", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
             provisioned::delete(state, req, f).await
+        }
+        ("POST", ["2015-03-31", "functions", f, "policy"]) => policy::add(state, req, f).await,
+        ("GET", ["2015-03-31", "functions", f, "policy"]) => policy::get(state, req, f).await,
+        ("DELETE", ["2015-03-31", "functions", f, "policy", sid]) => {
+            policy::remove(state, req, f, sid).await
         }
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,

@@ -213,6 +213,24 @@ static OPERATIONS: &[Operation] = &[
         serve,
     ),
     Operation::rest("ListTags", "GET", "/2017-03-31/tags/{Resource}", serve),
+    Operation::rest(
+        "AddPermission",
+        "POST",
+        "/2015-03-31/functions/{FunctionName}/policy",
+        serve,
+    ),
+    Operation::rest(
+        "GetPolicy",
+        "GET",
+        "/2015-03-31/functions/{FunctionName}/policy",
+        serve,
+    ),
+    Operation::rest(
+        "RemovePermission",
+        "DELETE",
+        "/2015-03-31/functions/{FunctionName}/policy/{StatementId}",
+        serve,
+    ),
 ];
 
 /// Requests under Lambda's signing name that no line above names: [`super::route`] decides.

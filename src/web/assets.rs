@@ -50,6 +50,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "settings.html",
         include_str!("../../web/templates/settings.html"),
     ),
+    (
+        "schedules.html",
+        include_str!("../../web/templates/schedules.html"),
+    ),
+    (
+        "trigger_rules.html",
+        include_str!("../../web/templates/trigger_rules.html"),
+    ),
 ];
 
 /// (file name, content type, bytes) of every file in `web/static`.
@@ -63,6 +71,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/static/app.js"),
+    ),
+    (
+        "schedules.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/schedules.js"),
     ),
     (
         "favicon.svg",

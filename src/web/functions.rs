@@ -136,7 +136,8 @@ pub async fn triggers(
 ) -> Result<HttpResponse, WebError> {
     let s = current(&req)?;
     let found = load(&app, &name).await?;
-    let ctx = frame(&app, &found, "triggers");
+    let mut ctx = frame(&app, &found, "triggers");
+    super::schedules::triggers_block(&app, &found.version.name, &mut ctx).await?;
     web.render.page("triggers.html", Some(&s), ctx)
 }
 

@@ -25,6 +25,7 @@ mod logs;
 mod monitoring;
 pub mod password;
 mod render;
+mod schedules;
 mod session;
 mod settings;
 mod test_tab;
@@ -118,6 +119,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/layers", web::get().to(layers::show))
                 .route("/layers", web::post().to(layers::publish))
                 .route("/layers/delete", web::post().to(layers::delete))
+                .route("/schedules", web::get().to(schedules::show))
+                .route("/schedules", web::post().to(schedules::create))
+                .route("/schedules/preview", web::get().to(schedules::preview))
+                .route("/schedules/state", web::post().to(schedules::set_state))
+                .route("/schedules/delete", web::post().to(schedules::delete))
                 .route("/settings", web::get().to(settings::show))
                 .route("/settings", web::post().to(settings::submit))
                 .default_service(web::to(not_found)),

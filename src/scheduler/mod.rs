@@ -14,7 +14,6 @@
 //! through `Changes`. Must not touch SQL (it calls the store through the services' store
 //! modules) or the sandbox.
 
-pub mod clock;
 pub mod delivery;
 pub mod stats;
 pub mod timers;
@@ -34,13 +33,13 @@ use crate::services::schedules::{self as svc_schedules, Spec};
 use crate::services::Context;
 use crate::store::rules::{self as rstore, Record as RuleRecord};
 use crate::store::schedules::{self as sstore, Record as SchedRecord};
-use clock::Clock;
+use crate::services::events::clock::Clock;
 use timers::{Entry, Timers};
 
 struct Inner {
     ctx: Context,
     fanout: Arc<Fanout>,
-    clock: Clock,
+    clock: Arc<Clock>,
     lateness: stats::Lateness,
     catch_up_once: bool,
 }
@@ -57,7 +56,7 @@ impl Scheduler {
         let recorder = Recorder::start(ctx.store.clone(), rt);
         let fanout = Fanout::new(ctx.clone(), deliver, recorder);
         let inner = Arc::new(Inner {
-            clock: Clock::new(ctx.config.scheduler.test_clock),
+            clock: Arc::clone(&ctx.schedule_clock),
             catch_up_once: ctx.config.scheduler.catch_up != "none",
             ctx,
             fanout,

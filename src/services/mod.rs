@@ -34,6 +34,8 @@ pub struct Context {
     pub cpu: cpu::Cpu,
     /// Rules and schedules written, for the clock to reload (`scheduler`).
     pub schedule_changes: Arc<events::changes::Changes>,
+    /// The clock rules and schedules count from (movable only with `scheduler.test_clock`).
+    pub schedule_clock: Arc<events::clock::Clock>,
 }
 
 impl Context {
@@ -48,10 +50,11 @@ impl Context {
             store,
             identity,
             catalog,
-            config,
+            config: Arc::clone(&config),
             versions: Arc::new(VersionCache::default()),
             cpu,
             schedule_changes: Arc::default(),
+            schedule_clock: Arc::new(events::clock::Clock::new(config.scheduler.test_clock)),
         }
     }
 }

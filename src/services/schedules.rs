@@ -271,7 +271,7 @@ pub async fn update(ctx: &Context, i: Input) -> Result<ScheduleRow, EbError> {
 async fn write(ctx: &Context, i: Input, create: bool) -> Result<ScheduleRow, EbError> {
     check_schedule_name(&i.name, "name")?;
     check_schedule_name(&i.group, "groupName")?;
-    let now = now_ms();
+    let now = ctx.schedule_clock.now_ms();
     let (spec, state, anchor) = check(ctx, &i.body, now)?;
     let text = serde_json::to_string(&spec).map_err(|e| EbError::Internal(e.to_string()))?;
     let (g, n) = (i.group.clone(), i.name.clone());
@@ -357,10 +357,11 @@ pub async fn set_state(ctx: &Context, group: &str, name: &str, enabled: bool) ->
     let (row, spec) = get(ctx, group, name).await?;
     let state = if enabled { "ENABLED" } else { "DISABLED" };
     let text = row.spec.clone();
-    let anchor = spec.start_ms.unwrap_or_else(now_ms);
+    let now = ctx.schedule_clock.now_ms();
+    let anchor = spec.start_ms.unwrap_or(now);
     let (g, n) = (group.to_string(), name.to_string());
     ctx.store
-        .call(move |c| sstore::update(c, &g, &n, &text, state, anchor, now_ms()))
+        .call(move |c| sstore::update(c, &g, &n, &text, state, anchor, now))
         .await?;
     ctx.schedule_changes.push(Changed::Schedule(row.id));
     Ok(())

@@ -9,6 +9,7 @@
 
 pub mod buses;
 pub mod changes;
+pub mod clock;
 pub mod deliver;
 pub mod error;
 pub mod fanout;

@@ -7,7 +7,6 @@ use super::changes::Changed;
 use super::error::{check_name, constraint};
 use super::target::Target;
 use super::{buses, EbError, DEFAULT_BUS};
-use crate::domain::function::now_ms;
 use crate::domain::pattern::EventPattern;
 use crate::domain::schedule::{Dialect, Expression};
 use crate::services::Context;
@@ -98,7 +97,7 @@ pub async fn put(ctx: &Context, p: PutRule) -> Result<RuleRow, EbError> {
     };
     // Rate rules count whole seconds from their creation, so that `time` in the Scheduled
     // Event (seconds precision) is the exact occurrence.
-    let now = now_ms();
+    let now = ctx.schedule_clock.now_ms();
     let row = ctx
         .store
         .call(move |c| rstore::put_rule(c, &w, now))
@@ -167,9 +166,10 @@ pub async fn set_state(ctx: &Context, bus: &str, name: &str, enabled: bool) -> R
     buses::get(ctx, bus).await?;
     let (b, n) = (bus.to_string(), name.to_string());
     let state = if enabled { "ENABLED" } else { "DISABLED" };
+    let now = ctx.schedule_clock.now_ms();
     let row = ctx
         .store
-        .call(move |c| rstore::set_state(c, &b, &n, state, now_ms()))
+        .call(move |c| rstore::set_state(c, &b, &n, state, now))
         .await?
         .ok_or_else(|| not_found(name, bus))?;
     ctx.schedule_changes.push(Changed::Rule(row.id));

@@ -1,4 +1,5 @@
-//! The scheduler's clock: the system clock plus an offset that only a test setting
+//! The clock of rules and schedules (read by the services for anchors, by `scheduler` for
+//! firings): the system clock plus an offset that only a test setting
 //! (`scheduler.test_clock`) lets anyone change, so that "every 5 minutes", a daylight-saving
 //! change or downtime can be tested in seconds. Time keeps flowing after a change.
 

@@ -60,6 +60,11 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, bool) {
             "TooManyRequestsException",
             true,
         ),
+        RecursiveInvocation(_) => (
+            StatusCode::BAD_REQUEST,
+            "RecursiveInvocationException",
+            true,
+        ),
         NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplementedException", true),
         Service(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", false),
     }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub auth: auth::Authenticator,
     pub downloads: download::Downloads,
     pub engine: crate::engine::Engine,
+    /// The asynchronous invocation queue (Event invokes and every trigger).
+    pub async_invoke: crate::triggers::async_invoke::AsyncInvoke,
 }
 
 /// Registers every route.

@@ -37,6 +37,9 @@ pub enum Error {
     InvalidRuntime(String),
     #[error("{reason}: {message}")]
     TooManyRequests { reason: String, message: String },
+    /// A chain of invocations was stopped by recursive loop detection.
+    #[error("{0}")]
+    RecursiveInvocation(String),
     /// The route exists in AWS but not (yet) in lambdabox.
     #[error("{0}")]
     NotImplemented(String),

@@ -6,8 +6,10 @@
 pub mod alias;
 pub mod arn;
 pub mod error;
+pub mod event_invoke;
 pub mod function;
 pub mod layer;
+pub mod trace;
 pub mod validate;
 pub mod zipcheck;
 

@@ -2,6 +2,8 @@
 //! dashboard. They speak domain types and errors only: no HTTP, no SQL strings.
 
 pub mod aliases;
+pub mod destinations;
+pub mod event_invoke;
 pub mod functions;
 pub mod layers;
 
@@ -25,6 +27,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Resolved function versions for the invoke path, valid while no function changed.
     pub versions: Arc<VersionCache>,
+    /// The destination kinds this daemon delivers to (registered at start-up).
+    pub destinations: Arc<destinations::Destinations>,
 }
 
 impl Context {
@@ -40,6 +44,7 @@ impl Context {
             catalog,
             config,
             versions: Arc::new(VersionCache::default()),
+            destinations: Arc::new(destinations::Destinations::default()),
         }
     }
 }

@@ -1,0 +1,80 @@
+//! A cache of the settings every attempt reads (event invoke config per function and
+//! qualifier, recursive loop setting per function), valid while the version cache's
+//! generation is unchanged: every write of these settings, and every function, version or
+//! alias write, bumps it (`services::VersionCache::changed`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::domain::event_invoke::{EventInvokeConfig, RecursiveLoop};
+use crate::domain::Error;
+use crate::services::{event_invoke as svc, Context};
+
+type Entry<T> = (u64, T);
+
+/// Cached settings.
+pub struct Settings {
+    ctx: Context,
+    configs: Mutex<HashMap<(String, String), Entry<Arc<EventInvokeConfig>>>>,
+    recursion: Mutex<HashMap<String, Entry<RecursiveLoop>>>,
+}
+
+/// Entries kept at most per map (cleared when full).
+const MAX_ENTRIES: usize = 10_000;
+
+impl Settings {
+    pub fn new(ctx: Context) -> Settings {
+        Settings {
+            ctx,
+            configs: Mutex::new(HashMap::new()),
+            recursion: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The event invoke config of (function, qualifier); `""` is unqualified ($LATEST).
+    pub async fn config(
+        &self,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<Arc<EventInvokeConfig>, Error> {
+        let gen = self.ctx.versions.generation();
+        let key = (function.to_string(), qualifier.to_string());
+        if let Some((g, c)) = self.configs.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            if g == gen {
+                return Ok(c);
+            }
+        }
+        let q = (!qualifier.is_empty()).then_some(qualifier);
+        let c = Arc::new(svc::effective(&self.ctx, function, q).await?);
+        if let Ok(mut m) = self.configs.lock() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(key, (gen, Arc::clone(&c)));
+        }
+        Ok(c)
+    }
+
+    /// The recursive loop setting of a function.
+    pub async fn recursion(&self, function: &str) -> Result<RecursiveLoop, Error> {
+        let gen = self.ctx.versions.generation();
+        if let Some((g, r)) = self
+            .recursion
+            .lock()
+            .ok()
+            .and_then(|m| m.get(function).copied())
+        {
+            if g == gen {
+                return Ok(r);
+            }
+        }
+        let r = svc::recursion(&self.ctx, function).await?;
+        if let Ok(mut m) = self.recursion.lock() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(function.to_string(), (gen, r));
+        }
+        Ok(r)
+    }
+}

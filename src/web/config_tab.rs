@@ -15,7 +15,7 @@ use crate::domain::layer::AttachedLayer;
 use crate::services::functions as svc;
 
 #[derive(Serialize, Default)]
-struct Values {
+pub(super) struct Values {
     description: String,
     memory: String,
     timeout: String,
@@ -26,13 +26,14 @@ struct Values {
     security_groups: Vec<String>,
 }
 
-async fn render(
+pub(super) async fn render(
     app: &App,
     web: &Web,
     req: &HttpRequest,
     name: &str,
     v: Option<Values>,
     errors: &FieldErrors,
+    async_form: Option<super::async_config::Submitted>,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
     let found = load(app, name).await?;
@@ -77,13 +78,15 @@ async fn render(
         .collect();
     ctx.insert("host_subnets", &subnets);
     ctx.insert("host_groups", &groups);
+    let async_status = async_form.as_ref().map(|a| a.status());
+    super::async_config::insert_form(app, name, &mut ctx, async_form).await?;
     ctx.insert(
         "flash",
         &req.query_string()
             .contains("saved=1")
             .then_some("Configuration saved. The next invocation uses it."),
     );
-    let status = errors.status();
+    let status = async_status.unwrap_or_else(|| errors.status());
     web.render
         .page_status(status, "configuration.html", Some(&s), &mut ctx)
 }
@@ -95,7 +98,7 @@ pub async fn show(
     req: HttpRequest,
     name: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    render(&app, &web, &req, &name, None, &FieldErrors::default()).await
+    render(&app, &web, &req, &name, None, &FieldErrors::default(), None).await
 }
 
 fn all(body: &[u8], key: &str) -> Vec<String> {
@@ -144,7 +147,7 @@ pub async fn save(
         .map(str::to_string)
         .collect();
     if !errors.is_empty() {
-        return render(&app, &web, &req, &name, Some(v), &errors).await;
+        return render(&app, &web, &req, &name, Some(v), &errors, None).await;
     }
     let r = FunctionRef {
         name: name.to_string(),
@@ -175,11 +178,11 @@ pub async fn save(
         ))),
         Err(crate::domain::Error::PreconditionFailed(_)) => {
             errors.add("form", "Someone changed this function since you opened the page. Your changes are below: check them against the current configuration (reload in another tab) and save again.");
-            render(&app, &web, &req, &name, Some(v), &errors).await
+            render(&app, &web, &req, &name, Some(v), &errors, None).await
         }
         Err(e) => {
             errors.add_domain(&e);
-            render(&app, &web, &req, &name, Some(v), &errors).await
+            render(&app, &web, &req, &name, Some(v), &errors, None).await
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod aliases;
 mod assets;
+mod async_config;
 mod chart;
 mod code;
 mod config_tab;
@@ -90,6 +91,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/functions/{name}/configuration",
                     web::post().to(config_tab::save),
+                )
+                .route(
+                    "/functions/{name}/async",
+                    web::post().to(async_config::save),
                 )
                 .route("/functions/{name}/versions", web::get().to(versions::show))
                 .route(

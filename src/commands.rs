@@ -173,7 +173,11 @@ pub fn queue(config: &Config, args: &QueueArgs) -> anyhow::Result<()> {
         }
     }
     if !counters.is_empty() {
-        writeln!(out, "\n{:<40} {:<36} {:>10}", "FUNCTION", "COUNTER", "VALUE")?;
+        writeln!(
+            out,
+            "\n{:<40} {:<36} {:>10}",
+            "FUNCTION", "COUNTER", "VALUE"
+        )?;
         for (f, n, v) in &counters {
             writeln!(out, "{f:<40} {n:<36} {v:>10}")?;
         }

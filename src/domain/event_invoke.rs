@@ -259,7 +259,11 @@ mod tests {
         .unwrap();
         assert_eq!(f.kind, DestinationKind::Lambda);
         assert_eq!(f.resource, "function:f:prod");
-        let q = p("arn:aws:sqs:us-east-1:000000000000:q", DestinationUse::DeadLetter).unwrap();
+        let q = p(
+            "arn:aws:sqs:us-east-1:000000000000:q",
+            DestinationUse::DeadLetter,
+        )
+        .unwrap();
         assert_eq!(q.kind, DestinationKind::Sqs);
         assert!(p("arn:aws:s3:::bucket", DestinationUse::OnFailure).is_ok());
         assert!(p("arn:aws:s3:::bucket", DestinationUse::OnSuccess).is_err());
@@ -275,11 +279,27 @@ mod tests {
         )
         .is_err());
         // Foreign region or account, unknown services, garbage.
-        assert!(p("arn:aws:sqs:eu-west-1:000000000000:q", DestinationUse::OnFailure).is_err());
-        assert!(p("arn:aws:sqs:us-east-1:111111111111:q", DestinationUse::OnFailure).is_err());
-        assert!(p("arn:aws:dynamodb:us-east-1:000000000000:table/t", DestinationUse::OnFailure).is_err());
+        assert!(p(
+            "arn:aws:sqs:eu-west-1:000000000000:q",
+            DestinationUse::OnFailure
+        )
+        .is_err());
+        assert!(p(
+            "arn:aws:sqs:us-east-1:111111111111:q",
+            DestinationUse::OnFailure
+        )
+        .is_err());
+        assert!(p(
+            "arn:aws:dynamodb:us-east-1:000000000000:table/t",
+            DestinationUse::OnFailure
+        )
+        .is_err());
         assert!(p("not-an-arn", DestinationUse::OnFailure).is_err());
-        assert!(p("arn:aws:lambda:us-east-1:000000000000:layer:l", DestinationUse::OnFailure).is_err());
+        assert!(p(
+            "arn:aws:lambda:us-east-1:000000000000:layer:l",
+            DestinationUse::OnFailure
+        )
+        .is_err());
     }
 
     #[test]

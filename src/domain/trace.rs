@@ -58,8 +58,7 @@ impl TraceHeader {
                             _ => continue,
                         };
                         if let Some(c) = count {
-                            if !hash.is_empty() && hash.len() <= 16 && lineage.len() < MAX_LINEAGE
-                            {
+                            if !hash.is_empty() && hash.len() <= 16 && lineage.len() < MAX_LINEAGE {
                                 lineage.push((hash.to_string(), c));
                             }
                         }

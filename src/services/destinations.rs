@@ -176,13 +176,22 @@ mod tests {
     async fn unserved_kinds_are_refused_with_a_clear_message() {
         let d = Destinations::default();
         let sqs = "arn:aws:sqs:us-east-1:000000000000:q";
-        let err = d.check(&me(), sqs, DestinationUse::OnFailure).await.unwrap_err();
+        let err = d
+            .check(&me(), sqs, DestinationUse::OnFailure)
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, Error::InvalidParameterValue(m) if m.contains("does not serve SQS queues yet")),
             "{err:?}"
         );
-        let err = d.check(&me(), sqs, DestinationUse::DeadLetter).await.unwrap_err();
-        assert!(err.to_string().contains("OnFailure destination instead"), "{err}");
+        let err = d
+            .check(&me(), sqs, DestinationUse::DeadLetter)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("OnFailure destination instead"),
+            "{err}"
+        );
         d.register(Arc::new(Fake));
         let f = "arn:aws:lambda:us-east-1:000000000000:function:f";
         assert!(d.check(&me(), f, DestinationUse::OnSuccess).await.is_ok());

@@ -63,7 +63,9 @@ pub enum Op {
         last_response: Option<String>,
     },
     /// The event has run to its end.
-    Delete { id: i64 },
+    Delete {
+        id: i64,
+    },
     /// Adds `delta` to a counter of a function.
     Count {
         function_name: String,
@@ -312,7 +314,13 @@ mod tests {
         };
         let r = write_batch(
             &mut c,
-            &[ev("f", 10), ev("f", 20), ev("g", 5), count("received"), count("received")],
+            &[
+                ev("f", 10),
+                ev("f", 20),
+                ev("g", 5),
+                count("received"),
+                count("received"),
+            ],
         )
         .unwrap();
         let OpResult::Inserted(first) = r[0] else {
@@ -337,10 +345,16 @@ mod tests {
         assert!(due(&c, "f", "", 99, 10).unwrap().is_empty());
         assert_eq!(next_due_after(&c, "f", "", 50).unwrap(), Some(100));
         let e = &due(&c, "f", "", 100, 10).unwrap()[0];
-        assert_eq!((e.attempts, e.last_response.as_deref()), (1, Some("{\"x\":1}")));
+        assert_eq!(
+            (e.attempts, e.last_response.as_deref()),
+            (1, Some("{\"x\":1}"))
+        );
         let lanes = lanes(&c).unwrap();
         assert_eq!(lanes.len(), 2);
-        assert_eq!((lanes[0].function_name.as_str(), lanes[0].pending), ("f", 1));
+        assert_eq!(
+            (lanes[0].function_name.as_str(), lanes[0].pending),
+            ("f", 1)
+        );
         assert_eq!(
             counters(&c, Some("f")).unwrap(),
             vec![("f".into(), "received".into(), 2)]

@@ -129,7 +129,11 @@ pub fn list(
           WHERE function_id = ?1 AND qualifier > ?2 ORDER BY qualifier LIMIT ?3",
     )?;
     let rows = st.query_map(
-        params![id, after.unwrap_or(""), i64::try_from(limit).unwrap_or(i64::MAX)],
+        params![
+            id,
+            after.unwrap_or(""),
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ],
         |r| {
             Ok((
                 r.get::<_, String>(0)?,

@@ -51,7 +51,9 @@ fn arn_of(d: Option<OneDestination>) -> Option<Option<String>> {
 
 fn numbers(b: &ConfigBody) -> Result<(Option<u32>, Option<u32>)> {
     Ok((
-        b.maximum_retry_attempts.map(ei::retry_attempts).transpose()?,
+        b.maximum_retry_attempts
+            .map(ei::retry_attempts)
+            .transpose()?,
         b.maximum_event_age_in_seconds
             .map(ei::max_event_age)
             .transpose()?,
@@ -94,7 +96,11 @@ pub async fn put(state: &AppState, req: &ApiRequest, label: &str) -> Result<Http
         on_failure: arn_of(d.on_failure).flatten(),
     };
     let stored = svc::put(&state.ctx, &r, config).await?;
-    Ok(json_response(StatusCode::OK, req, &render(state, &r.name, &stored)))
+    Ok(json_response(
+        StatusCode::OK,
+        req,
+        &render(state, &r.name, &stored),
+    ))
 }
 
 /// UpdateFunctionEventInvokeConfig (`POST`): changes the members given.
@@ -110,14 +116,22 @@ pub async fn update(state: &AppState, req: &ApiRequest, label: &str) -> Result<H
         on_failure: arn_of(d.on_failure),
     };
     let stored = svc::update(&state.ctx, &r, patch).await?;
-    Ok(json_response(StatusCode::OK, req, &render(state, &r.name, &stored)))
+    Ok(json_response(
+        StatusCode::OK,
+        req,
+        &render(state, &r.name, &stored),
+    ))
 }
 
 /// GetFunctionEventInvokeConfig.
 pub async fn get(state: &AppState, req: &ApiRequest, label: &str) -> Result<HttpResponse> {
     let r = function_ref(state, label, req)?;
     let stored = svc::get(&state.ctx, &r).await?;
-    Ok(json_response(StatusCode::OK, req, &render(state, &r.name, &stored)))
+    Ok(json_response(
+        StatusCode::OK,
+        req,
+        &render(state, &r.name, &stored),
+    ))
 }
 
 /// DeleteFunctionEventInvokeConfig.
@@ -178,13 +192,9 @@ pub async fn put_recursion(
 ) -> Result<HttpResponse> {
     let r = unqualified(state, label)?;
     let body: RecursionBody = req.json()?;
-    let raw = body.recursive_loop.ok_or_else(|| {
-        Error::constraint(
-            "null",
-            "recursiveLoop",
-            "Member must not be null",
-        )
-    })?;
+    let raw = body
+        .recursive_loop
+        .ok_or_else(|| Error::constraint("null", "recursiveLoop", "Member must not be null"))?;
     let v = RecursiveLoop::parse(&raw)?;
     svc::set_recursion(&state.ctx, &r.name, v).await?;
     Ok(json_response(

@@ -66,7 +66,9 @@ impl Run<'_> {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, function = %self.ev.function_name, "cannot read the async settings; the event waits");
-                return self.again(Outcome::PlatformFailure, None, Default::default()).await;
+                return self
+                    .again(Outcome::PlatformFailure, None, Default::default())
+                    .await;
             }
         };
         let last = self
@@ -128,7 +130,12 @@ impl Run<'_> {
             Err(Error::TooManyRequests { .. }) => (Outcome::Throttled, None),
             Err(Error::ResourceNotFound(m)) => {
                 tracing::info!(function = %self.ev.function_name, request_id = %self.ev.request_id, reason = %m, "queued event dropped: its function or qualifier no longer exists");
-                return self.finish(vec![counter(&self.ev.function_name, "dropped:FunctionNotFound")]).await;
+                return self
+                    .finish(vec![counter(
+                        &self.ev.function_name,
+                        "dropped:FunctionNotFound",
+                    )])
+                    .await;
             }
             Err(e) => {
                 tracing::debug!(error = %e, function = %self.ev.function_name, "async attempt could not run; backing off");
@@ -151,7 +158,8 @@ impl Run<'_> {
             }
             Decision::Again { due_ms, retry } => {
                 let name = if retry { "retried" } else { "backoff" };
-                self.reschedule(due_ms, attempts, response, retry, name).await
+                self.reschedule(due_ms, attempts, response, retry, name)
+                    .await
             }
         }
     }

@@ -95,10 +95,9 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Msg>) {
     };
     d.recover().await;
     loop {
-        let wait = d
-            .timers
-            .peek()
-            .map(|Reverse((due, _))| Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0)));
+        let wait = d.timers.peek().map(|Reverse((due, _))| {
+            Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0))
+        });
         let msg = match wait {
             Some(w) => tokio::select! {
                 m = rx.recv() => m.map(Some),
@@ -131,7 +130,11 @@ impl Dispatcher {
             Ok(lanes) => {
                 let total: u64 = lanes.iter().map(|l| l.pending).sum();
                 if total > 0 {
-                    tracing::info!(events = total, lanes = lanes.len(), "resuming queued asynchronous events");
+                    tracing::info!(
+                        events = total,
+                        lanes = lanes.len(),
+                        "resuming queued asynchronous events"
+                    );
                 }
                 for l in lanes {
                     let key = (l.function_name, l.qualifier);

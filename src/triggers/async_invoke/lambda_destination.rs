@@ -124,6 +124,9 @@ mod tests {
         let r = serde_json::json!({"version": "1.0", "requestPayload": {"a": 1}, "responsePayload": big});
         let out: Value = serde_json::from_slice(&fit(r).unwrap()).unwrap();
         assert_eq!(out["requestPayload"]["a"], 1);
-        assert!(out["responsePayload"].as_str().unwrap().starts_with("(dropped"));
+        assert!(out["responsePayload"]
+            .as_str()
+            .unwrap()
+            .starts_with("(dropped"));
     }
 }

@@ -165,7 +165,10 @@ impl AsyncInvoke {
     }
 
     /// Counters (function, name, value), of one function or all.
-    pub async fn counters(&self, function: Option<&str>) -> Result<Vec<(String, String, i64)>, Error> {
+    pub async fn counters(
+        &self,
+        function: Option<&str>,
+    ) -> Result<Vec<(String, String, i64)>, Error> {
         let f = function.map(str::to_string);
         Ok(self
             .shared
@@ -183,7 +186,12 @@ impl AsyncInvoke {
     /// what is left to write and stops the writer. Unfinished events stay queued.
     pub async fn shutdown(&self, wait: std::time::Duration) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.shared.dispatch.send(dispatcher::Msg::Shutdown(tx)).is_ok() {
+        if self
+            .shared
+            .dispatch
+            .send(dispatcher::Msg::Shutdown(tx))
+            .is_ok()
+        {
             let _ = tokio::time::timeout(wait, rx).await;
         }
         let shared = Arc::clone(&self.shared);

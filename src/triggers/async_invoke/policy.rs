@@ -115,9 +115,7 @@ pub fn decide(t: &Timing, s: &State, outcome: Outcome, now_ms: i64) -> Decision 
             } else if s.expired(now_ms) {
                 Decision::GiveUp(Condition::EventAgeExceeded)
             } else {
-                let delay = t
-                    .retry_delay_ms
-                    .saturating_mul(i64::from(retries_done + 1));
+                let delay = t.retry_delay_ms.saturating_mul(i64::from(retries_done + 1));
                 Decision::Again {
                     due_ms: at(delay),
                     retry: true,
@@ -161,17 +159,26 @@ mod tests {
     fn function_errors_retry_after_one_then_two_minutes() {
         assert_eq!(
             decide(&T, &state(1, 0), Outcome::FunctionError, 10),
-            Decision::Again { due_ms: 60_010, retry: true }
+            Decision::Again {
+                due_ms: 60_010,
+                retry: true
+            }
         );
         assert_eq!(
             decide(&T, &state(2, 0), Outcome::FunctionError, 70_000),
-            Decision::Again { due_ms: 190_000, retry: true }
+            Decision::Again {
+                due_ms: 190_000,
+                retry: true
+            }
         );
         assert_eq!(
             decide(&T, &state(3, 0), Outcome::FunctionError, 200_000),
             Decision::GiveUp(Condition::RetriesExhausted)
         );
-        let none = State { max_retries: 0, ..state(1, 0) };
+        let none = State {
+            max_retries: 0,
+            ..state(1, 0)
+        };
         assert_eq!(
             decide(&T, &none, Outcome::FunctionError, 5),
             Decision::GiveUp(Condition::RetriesExhausted)
@@ -185,17 +192,26 @@ mod tests {
         assert_eq!(backoff_ms(&T, 40), 300_000);
         assert_eq!(
             decide(&T, &state(0, 2), Outcome::Throttled, 100),
-            Decision::Again { due_ms: 4_100, retry: false }
+            Decision::Again {
+                due_ms: 4_100,
+                retry: false
+            }
         );
     }
 
     #[test]
     fn the_event_age_bounds_every_wait() {
-        let s = State { max_age_secs: 60, ..state(1, 0) };
+        let s = State {
+            max_age_secs: 60,
+            ..state(1, 0)
+        };
         // A retry that would come after expiry is scheduled at the expiry instant...
         assert_eq!(
             decide(&T, &s, Outcome::FunctionError, 30_000),
-            Decision::Again { due_ms: 60_001, retry: true }
+            Decision::Again {
+                due_ms: 60_001,
+                retry: true
+            }
         );
         // ...where the event is expired.
         assert!(s.expired(60_001) && !s.expired(60_000));
@@ -203,6 +219,9 @@ mod tests {
             decide(&T, &s, Outcome::Throttled, 60_001),
             Decision::GiveUp(Condition::EventAgeExceeded)
         );
-        assert_eq!(decide(&T, &s, Outcome::Success, 99_999), Decision::Succeeded);
+        assert_eq!(
+            decide(&T, &s, Outcome::Success, 99_999),
+            Decision::Succeeded
+        );
     }
 }

@@ -88,7 +88,11 @@ pub fn error_message(response: Option<&LastResponse>, fallback: &str) -> String 
     let from_fn = response.and_then(|r| {
         serde_json::from_str::<Value>(&r.payload)
             .ok()
-            .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
+            .and_then(|v| {
+                v.get("errorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
     });
     let mut msg = from_fn.unwrap_or_else(|| fallback.to_string());
     if msg.len() > MAX_ERROR_MESSAGE {

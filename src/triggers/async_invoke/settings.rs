@@ -11,11 +11,13 @@ use crate::domain::Error;
 use crate::services::{event_invoke as svc, Context};
 
 type Entry<T> = (u64, T);
+/// (function, qualifier) → the config read at a generation.
+type ConfigMap = HashMap<(String, String), Entry<Arc<EventInvokeConfig>>>;
 
 /// Cached settings.
 pub struct Settings {
     ctx: Context,
-    configs: Mutex<HashMap<(String, String), Entry<Arc<EventInvokeConfig>>>>,
+    configs: Mutex<ConfigMap>,
     recursion: Mutex<HashMap<String, Entry<RecursiveLoop>>>,
 }
 

@@ -89,7 +89,10 @@ impl Writer {
 }
 
 fn stopped() -> Error {
-    Error::Service("the asynchronous invocation queue is shutting down; retry against the restarted daemon.".into())
+    Error::Service(
+        "the asynchronous invocation queue is shutting down; retry against the restarted daemon."
+            .into(),
+    )
 }
 
 fn payload_bytes(ops: &[Op]) -> usize {
@@ -135,7 +138,10 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, on_commit: OnCommit) {
 }
 
 fn commit(conn: &mut Connection, jobs: Vec<(Vec<Op>, Option<Ack>)>, on_commit: &OnCommit) {
-    let all: Vec<Op> = jobs.iter().flat_map(|(ops, _)| ops.iter().cloned()).collect();
+    let all: Vec<Op> = jobs
+        .iter()
+        .flat_map(|(ops, _)| ops.iter().cloned())
+        .collect();
     match async_events::write_batch(conn, &all) {
         Ok(results) => {
             let mut results = results.into_iter();

@@ -43,7 +43,7 @@ pub enum Command {
     /// Manage API access keys (AWS-style access key id and secret)
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// List the Lambda runtimes this host can run
+    /// List every Lambda runtime id: available here (and with what), or what to install; with AWS's deprecation dates
     Runtimes,
     /// Print the effective configuration (all layers merged) as TOML
     Config,

@@ -63,8 +63,15 @@ pub struct SandboxConfig {
 pub struct EngineConfig {
     /// Seconds an idle warm environment is kept before it is reaped.
     pub idle_timeout_secs: u64,
-    /// Account-wide concurrent executions (AWS default 1000).
-    pub concurrent_executions: u32,
+    /// Account-wide concurrent executions. Unset: derived from the host, the smaller of the
+    /// sandbox uid range and `memory_budget_mb / 128` (see `engine::capacity::Limits`).
+    pub concurrent_executions: Option<u32>,
+    /// Concurrency that reservations must leave to functions without one (AWS keeps 100 of
+    /// 1000). Unset: a tenth of the account limit, at least 1.
+    pub min_unreserved_concurrency: Option<u32>,
+    /// MB of `MemorySize` that live execution environments may hold together. Unset: three
+    /// quarters of the host's physical memory.
+    pub memory_budget_mb: Option<u64>,
     /// Seconds extracted code and layers stay cached after no environment uses them.
     pub code_cache_idle_secs: u64,
 }
@@ -148,7 +155,9 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             idle_timeout_secs: 600,
-            concurrent_executions: 1000,
+            concurrent_executions: None,
+            min_unreserved_concurrency: None,
+            memory_budget_mb: None,
             code_cache_idle_secs: 3600,
         }
     }
@@ -289,7 +298,7 @@ impl Config {
                 ));
             }
         }
-        if self.engine.concurrent_executions == 0 {
+        if self.engine.concurrent_executions == Some(0) {
             return bad("engine.concurrent_executions must be at least 1".into());
         }
         let a = &self.async_invoke;
@@ -301,6 +310,19 @@ impl Config {
                 "async_invoke.backoff_min_ms must be at least 1 and at most backoff_max_ms, got {}..{}",
                 a.backoff_min_ms, a.backoff_max_ms
             ));
+        }
+        if let (Some(limit), Some(min)) = (
+            self.engine.concurrent_executions,
+            self.engine.min_unreserved_concurrency,
+        ) {
+            if min > limit {
+                return bad(format!(
+                    "engine.min_unreserved_concurrency ({min}) cannot exceed engine.concurrent_executions ({limit})"
+                ));
+            }
+        }
+        if self.engine.memory_budget_mb.is_some_and(|m| m < 128) {
+            return bad("engine.memory_budget_mb must be at least 128".into());
         }
         Ok(())
     }

@@ -22,12 +22,11 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(_) => lambdabox::serve::run(config),
         Command::Runtimes => {
             let catalog = lambdabox::catalog::Catalog::detect(&config.runtimes);
-            for r in catalog.all() {
-                match &r.interpreter {
-                    Some(p) => println!("{:<16} {} ({})", r.id, p.display(), r.source),
-                    None => println!("{:<16} (the function's own bootstrap)", r.id),
-                }
-            }
+            let fmt = time::macros::format_description!("[year]-[month]-[day]");
+            let today = time::OffsetDateTime::now_utc()
+                .format(&fmt)
+                .unwrap_or_default();
+            print!("{}", catalog.listing(&today));
             Ok(())
         }
         Command::SandboxRun(args) => {

@@ -55,6 +55,11 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, bool) {
         ),
         InvalidZipFile(_) => (StatusCode::BAD_REQUEST, "InvalidZipFileException", true),
         InvalidRuntime(_) => (StatusCode::BAD_GATEWAY, "InvalidRuntimeException", false),
+        ProvisionedConcurrencyConfigNotFound(_) => (
+            StatusCode::NOT_FOUND,
+            "ProvisionedConcurrencyConfigNotFoundException",
+            true,
+        ),
         TooManyRequests { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequestsException",

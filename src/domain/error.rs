@@ -35,6 +35,9 @@ pub enum Error {
     /// The function's runtime cannot be started on this host.
     #[error("{0}")]
     InvalidRuntime(String),
+    /// No provisioned concurrency configuration for the qualifier.
+    #[error("{0}")]
+    ProvisionedConcurrencyConfigNotFound(String),
     #[error("{reason}: {message}")]
     TooManyRequests { reason: String, message: String },
     /// A chain of invocations was stopped by recursive loop detection.

@@ -5,13 +5,16 @@
 
 pub mod alias;
 pub mod arn;
+pub mod concurrency;
 pub mod error;
 pub mod event_invoke;
 pub mod function;
 pub mod layer;
+pub mod pattern;
 pub mod trace;
 pub mod validate;
 pub mod zipcheck;
+pub mod ziplinks;
 
 pub use error::Error;
 

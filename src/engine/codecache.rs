@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use super::pkgfs;
 use crate::domain::zipcheck::{safe_name, MAX_UNZIPPED};
 
 /// A failure while extracting a package.
@@ -34,6 +35,10 @@ pub enum CacheError {
     TooLarge(String),
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, std::io::Error),
+    #[error("package entry {0} would be written through a link the package contains")]
+    ThroughLink(PathBuf),
+    #[error("package {0} has a link with an empty, NUL-holding or too long target: {1}")]
+    BadLink(String, PathBuf),
 }
 
 /// Handle to the cache directory.
@@ -194,24 +199,18 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
         let Some(rel) = entry.enclosed_name() else {
             return Err(CacheError::UnsafeName(label.to_string(), name));
         };
-        let target = dest.join(rel);
+        let target = dest.join(&rel);
         if entry.is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| CacheError::Create(target.clone(), e))?;
-            set_mode(&target, 0o755)?;
+            pkgfs::make_dirs(dest, &rel)?;
             continue;
         }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| CacheError::Create(parent.to_path_buf(), e))?;
-            set_mode(parent, 0o755)?;
+        pkgfs::make_dirs(dest, rel.parent().unwrap_or(Path::new("")))?;
+        if pkgfs::is_link_mode(entry.unix_mode()) {
+            // Kept as a link (see `pkgfs`): resolved only inside the sandbox.
+            pkgfs::extract_link(&mut entry, &target, label)?;
+            continue;
         }
-        let is_symlink = entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
-        if is_symlink {
-            // Symlinks are stored as regular files holding their target: safe, since they
-            // can never point outside the package.
-        }
-        let mut out =
-            std::fs::File::create(&target).map_err(|e| CacheError::Write(target.clone(), e))?;
+        let mut out = pkgfs::create_file(&target)?;
         let mut limited = (&mut entry).take(budget + 1);
         let mut buf = vec![0u8; 64 * 1024];
         let mut written: u64 = 0;
@@ -281,6 +280,72 @@ mod tests {
             .ensure("abc", || Err(CacheError::TooLarge("unused".into())))
             .unwrap();
         assert_eq!(p, again);
+    }
+
+    fn zip_with_links(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            for (name, data) in files {
+                let opts = zip::write::SimpleFileOptions::default().unix_permissions(0o644);
+                w.start_file(*name, opts).unwrap();
+                w.write_all(data).unwrap();
+            }
+            for (name, target) in links {
+                w.add_symlink(*name, *target, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+            }
+            w.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    #[test]
+    fn keeps_links_as_links_and_never_writes_through_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let z = zip_with_links(
+            &[("lib/libfoo.so.1.0.0", b"ELF")],
+            &[
+                ("lib/libfoo.so.1", "libfoo.so.1.0.0"),
+                ("lib/libfoo.so", "libfoo.so.1"),
+                ("etc-shadow", "/etc/shadow"),
+                ("up", "../../../../.."),
+            ],
+        );
+        let p = dir.path().join("a");
+        extract(&z, &p, "t").unwrap();
+        let link = |rel: &str| std::fs::read_link(p.join(rel)).unwrap();
+        assert_eq!(link("lib/libfoo.so"), Path::new("libfoo.so.1"));
+        assert_eq!(link("etc-shadow"), Path::new("/etc/shadow"));
+        assert_eq!(link("up"), Path::new("../../../../.."));
+        assert_eq!(std::fs::read(p.join("lib/libfoo.so")).unwrap(), b"ELF");
+        // a link to a host directory, then an entry below it: refused, nothing written there
+        let target = outside.to_string_lossy().into_owned();
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            w.add_symlink(
+                "evil",
+                target.as_str(),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            w.start_file("evil/x", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"owned").unwrap();
+            w.finish().unwrap();
+        }
+        assert!(extract(&buf.into_inner(), &dir.path().join("b"), "t").is_err());
+        assert!(!outside.join("x").exists());
+        // evicting an entry that holds a link to a host directory leaves that directory alone
+        std::fs::write(outside.join("keep"), b"k").unwrap();
+        let cache = CodeCache::new(dir.path().join("cache"));
+        let z = zip_with_links(&[], &[("host", target.as_str())]);
+        cache.ensure("l1", || Ok(z)).unwrap();
+        assert_eq!(cache.evict_idle(Duration::ZERO), 1);
+        assert!(outside.join("keep").exists());
     }
 
     #[test]

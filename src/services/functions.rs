@@ -24,7 +24,7 @@ pub struct Found {
 /// Checks a whole configuration against AWS's constraints and this host's capabilities.
 pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
     validate::package_type(&c.package_type)?;
-    validate::runtime(&c.runtime, &ctx.catalog.ids())?;
+    ctx.catalog.check(&c.runtime)?;
     validate::handler(&c.handler)?;
     validate::role(&c.role)?;
     validate::description(&c.description)?;

@@ -2,6 +2,7 @@
 //! dashboard. They speak domain types and errors only: no HTTP, no SQL strings.
 
 pub mod aliases;
+pub mod concurrency;
 pub mod destinations;
 pub mod event_invoke;
 pub mod functions;

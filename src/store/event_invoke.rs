@@ -1,6 +1,6 @@
 //! Event invoke configs (one per function and qualifier) and recursion configs, in the main
 //! database beside the functions they belong to. Rows go with their function, version or
-//! alias (foreign keys and triggers in `migrations/0004_async_config.sql`).
+//! alias (foreign keys and triggers in `migrations/0005_async_config.sql`).
 
 use rusqlite::{params, Connection, OptionalExtension};
 

@@ -12,11 +12,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_layers.sql")),
     (3, include_str!("../../migrations/0003_dashboard.sql")),
-    (4, include_str!("../../migrations/0004_async_config.sql")),
+    (4, include_str!("../../migrations/0004_concurrency.sql")),
+    (5, include_str!("../../migrations/0005_async_config.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

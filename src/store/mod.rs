@@ -8,6 +8,8 @@
 pub mod aliases;
 pub mod async_events;
 pub mod blobs;
+pub mod capacity_metrics;
+pub mod concurrency;
 pub mod event_invoke;
 pub mod functions;
 pub mod keys;

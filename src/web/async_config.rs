@@ -143,16 +143,7 @@ pub async fn save(
             }
         }
     }
-    super::config_tab::render(
-        &app,
-        &web,
-        &req,
-        &name,
-        None,
-        &FieldErrors::default(),
-        Some(Submitted { values, errors }),
-    )
-    .await
+    super::config_tab::render_async(&app, &web, &req, &name, Submitted { values, errors }).await
 }
 
 #[derive(Serialize)]

@@ -26,13 +26,51 @@ pub(super) struct Values {
     security_groups: Vec<String>,
 }
 
-pub(super) async fn render(
+async fn render(
     app: &App,
     web: &Web,
     req: &HttpRequest,
     name: &str,
     v: Option<Values>,
     errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    render_page(app, web, req, name, v, errors, None).await
+}
+
+/// The page, with the concurrency form's input kept when it came back with an error.
+pub(super) async fn render_page(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    v: Option<Values>,
+    errors: &FieldErrors,
+    concurrency: Option<&super::concurrency::Input>,
+) -> Result<HttpResponse, WebError> {
+    render_full(app, web, req, name, v, errors, concurrency, None).await
+}
+
+/// The page, with the asynchronous settings form's input kept when it came back with an error.
+pub(super) async fn render_async(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    async_form: super::async_config::Submitted,
+) -> Result<HttpResponse, WebError> {
+    let errors = FieldErrors::default();
+    render_full(app, web, req, name, None, &errors, None, Some(async_form)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_full(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    v: Option<Values>,
+    errors: &FieldErrors,
+    concurrency: Option<&super::concurrency::Input>,
     async_form: Option<super::async_config::Submitted>,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
@@ -76,6 +114,7 @@ pub(super) async fn render(
             )
         })
         .collect();
+    super::concurrency::insert(app, name, concurrency, &mut ctx).await?;
     ctx.insert("host_subnets", &subnets);
     ctx.insert("host_groups", &groups);
     let async_status = async_form.as_ref().map(|a| a.status());
@@ -98,7 +137,7 @@ pub async fn show(
     req: HttpRequest,
     name: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    render(&app, &web, &req, &name, None, &FieldErrors::default(), None).await
+    render(&app, &web, &req, &name, None, &FieldErrors::default()).await
 }
 
 fn all(body: &[u8], key: &str) -> Vec<String> {
@@ -147,7 +186,7 @@ pub async fn save(
         .map(str::to_string)
         .collect();
     if !errors.is_empty() {
-        return render(&app, &web, &req, &name, Some(v), &errors, None).await;
+        return render(&app, &web, &req, &name, Some(v), &errors).await;
     }
     let r = FunctionRef {
         name: name.to_string(),
@@ -178,11 +217,11 @@ pub async fn save(
         ))),
         Err(crate::domain::Error::PreconditionFailed(_)) => {
             errors.add("form", "Someone changed this function since you opened the page. Your changes are below: check them against the current configuration (reload in another tab) and save again.");
-            render(&app, &web, &req, &name, Some(v), &errors, None).await
+            render(&app, &web, &req, &name, Some(v), &errors).await
         }
         Err(e) => {
             errors.add_domain(&e);
-            render(&app, &web, &req, &name, Some(v), &errors, None).await
+            render(&app, &web, &req, &name, Some(v), &errors).await
         }
     }
 }

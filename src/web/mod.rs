@@ -10,8 +10,10 @@
 mod aliases;
 mod assets;
 mod async_config;
+mod capacity_charts;
 mod chart;
 mod code;
+mod concurrency;
 mod config_tab;
 mod create;
 mod error;
@@ -95,6 +97,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/functions/{name}/async",
                     web::post().to(async_config::save),
+                )
+                .route(
+                    "/functions/{name}/concurrency",
+                    web::post().to(concurrency::save),
                 )
                 .route("/functions/{name}/versions", web::get().to(versions::show))
                 .route(

@@ -240,6 +240,7 @@ pub async fn submit(
                     client_context: None,
                     want_tail: true,
                     trace_id: None,
+                    admission: crate::engine::Admission::Throttle,
                 })
                 .await;
             let result = match outcome {

@@ -1,8 +1,8 @@
 """Asynchronous invocation (issue 13), driven by Debian's AWS CLI v2 and boto3 against the real
 daemon: `--invocation-type Event` answers 202 once the event is durable and the function runs
 with the same request id; function errors are retried exactly MaximumRetryAttempts times after
-the configured delays; OnSuccess/OnFailure records have AWS's shape; throttles back off without
-counting as retries; events expire by maximum age; destinations and dead-letter queues lambdabox
+the configured delays; OnSuccess/OnFailure records have AWS's shape; events wait for capacity
+(a function reserved at 0 gives up at once); events expire by maximum age; destinations and dead-letter queues lambdabox
 does not serve are refused at configuration time; a 17-hop loop is stopped; the event invoke
 config and recursion config APIs; `lambdabox queue`; the dashboard's async settings and figures.
 
@@ -467,27 +467,42 @@ def test_sdk_trace_headers_carry_the_chain_into_sync_and_async_invokes(fast):
 # throttles
 
 
-def test_throttled_events_back_off_and_run_without_counting_as_retries(tmp_path_factory):
-    d = Daemon(tmp_path_factory.mktemp("async-throttle"),
+def test_events_wait_for_capacity_and_a_function_reserved_at_zero_gives_up_at_once(tmp_path_factory):
+    d = Daemon(tmp_path_factory.mktemp("async-capacity"),
                env={**FAST_ENV, "LAMBDABOX_ENGINE__CONCURRENT_EXECUTIONS": "1"}).start()
     try:
         c = d.client()
         busy = create(d, WORKER)
         name = create(d, WORKER)
         sink = create(d, SINK)
-        c.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0,
-                                           DestinationConfig={"OnSuccess": {"Destination": function_arn(sink)}})
-        t = threading.Thread(target=lambda: c.invoke(FunctionName=busy, Payload=b'{"sleep": 4}'))
+        c.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0, DestinationConfig={
+            "OnSuccess": {"Destination": function_arn(sink)}, "OnFailure": {"Destination": function_arn(sink)}})
+        # the account's only unit is busy: a sync invoke is throttled, the event waits for it
+        done = {}
+        t = threading.Thread(target=lambda: done.update(r=c.invoke(FunctionName=busy, Payload=b'{"sleep": 4}')))
         t.start()
         wait_lines(d, busy, "ATTEMPT ", 1)
+        code, _, status = error_of(lambda: c.invoke(FunctionName=name, Payload=b"{}"))
+        assert (code, status) == ("TooManyRequestsException", 429)
         rid = event(c, name, {"n": 1})
+        time.sleep(1)
+        assert not [a for a in log_lines(d, name) if a.startswith("ATTEMPT ")], "ran while the unit was busy"
         t.join()
         (rec,) = records(d, sink, 1)
         assert rec["requestContext"]["requestId"] == rid
+        assert rec["requestContext"]["condition"] == "Success"
         assert rec["requestContext"]["approximateInvokeCount"] == 1
         cnt = counters(d, name)
-        assert cnt.get("backoff", 0) >= 1, cnt
-        assert "retried" not in cnt
+        assert "retried" not in cnt and "backoff" not in cnt, cnt
+        # reserved concurrency 0: the event goes to OnFailure without running or retrying
+        c.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+        rid = event(c, name, {"n": 2})
+        recs = records(d, sink, 2)
+        (off,) = [r for r in recs if r["requestContext"]["requestId"] == rid]
+        assert off["requestContext"]["condition"] == "RetriesExhausted"
+        assert off["requestContext"]["approximateInvokeCount"] == 0
+        assert "responseContext" not in off
+        assert len([a for a in attempts(d, name, 1) if a[0] == rid]) == 0
     finally:
         d.kill()
 

@@ -114,6 +114,7 @@ pub async fn invoke(
             client_context,
             want_tail: log_type == "Tail",
             trace_id,
+            admission: crate::engine::Admission::Throttle,
         })
         .await?;
     let mut resp = HttpResponse::Ok();

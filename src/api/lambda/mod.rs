@@ -3,11 +3,13 @@
 
 pub mod account;
 pub mod aliases;
+pub mod concurrency;
 pub mod dto;
 pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
 pub mod layers;
+pub mod provisioned;
 pub mod versions;
 
 use actix_web::HttpResponse;
@@ -88,6 +90,24 @@ pub async fn route(
         }
         ("GET", ["2024-08-31", "functions", f, "recursion-config"]) => {
             event_invoke::get_recursion(state, req, f).await
+        }
+        ("PUT", ["2017-10-31", "functions", f, "concurrency"]) => {
+            concurrency::put(state, req, f).await
+        }
+        ("GET", ["2019-09-30", "functions", f, "concurrency"]) => {
+            concurrency::get(state, req, f).await
+        }
+        ("DELETE", ["2017-10-31", "functions", f, "concurrency"]) => {
+            concurrency::delete(state, req, f).await
+        }
+        ("PUT", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::put(state, req, f).await
+        }
+        ("GET", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::get(state, req, f).await
+        }
+        ("DELETE", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::delete(state, req, f).await
         }
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,

@@ -17,7 +17,7 @@ use crate::domain::event_invoke::{
 use crate::domain::function::now_ms;
 use crate::domain::trace::TraceHeader;
 use crate::domain::Error;
-use crate::engine::InvokeRequest;
+use crate::engine::{Admission, InvokeRequest};
 use crate::services::destinations::{Delivery, Message};
 use crate::store::async_events::{Op, QueuedEvent};
 
@@ -110,6 +110,9 @@ impl Run<'_> {
                 client_context: None,
                 want_tail: false,
                 trace_id: Some(self.trace.render()),
+                // Wait for capacity instead of a 429; the engine refuses at once only what it
+                // can never admit (reserved concurrency 0, memory above the host budget).
+                admission: Admission::Wait,
             })
             .await;
         let (outcome, response) = match result {
@@ -127,7 +130,10 @@ impl Run<'_> {
                 };
                 (o, Some(resp))
             }
-            Err(Error::TooManyRequests { .. }) => (Outcome::Throttled, None),
+            Err(Error::TooManyRequests { reason, .. }) => {
+                tracing::info!(function = %self.ev.function_name, request_id = %self.ev.request_id, %reason, "the function cannot be admitted as configured; its event gives up without retries");
+                (Outcome::Refused, None)
+            }
             Err(Error::ResourceNotFound(m)) => {
                 tracing::info!(function = %self.ev.function_name, request_id = %self.ev.request_id, reason = %m, "queued event dropped: its function or qualifier no longer exists");
                 return self
@@ -148,7 +154,7 @@ impl Run<'_> {
             Decision::Succeeded => self.succeeded(&cfg, attempts, response).await,
             Decision::GiveUp(c) => {
                 let code = match outcome {
-                    Outcome::Throttled => 429,
+                    Outcome::Throttled | Outcome::Refused => 429,
                     Outcome::PlatformFailure => 500,
                     _ => 200,
                 };

@@ -5,7 +5,10 @@
 //! the database) and remembers whether more are due on disk and when the next delayed one is
 //! due; the database is the queue, memory is a window onto it, bounded by
 //! [`LANE_WINDOW`] events per lane and [`MEMORY_BUDGET`] payload bytes overall. Free slots
-//! (`async_invoke.max_concurrency`) go to lanes in turn.
+//! (`async_invoke.max_concurrency`) go to lanes in turn; a lane never holds more slots than
+//! its function's reserved concurrency (at least one, so that a function reserved at 0 still
+//! sees its events refused and handed to its destinations), so a function at its limit, whose
+//! attempts wait for capacity (`Admission::Wait`), cannot take the slots of the others.
 //!
 //! Rule: an event is in `loaded` from the moment it is taken into memory until its attempt's
 //! database update (reschedule or delete) is committed; a page read skips loaded events, so
@@ -227,6 +230,20 @@ impl Dispatcher {
                 continue;
             };
             lane.in_turn = false;
+            let running = lane.running;
+            let cap = self
+                .shared
+                .settings
+                .reserved(&key.0)
+                .await
+                .map_or(self.max, |r| (r as usize).clamp(1, self.max));
+            if running >= cap {
+                // Turned again when one of its attempts ends.
+                continue;
+            }
+            let Some(lane) = self.lanes.get_mut(&key) else {
+                continue;
+            };
             if lane.ready.is_empty() && lane.on_disk {
                 self.refill(&key).await;
             }

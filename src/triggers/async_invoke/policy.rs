@@ -4,7 +4,11 @@
 //!   up to MaximumRetryAttempts times, after `retry_delay` and then twice that (AWS: about
 //!   1 and 2 minutes), then the event gives up with `RetriesExhausted`;
 //! - a throttle or a platform failure goes back to the queue with exponential back-off
-//!   (`backoff_min` doubling up to `backoff_max`; AWS: 1 s … 5 min), not counted as a retry;
+//!   (`backoff_min` doubling up to `backoff_max`; AWS: 1 s … 5 min), not counted as a retry
+//!   (attempts wait for capacity with `Admission::Wait`, so a throttle is rare);
+//! - an event the engine can never admit as configured (reserved concurrency 0, a memory size
+//!   above the host's budget) gives up at once, as AWS sends events of a function reserved at
+//!   0 to its destinations without retries;
 //! - whatever the outcome, an event older than MaximumEventAgeInSeconds gives up with
 //!   `EventAgeExceeded`; a wait is never scheduled past that moment.
 
@@ -19,6 +23,8 @@ pub enum Outcome {
     Throttled,
     /// The platform could not run the attempt (sandbox, runtime, shutdown).
     PlatformFailure,
+    /// The engine can never admit it as configured.
+    Refused,
 }
 
 /// Why an event stopped without success (the record's `condition`).
@@ -108,6 +114,7 @@ pub fn decide(t: &Timing, s: &State, outcome: Outcome, now_ms: i64) -> Decision 
     let at = |delay: i64| now_ms.saturating_add(delay).min(s.expires_ms());
     match outcome {
         Outcome::Success => Decision::Succeeded,
+        Outcome::Refused => Decision::GiveUp(Condition::RetriesExhausted),
         Outcome::FunctionError => {
             let retries_done = s.attempts.saturating_sub(1);
             if retries_done >= s.max_retries {

@@ -1,10 +1,12 @@
 //! A cache of the settings every attempt reads (event invoke config per function and
 //! qualifier, recursive loop setting per function), valid while the version cache's
 //! generation is unchanged: every write of these settings, and every function, version or
-//! alias write, bumps it (`services::VersionCache::changed`).
+//! alias write, bumps it (`services::VersionCache::changed`). The dispatcher's per-function
+//! cap (the reserved concurrency) is read at most every [`LIMIT_TTL`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::domain::event_invoke::{EventInvokeConfig, RecursiveLoop};
 use crate::domain::Error;
@@ -19,7 +21,11 @@ pub struct Settings {
     ctx: Context,
     configs: Mutex<ConfigMap>,
     recursion: Mutex<HashMap<String, Entry<RecursiveLoop>>>,
+    limits: Mutex<HashMap<String, (Instant, Option<u32>)>>,
 }
+
+/// How long a function's reserved concurrency is trusted by the dispatcher.
+pub const LIMIT_TTL: Duration = Duration::from_secs(5);
 
 /// Entries kept at most per map (cleared when full).
 const MAX_ENTRIES: usize = 10_000;
@@ -30,6 +36,7 @@ impl Settings {
             ctx,
             configs: Mutex::new(HashMap::new()),
             recursion: Mutex::new(HashMap::new()),
+            limits: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,5 +85,36 @@ impl Settings {
             m.insert(function.to_string(), (gen, r));
         }
         Ok(r)
+    }
+
+    /// The function's reserved concurrency (None: it draws from the account pool); a
+    /// function that no longer exists reads as None.
+    pub async fn reserved(&self, function: &str) -> Option<u32> {
+        if let Some((at, r)) = self
+            .limits
+            .lock()
+            .ok()
+            .and_then(|m| m.get(function).copied())
+        {
+            if at.elapsed() < LIMIT_TTL {
+                return r;
+            }
+        }
+        let r = crate::services::concurrency::get_reserved(
+            &self.ctx,
+            &crate::domain::arn::FunctionRef {
+                name: function.to_string(),
+                qualifier: None,
+            },
+        )
+        .await
+        .unwrap_or(None);
+        if let Ok(mut m) = self.limits.lock() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(function.to_string(), (Instant::now(), r));
+        }
+        r
     }
 }

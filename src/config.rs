@@ -103,9 +103,9 @@ pub struct AsyncInvokeConfig {
     /// Milliseconds before the first retry after a function error; the second retry waits
     /// twice as long (AWS: about 1 and 2 minutes). Shorten it for tests.
     pub retry_delay_ms: u64,
-    /// First back-off after a throttle or a platform failure, doubled each time.
+    /// First back-off after a platform failure (or a throttle), doubled each time.
     pub backoff_min_ms: u64,
-    /// Longest back-off after throttles and platform failures (AWS: 5 minutes).
+    /// Longest back-off after platform failures and throttles (AWS: 5 minutes).
     pub backoff_max_ms: u64,
 }
 

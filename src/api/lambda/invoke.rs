@@ -103,7 +103,12 @@ pub async fn invoke(
             check_recursion(state, &r.name, &t).await?;
             Some(t.render())
         }
-        None => None,
+        // A new chain, counting this invocation: calls its code makes continue from it.
+        None => Some(
+            TraceHeader::new_root(crate::domain::function::now_ms() / 1000)
+                .enter(&r.name)
+                .render(),
+        ),
     };
     let result = state
         .engine

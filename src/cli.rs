@@ -57,6 +57,9 @@ pub enum Command {
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
+    /// Print the services and operations the API serves, as README.md lists them
+    #[command(hide = true)]
+    Operations,
 }
 
 #[derive(Debug, Args, Clone, Default)]

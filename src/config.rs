@@ -37,6 +37,7 @@ pub struct Config {
     pub logs: LogsConfig,
     pub limits: LimitsConfig,
     pub async_invoke: AsyncInvokeConfig,
+    pub server: ServerConfig,
 }
 
 /// Settings of the execution sandbox.
@@ -84,6 +85,59 @@ pub struct LogsConfig {
     pub retention_days: u32,
     /// Bytes of function output kept per invocation; the rest is dropped with a marker line.
     pub max_bytes_per_invocation: usize,
+}
+
+/// Threads and memory of the HTTP front door. `0` means "from the core count".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// HTTP worker threads (each one serves many connections); 0 = one per core, at least 2.
+    pub workers: usize,
+    /// Threads for heavy request work (zip checks, base64 and JSON of large bodies, code
+    /// hashing), so a 50 MB upload never stalls a worker; 0 = one per core, at least 2.
+    pub blocking_threads: usize,
+    /// MB of request bodies all requests in flight may hold together; past it new bodies
+    /// are refused with a retryable 503 ServiceUnavailable. At least 70 (one largest upload).
+    pub body_budget_mb: usize,
+}
+
+impl ServerConfig {
+    fn cores() -> usize {
+        std::thread::available_parallelism().map_or(2, usize::from)
+    }
+
+    /// The HTTP worker count in effect.
+    pub fn effective_workers(&self) -> usize {
+        if self.workers == 0 {
+            Self::cores().max(2)
+        } else {
+            self.workers
+        }
+    }
+
+    /// The heavy-work thread count in effect.
+    pub fn effective_blocking_threads(&self) -> usize {
+        if self.blocking_threads == 0 {
+            Self::cores().max(2)
+        } else {
+            self.blocking_threads
+        }
+    }
+
+    /// The body budget in bytes.
+    pub fn body_budget_bytes(&self) -> usize {
+        self.body_budget_mb.saturating_mul(1_000_000)
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: 0,
+            blocking_threads: 0,
+            body_budget_mb: 320,
+        }
+    }
 }
 
 /// Account limits reported by GetAccountSettings and enforced on uploads.
@@ -134,6 +188,7 @@ impl Default for Config {
             logs: LogsConfig::default(),
             limits: LimitsConfig::default(),
             async_invoke: AsyncInvokeConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -324,6 +379,15 @@ impl Config {
         if self.engine.memory_budget_mb.is_some_and(|m| m < 128) {
             return bad("engine.memory_budget_mb must be at least 128".into());
         }
+        if self.server.body_budget_mb < 70 {
+            return bad(format!(
+                "server.body_budget_mb must be at least 70 (one 70 MB code upload), got {}",
+                self.server.body_budget_mb
+            ));
+        }
+        if self.server.workers > 256 || self.server.blocking_threads > 256 {
+            return bad("server.workers and server.blocking_threads must be at most 256".into());
+        }
         Ok(())
     }
 
@@ -437,6 +501,23 @@ mod tests {
         let e = env(&[("LAMBDABOX_ACCOUNT_ID", "12")]);
         let err = Config::load(None, e, &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("12 digits"));
+    }
+
+    #[test]
+    fn server_threads_default_from_cores_and_budget_is_checked() {
+        let c = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(c.server.effective_workers() >= 2);
+        assert!(c.server.effective_blocking_threads() >= 2);
+        let e = env(&[
+            ("LAMBDABOX_SERVER__WORKERS", "3"),
+            ("LAMBDABOX_SERVER__BODY_BUDGET_MB", "100"),
+        ]);
+        let c = Config::load(None, e, &Overrides::default()).unwrap();
+        assert_eq!(c.server.effective_workers(), 3);
+        assert_eq!(c.server.body_budget_bytes(), 100_000_000);
+        let e = env(&[("LAMBDABOX_SERVER__BODY_BUDGET_MB", "10")]);
+        let err = Config::load(None, e, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("body_budget_mb"));
     }
 
     #[test]

@@ -11,6 +11,10 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(lambdabox::sandbox::helper_main());
     }
     let cli = Cli::parse();
+    if let Command::Operations = cli.command {
+        print!("{}", lambdabox::api::registry::operations_markdown());
+        return Ok(());
+    }
     let config = Config::load(
         cli.common.config.as_deref(),
         std::env::vars(),
@@ -50,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Logs(args) => lambdabox::commands::logs(&config, &args),
         Command::Queue(args) => lambdabox::commands::queue(&config, &args),
+        Command::Operations => Ok(()),
         Command::Config => {
             print!("{}", config.to_toml());
             Ok(())

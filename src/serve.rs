@@ -131,6 +131,11 @@ fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
 /// Runs the daemon until a termination signal.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
+    // A relative --data-dir (the default `data`) is made absolute once it exists: execution
+    // environments bind-mount paths under it and the sandbox accepts only absolute ones.
+    let mut config = config;
+    config.data_dir = std::fs::canonicalize(&config.data_dir)
+        .with_context(|| format!("cannot resolve {}", config.data_dir.display()))?;
     let credentials = ensure_admin_credentials(&store, &config)?;
     let web_state = Arc::new(crate::web::WebState::new().map_err(anyhow::Error::msg)?);
     crate::web::login::ensure_first_admin(&store, &config.data_dir, write_private)?;
@@ -181,6 +186,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
         async_invoke: async_invoke.clone(),
+        budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
         ctx,
     });
     let listener = TcpListener::bind(config.listen)
@@ -200,7 +206,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 .configure(crate::web::configure)
                 .configure(api::configure)
         })
-        .workers(2)
+        .workers(config.server.effective_workers())
+        // After an early answer (a refused signature, a body over its cap) the unread rest of
+        // the body is drained this long, so the client reads the answer instead of a reset.
+        .client_disconnect_timeout(std::time::Duration::from_secs(2))
         .shutdown_timeout(10)
         .disable_signals()
         .listen(listener)?

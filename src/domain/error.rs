@@ -43,6 +43,10 @@ pub enum Error {
     /// A chain of invocations was stopped by recursive loop detection.
     #[error("{0}")]
     RecursiveInvocation(String),
+    /// No operation of the service has this method and path (never "not found": SDKs read
+    /// `ResourceNotFoundException` as "the thing does not exist").
+    #[error("{0}")]
+    UnknownOperation(String),
     /// The route exists in AWS but not (yet) in lambdabox.
     #[error("{0}")]
     NotImplemented(String),

@@ -81,6 +81,11 @@ pub fn check_code(zip: Vec<u8>) -> Result<Code, Error> {
     })
 }
 
+/// [`check_code`] on a heavy-work thread (`services::cpu`).
+pub async fn check_code_off(ctx: &Context, zip: Vec<u8>) -> Result<Code, Error> {
+    ctx.cpu.run(move || check_code(zip)).await?
+}
+
 pub(crate) async fn check_storage(ctx: &Context, adding: u64) -> Result<(), Error> {
     let limit = ctx.config.limits.total_code_size;
     let used = ctx.store.call(|c| blobs::total_size(c)).await?;
@@ -105,7 +110,7 @@ pub async fn create(
     validate_config(ctx, &config)?;
     check_dead_letter(ctx, &config).await?;
     validate_tags(&tags)?;
-    let code = check_code(zip)?;
+    let code = check_code_off(ctx, zip).await?;
     let mut config = config;
     super::layers::attach(ctx, &mut config, &[], code.unzipped_size).await?;
     check_storage(ctx, code.data.len() as u64).await?;
@@ -362,7 +367,7 @@ pub async fn update_code(
     revision: Option<String>,
     publish: bool,
 ) -> Result<FunctionVersion, Error> {
-    let code = check_code(zip)?;
+    let code = check_code_off(ctx, zip).await?;
     let current = latest_matching(ctx, r, revision.as_deref()).await?;
     if !current.version.config.layers.is_empty() {
         // Only the size limit can fail: the layers are those already attached.

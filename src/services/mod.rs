@@ -5,6 +5,7 @@ pub mod aliases;
 pub mod concurrency;
 pub mod destinations;
 pub mod event_invoke;
+pub mod cpu;
 pub mod functions;
 pub mod layers;
 
@@ -30,6 +31,8 @@ pub struct Context {
     pub versions: Arc<VersionCache>,
     /// The destination kinds this daemon delivers to (registered at start-up).
     pub destinations: Arc<destinations::Destinations>,
+    /// Blocking threads for heavy request work (`server.blocking_threads`).
+    pub cpu: cpu::Cpu,
 }
 
 impl Context {
@@ -39,6 +42,7 @@ impl Context {
         catalog: Arc<Catalog>,
         config: Arc<Config>,
     ) -> Context {
+        let cpu = cpu::Cpu::new(config.server.effective_blocking_threads());
         Context {
             store,
             identity,
@@ -46,6 +50,7 @@ impl Context {
             config,
             versions: Arc::new(VersionCache::default()),
             destinations: Arc::new(destinations::Destinations::default()),
+            cpu,
         }
     }
 }

@@ -61,7 +61,10 @@ pub type App = web::Data<Arc<crate::api::AppState>>;
 
 /// Registers `/` (a redirect) and every `/ui/` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(to_dashboard))
+    // `GET /` of a browser goes to the dashboard; a signed or query-protocol call to `/`
+    // (`aws sts get-caller-identity` may send GET /?Action=…) is the API's.
+    let browser = actix_web::guard::fn_guard(|ctx| !crate::api::is_aws_call(ctx.head()));
+    cfg.route("/", web::get().guard(browser).to(to_dashboard))
         .route("/ui", web::get().to(to_dashboard))
         .service(
             web::scope("/ui")

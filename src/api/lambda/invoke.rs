@@ -56,7 +56,7 @@ pub async fn invoke(
             "Request must be smaller than {limit} bytes for the InvokeFunction operation"
         )));
     }
-    let payload = json_payload(req)?;
+    let payload = json_payload(state, req).await?;
     let client_context = match req.header("x-amz-client-context") {
         None => None,
         Some(b64) => {
@@ -138,12 +138,21 @@ pub async fn invoke(
     Ok(resp.body(result.payload))
 }
 
-/// The request body as the event: `{}` when empty, refused when not JSON.
-fn json_payload(req: &ApiRequest) -> Result<bytes::Bytes, Error> {
+/// The request body as the event: `{}` when empty, refused when not JSON. The parse runs on
+/// the blocking pool for heavy request work (`services::cpu`), sized by the body.
+async fn json_payload(state: &AppState, req: &ApiRequest) -> Result<bytes::Bytes, Error> {
     if req.body.is_empty() {
         return Ok(bytes::Bytes::from_static(b"{}"));
     }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&req.body) {
+    let body = req.body.clone();
+    let checked = state
+        .ctx
+        .cpu
+        .run_sized(body.len(), move || {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| e.to_string())
+        })
+        .await?;
+    if let Err(e) = checked {
         return Err(Error::InvalidRequestContent(format!(
             "Could not parse request body into json: Could not parse payload into json: {e}"
         )));
@@ -179,7 +188,7 @@ pub async fn invoke_async(
             "Request must be smaller than {MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation"
         )));
     }
-    let payload = json_payload(req)?;
+    let payload = json_payload(state, req).await?;
     state
         .async_invoke
         .enqueue(AsyncEvent {

@@ -1,5 +1,6 @@
 //! The Lambda REST API (`/2015-03-31/...` and its sibling date prefixes): routing by method
-//! and path, then one handler per operation.
+//! and path, then one handler per operation. [`service`] declares Lambda to the front door
+//! (operation names and body caps); [`route`] is the match table that runs them.
 
 pub mod account;
 pub mod aliases;
@@ -10,6 +11,7 @@ pub mod functions;
 pub mod invoke;
 pub mod layers;
 pub mod provisioned;
+pub mod service;
 pub mod versions;
 
 use actix_web::HttpResponse;
@@ -119,7 +121,7 @@ pub async fn route(
 
 /// The answer for a path lambdabox does not serve.
 pub fn unknown_operation(method: &str, path: &str) -> Error {
-    Error::ResourceNotFound(format!(
-        "lambdabox has no operation for {method} {path}. Check the endpoint URL and the service name."
+    Error::UnknownOperation(format!(
+        "Lambda has no operation {method} {path} in lambdabox (see `lambdabox operations` for the operations served). Check the endpoint URL and the service name."
     ))
 }

@@ -47,6 +47,9 @@ pub struct InvokeRequest {
     /// Client context JSON (already base64-decoded).
     pub client_context: Option<String>,
     pub want_tail: bool,
+    /// The trace header the runtime gets (`Lambda-Runtime-Trace-Id`, `_X_AMZN_TRACE_ID`):
+    /// the async queue and triggers pass the chain's (`domain::trace`); None makes a new one.
+    pub trace_id: Option<String>,
     /// What to do when no capacity is free: `Throttle` (429) for synchronous callers,
     /// `Wait` for async events and queue pollers (see `engine::capacity`).
     pub admission: Admission,
@@ -400,7 +403,7 @@ async fn execute(
         payload: req.payload,
         deadline_ms,
         invoked_function_arn: invoked_arn.to_string(),
-        trace_id: trace_id(),
+        trace_id: req.trace_id.unwrap_or_else(trace_id),
         client_context: req.client_context,
         cognito_identity: None,
     };

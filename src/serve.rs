@@ -175,11 +175,17 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the engine runtime")?;
     let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let async_invoke = crate::triggers::async_invoke::AsyncInvoke::start(
+        ctx.clone(),
+        engine.clone(),
+        engine_rt.handle().clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the asynchronous invocation queue: {e}"))?;
     let scheduler = crate::scheduler::Scheduler::start(
         ctx.clone(),
-        Arc::new(crate::scheduler::delivery::EngineDelivery {
+        Arc::new(crate::scheduler::delivery::QueueDelivery {
             ctx: ctx.clone(),
-            engine: engine.clone(),
+            queue: async_invoke.clone(),
         }),
         engine_rt.handle(),
     );
@@ -191,6 +197,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
+        async_invoke: async_invoke.clone(),
         budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
         ctx,
     });
@@ -243,6 +250,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         server.await?;
         tracing::info!("recording the scheduler's last firings");
         scheduler_handle.flush().await;
+        tracing::info!("stopping the asynchronous invocation queue");
+        async_invoke.shutdown(std::time::Duration::from_secs(10)).await;
         tracing::info!("stopping execution environments");
         engine.shutdown().await;
         Ok::<(), std::io::Error>(())

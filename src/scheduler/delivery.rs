@@ -1,45 +1,41 @@
-//! Implementations of `services::events::deliver::Deliver`: how a firing reaches a
-//! function. [`EngineDelivery`] checks that the function and qualifier exist (a deleted
-//! function is a failed delivery, recorded and shown) and starts an invocation that waits
-//! for capacity (`Admission::Wait`) without holding the clock. It is not durable: an event
-//! accepted this way is lost if the daemon stops before the invocation starts. The durable
-//! asynchronous queue (retries, destinations, DLQ) replaces it when it is built in.
+//! Implementation of `services::events::deliver::Deliver`: how a firing reaches a function.
+//! [`QueueDelivery`] checks that the function and qualifier exist (a deleted function is a
+//! failed delivery, recorded and shown) and then enqueues the event on the durable
+//! asynchronous invocation queue (`triggers::async_invoke`), which returns once the event
+//! is committed; from there the function's retries, MaximumEventAgeInSeconds, destinations
+//! and DLQ apply as for any asynchronous invocation.
 
 use futures_util::future::BoxFuture;
 
 use crate::domain::Error;
-use crate::engine::{Admission, Engine, InvokeRequest};
 use crate::services::events::deliver::{Deliver, Delivery};
 use crate::services::Context;
+use crate::triggers::async_invoke::{AsyncEvent, AsyncInvoke, Provenance};
 
-/// Starts an invocation through the engine for each delivery.
-pub struct EngineDelivery {
+/// Enqueues each delivery as an asynchronous invocation.
+pub struct QueueDelivery {
     pub ctx: Context,
-    pub engine: Engine,
+    pub queue: AsyncInvoke,
 }
 
-impl Deliver for EngineDelivery {
+impl Deliver for QueueDelivery {
     fn deliver(&self, d: Delivery) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
             crate::services::functions::resolve_for_invoke(&self.ctx, &d.function).await?;
-            let engine = self.engine.clone();
-            let request_id = uuid::Uuid::new_v4().to_string();
-            tokio::spawn(async move {
-                let name = d.function.name.clone();
-                let req = InvokeRequest {
-                    request_id: request_id.clone(),
+            let accepted = self
+                .queue
+                .enqueue(AsyncEvent {
                     function: d.function,
                     payload: d.payload,
-                    client_context: None,
-                    want_tail: false,
-                    admission: Admission::Wait,
-                };
-                match engine.invoke(req).await {
-                    Ok(r) if r.function_error => tracing::info!(function = %name, request_id, source = %d.source_arn, "triggered invocation ended with a function error"),
-                    Ok(_) => tracing::debug!(function = %name, request_id, source = %d.source_arn, "triggered invocation done"),
-                    Err(e) => tracing::warn!(function = %name, request_id, source = %d.source_arn, error = %e, "triggered invocation failed"),
-                }
-            });
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    provenance: Provenance {
+                        source: d.source.to_string(),
+                        source_arn: Some(d.source_arn.clone()),
+                        trace_header: None,
+                    },
+                })
+                .await?;
+            tracing::debug!(request_id = %accepted.request_id, source = %d.source_arn, "event queued for asynchronous invocation");
             Ok(())
         })
     }

@@ -25,6 +25,7 @@ use serde_json::json;
 
 use crate::domain::schedule::{self, Dialect, Expression, Plan};
 use crate::services::events::changes::Changed;
+use crate::services::events::clock::Clock;
 use crate::services::events::deliver::{Deliver, Delivery};
 use crate::services::events::fanout::Fanout;
 use crate::services::events::record::{Rec, Recorder};
@@ -33,7 +34,6 @@ use crate::services::schedules::{self as svc_schedules, Spec};
 use crate::services::Context;
 use crate::store::rules::{self as rstore, Record as RuleRecord};
 use crate::store::schedules::{self as sstore, Record as SchedRecord};
-use crate::services::events::clock::Clock;
 use timers::{Entry, Timers};
 
 struct Inner {
@@ -52,7 +52,11 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// Starts the clock loop and the outcome recorder on `rt`.
-    pub fn start(ctx: Context, deliver: Arc<dyn Deliver>, rt: &tokio::runtime::Handle) -> Scheduler {
+    pub fn start(
+        ctx: Context,
+        deliver: Arc<dyn Deliver>,
+        rt: &tokio::runtime::Handle,
+    ) -> Scheduler {
         let recorder = Recorder::start(ctx.store.clone(), rt);
         let fanout = Fanout::new(ctx.clone(), deliver, recorder);
         let inner = Arc::new(Inner {
@@ -177,7 +181,14 @@ async fn reload_all(inner: &Inner, timers: &mut Timers) {
     let now = inner.clock.now_ms();
     for (r, _) in rules {
         if let Some(p) = rule_plan(&r) {
-            timers.load(Changed::Rule(r.id), p, r.last_fire_ms, 0, now, inner.catch_up_once);
+            timers.load(
+                Changed::Rule(r.id),
+                p,
+                r.last_fire_ms,
+                0,
+                now,
+                inner.catch_up_once,
+            );
         }
     }
     for s in schedules {
@@ -191,7 +202,14 @@ fn load_schedule(inner: &Inner, timers: &mut Timers, s: &sstore::ScheduleRow, no
         return;
     };
     if let Some(p) = schedule_plan(s, &spec) {
-        timers.load(Changed::Schedule(s.id), p, s.last_fire_ms, spec.window_ms(), now, inner.catch_up_once);
+        timers.load(
+            Changed::Schedule(s.id),
+            p,
+            s.last_fire_ms,
+            spec.window_ms(),
+            now,
+            inner.catch_up_once,
+        );
     }
 }
 
@@ -200,7 +218,12 @@ async fn reload(inner: &Inner, timers: &mut Timers, c: Changed) {
     let now = inner.clock.now_ms();
     match c {
         Changed::Rule(id) => {
-            if let Ok(Some(r)) = inner.ctx.store.call(move |c| rstore::rule_by_id(c, id)).await {
+            if let Ok(Some(r)) = inner
+                .ctx
+                .store
+                .call(move |c| rstore::rule_by_id(c, id))
+                .await
+            {
                 if let Some(p) = rule_plan(&r) {
                     timers.load(c, p, r.last_fire_ms, 0, now, inner.catch_up_once);
                 }
@@ -217,7 +240,9 @@ async fn reload(inner: &Inner, timers: &mut Timers, c: Changed) {
 
 /// `2025-01-15T10:20:00Z`: seconds precision, as EventBridge writes `time`.
 fn iso(ms: i64) -> String {
-    schedule::from_ms(ms).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    schedule::from_ms(ms)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 async fn fire(inner: Arc<Inner>, e: Entry) {
@@ -242,14 +267,16 @@ async fn fire_rule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
             })
         })
         .await;
-    let Ok(Some((rule, targets))) = found else { return };
+    let Ok(Some((rule, targets))) = found else {
+        return;
+    };
     if rule.state != "ENABLED" {
         return;
     }
-    inner
-        .fanout
-        .recorder
-        .push(Rec::Rule(RuleRecord::Fired { rule_id: id, at_ms: occurrence }));
+    inner.fanout.recorder.push(Rec::Rule(RuleRecord::Fired {
+        rule_id: id,
+        at_ms: occurrence,
+    }));
     let me = &inner.ctx.identity;
     let event = json!({
         "version": "0",
@@ -270,15 +297,22 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
     let Ok(Some(row)) = inner.ctx.store.call(move |c| sstore::by_id(c, id)).await else {
         return;
     };
-    let Ok(spec) = svc_schedules::decode(&row) else { return };
-    let Some(plan) = schedule_plan(&row, &spec) else { return };
+    let Ok(spec) = svc_schedules::decode(&row) else {
+        return;
+    };
+    let Some(plan) = schedule_plan(&row, &spec) else {
+        return;
+    };
     let one_time = plan.expr.is_one_time();
     let last = one_time || plan.after(occurrence).is_none();
-    inner.fanout.recorder.push(Rec::Schedule(SchedRecord::Fired {
-        id,
-        at_ms: occurrence,
-        one_time: last,
-    }));
+    inner
+        .fanout
+        .recorder
+        .push(Rec::Schedule(SchedRecord::Fired {
+            id,
+            at_ms: occurrence,
+            one_time: last,
+        }));
     let arn = svc_schedules::schedule_arn(&inner.ctx, &row.group, &row.name);
     let rec = move |error: Option<String>| {
         Rec::Schedule(SchedRecord::Delivered {
@@ -290,7 +324,8 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
     match spec.function(&inner.ctx.identity) {
         Ok(function) => {
             let execution = uuid::Uuid::new_v4().to_string();
-            let payload = svc_schedules::payload(&spec, &arn, schedule::from_ms(occurrence), &execution, 1);
+            let payload =
+                svc_schedules::payload(&spec, &arn, schedule::from_ms(occurrence), &execution, 1);
             let d = Delivery {
                 function,
                 payload: payload.into(),
@@ -305,6 +340,9 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
         Err(e) => inner.fanout.recorder.push(rec(Some(e.to_string()))),
     }
     if last && spec.after_completion == "DELETE" {
-        inner.fanout.recorder.push(Rec::Schedule(SchedRecord::Delete { id }));
+        inner
+            .fanout
+            .recorder
+            .push(Rec::Schedule(SchedRecord::Delete { id }));
     }
 }

@@ -71,7 +71,9 @@ impl Timers {
         self.remove(key);
         // The store's record may lag behind what this process fired.
         let last = match (self.fired.get(&key), last_fired) {
-            (Some((anchor, f)), l) if *anchor == plan.anchor_ms => Some(l.map_or(*f, |l| l.max(*f))),
+            (Some((anchor, f)), l) if *anchor == plan.anchor_ms => {
+                Some(l.map_or(*f, |l| l.max(*f)))
+            }
             (_, l) => l,
         };
         let base = last.unwrap_or(plan.anchor_ms - 1);
@@ -115,7 +117,9 @@ impl Timers {
                 break;
             }
             self.queue.remove(&(due, key));
-            let Some(mut e) = self.entries.remove(&key) else { continue };
+            let Some(mut e) = self.entries.remove(&key) else {
+                continue;
+            };
             // Behind by more than one occurrence: fire once, for the latest.
             if let Some(n) = e.plan.after(e.occurrence) {
                 if n <= now {

@@ -4,6 +4,8 @@
 pub mod aliases;
 pub mod concurrency;
 pub mod cpu;
+pub mod destinations;
+pub mod event_invoke;
 pub mod events;
 pub mod functions;
 pub mod layers;
@@ -30,6 +32,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Resolved function versions for the invoke path, valid while no function changed.
     pub versions: Arc<VersionCache>,
+    /// The destination kinds this daemon delivers to (registered at start-up).
+    pub destinations: Arc<destinations::Destinations>,
     /// Blocking threads for heavy request work (`server.blocking_threads`).
     pub cpu: cpu::Cpu,
     /// Rules and schedules written, for the clock to reload (`scheduler`).
@@ -52,6 +56,7 @@ impl Context {
             catalog,
             config: Arc::clone(&config),
             versions: Arc::new(VersionCache::default()),
+            destinations: Arc::new(destinations::Destinations::default()),
             cpu,
             schedule_changes: Arc::default(),
             schedule_clock: Arc::new(events::clock::Clock::new(config.scheduler.test_clock)),

@@ -47,7 +47,11 @@ fn pattern_ok(v: &str, ok: impl Fn(char) -> bool) -> bool {
 fn statement(p: &Permission, resource: &str) -> Result<Value, Error> {
     let sid = required(&p.statement_id, "statementId")?;
     if sid.len() > 100 || !pattern_ok(sid, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Error::constraint(sid, "statementId", "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)"));
+        return Err(Error::constraint(
+            sid,
+            "statementId",
+            "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)",
+        ));
     }
     let action = required(&p.action, "action")?;
     let action_ok = action == "*"
@@ -56,11 +60,19 @@ fn statement(p: &Permission, resource: &str) -> Result<Value, Error> {
             .strip_prefix("lambda:")
             .is_some_and(|a| pattern_ok(a, |c| c.is_ascii_alphabetic()));
     if !action_ok {
-        return Err(Error::constraint(action, "action", "Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])"));
+        return Err(Error::constraint(
+            action,
+            "action",
+            "Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])",
+        ));
     }
     let principal = required(&p.principal, "principal")?;
     if principal.chars().any(char::is_whitespace) {
-        return Err(Error::constraint(principal, "principal", "Member must satisfy regular expression pattern: [^\\s]+"));
+        return Err(Error::constraint(
+            principal,
+            "principal",
+            "Member must satisfy regular expression pattern: [^\\s]+",
+        ));
     }
     let principal_value = if principal == "*" {
         json!("*")
@@ -88,9 +100,17 @@ fn statement(p: &Permission, resource: &str) -> Result<Value, Error> {
     if let Some(a) = p.event_source_token.as_deref().filter(|s| !s.is_empty()) {
         add("StringEquals", "lambda:EventSourceToken", a);
     }
-    if let Some(a) = p.function_url_auth_type.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(a) = p
+        .function_url_auth_type
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
         if a != "NONE" && a != "AWS_IAM" {
-            return Err(Error::constraint(a, "functionUrlAuthType", "Member must satisfy enum value set: [NONE, AWS_IAM]"));
+            return Err(Error::constraint(
+                a,
+                "functionUrlAuthType",
+                "Member must satisfy enum value set: [NONE, AWS_IAM]",
+            ));
         }
         add("StringEquals", "lambda:FunctionUrlAuthType", a);
     }
@@ -158,14 +178,25 @@ pub async fn add(ctx: &Context, r: &FunctionRef, p: Permission) -> Result<Value,
 }
 
 /// RemovePermission.
-pub async fn remove(ctx: &Context, r: &FunctionRef, sid: &str, revision_id: Option<String>) -> Result<(), Error> {
+pub async fn remove(
+    ctx: &Context,
+    r: &FunctionRef,
+    sid: &str,
+    revision_id: Option<String>,
+) -> Result<(), Error> {
     let (_, q) = resource(ctx, r).await?;
     let (name, sid) = (r.name.clone(), sid.to_string());
     ctx.store
         .call(move |c| {
             policies::update(c, &name, &q, |cur| {
-                let missing = || Error::ResourceNotFound(format!("Statement {sid} is not found in resource policy."));
-                let Some(cur) = cur else { return Err(missing()) };
+                let missing = || {
+                    Error::ResourceNotFound(format!(
+                        "Statement {sid} is not found in resource policy."
+                    ))
+                };
+                let Some(cur) = cur else {
+                    return Err(missing());
+                };
                 if let Some(want) = revision_id.as_ref().filter(|x| !x.is_empty()) {
                     if &cur.revision_id != want {
                         return Err(revision_mismatch());
@@ -201,11 +232,18 @@ pub async fn allows_events(ctx: &Context, f: &FunctionRef, source_arn: &str) -> 
     let q = f.qualifier.clone().unwrap_or_default();
     let p = ctx.store.call(move |c| policies::get(c, &name, &q)).await?;
     let Some(p) = p else { return Ok(()) };
-    let statements = p.document["Statement"].as_array().cloned().unwrap_or_default();
-    if statements
-        .iter()
-        .any(|s| allows(s, "events.amazonaws.com", source_arn, &ctx.identity.account_id))
-    {
+    let statements = p.document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if statements.iter().any(|s| {
+        allows(
+            s,
+            "events.amazonaws.com",
+            source_arn,
+            &ctx.identity.account_id,
+        )
+    }) {
         return Ok(());
     }
     Err(Error::InvalidParameterValue(format!(
@@ -230,7 +268,9 @@ fn allows(s: &Value, service: &str, source_arn: &str, account: &str) -> bool {
     };
     let action_ok = match &s["Action"] {
         Value::String(a) => matches!(a.as_str(), "lambda:InvokeFunction" | "lambda:*" | "*"),
-        Value::Array(a) => a.iter().any(|a| matches!(a.as_str(), Some("lambda:InvokeFunction" | "lambda:*" | "*"))),
+        Value::Array(a) => a
+            .iter()
+            .any(|a| matches!(a.as_str(), Some("lambda:InvokeFunction" | "lambda:*" | "*"))),
         _ => false,
     };
     if !principal_ok || !action_ok {
@@ -240,7 +280,9 @@ fn allows(s: &Value, service: &str, source_arn: &str, account: &str) -> bool {
         return true;
     };
     cond.iter().all(|(op, kv)| {
-        let Some(kv) = kv.as_object() else { return false };
+        let Some(kv) = kv.as_object() else {
+            return false;
+        };
         kv.iter().all(|(k, v)| {
             let want = v.as_str().unwrap_or("");
             match (op.as_str(), k.to_ascii_lowercase().as_str()) {
@@ -295,11 +337,29 @@ mod tests {
         };
         let s = statement(&p, "arn:aws:lambda:us-east-1:000000000000:function:f").unwrap();
         assert_eq!(s["Principal"], json!({"Service": "events.amazonaws.com"}));
-        assert_eq!(s["Condition"]["ArnLike"]["AWS:SourceArn"], json!("arn:aws:events:us-east-1:000000000000:rule/r*"));
+        assert_eq!(
+            s["Condition"]["ArnLike"]["AWS:SourceArn"],
+            json!("arn:aws:events:us-east-1:000000000000:rule/r*")
+        );
         let acct = "000000000000";
-        assert!(allows(&s, "events.amazonaws.com", "arn:aws:events:us-east-1:000000000000:rule/r1", acct));
-        assert!(!allows(&s, "events.amazonaws.com", "arn:aws:events:us-east-1:000000000000:rule/x", acct));
-        assert!(!allows(&s, "s3.amazonaws.com", "arn:aws:events:us-east-1:000000000000:rule/r1", acct));
+        assert!(allows(
+            &s,
+            "events.amazonaws.com",
+            "arn:aws:events:us-east-1:000000000000:rule/r1",
+            acct
+        ));
+        assert!(!allows(
+            &s,
+            "events.amazonaws.com",
+            "arn:aws:events:us-east-1:000000000000:rule/x",
+            acct
+        ));
+        assert!(!allows(
+            &s,
+            "s3.amazonaws.com",
+            "arn:aws:events:us-east-1:000000000000:rule/r1",
+            acct
+        ));
         let p = Permission {
             statement_id: Some("acct".into()),
             action: Some("lambda:*".into()),
@@ -307,9 +367,19 @@ mod tests {
             ..Default::default()
         };
         let s = statement(&p, "arn").unwrap();
-        assert_eq!(s["Principal"], json!({"AWS": "arn:aws:iam::123456789012:root"}));
+        assert_eq!(
+            s["Principal"],
+            json!({"AWS": "arn:aws:iam::123456789012:root"})
+        );
         assert!(!allows(&s, "events.amazonaws.com", "arn:x", acct));
-        assert!(statement(&Permission { statement_id: Some("a b".into()), ..p.clone() }, "arn").is_err());
+        assert!(statement(
+            &Permission {
+                statement_id: Some("a b".into()),
+                ..p.clone()
+            },
+            "arn"
+        )
+        .is_err());
         assert!(glob("a*c?e", "abbbcde"));
         assert!(!glob("a*c", "abd"));
     }

@@ -99,7 +99,9 @@ pub fn group_arn(ctx: &Context, group: &str) -> String {
 }
 
 fn not_found(group: &str, name: &str) -> EbError {
-    EbError::NotFound(format!("Schedule {name} does not exist in schedule group {group}."))
+    EbError::NotFound(format!(
+        "Schedule {name} does not exist in schedule group {group}."
+    ))
 }
 
 fn group_not_found(group: &str) -> EbError {
@@ -143,8 +145,17 @@ fn check_target(ctx: &Context, t: &Value) -> Result<(), EbError> {
     if arn.is_empty() {
         return Err(constraint("null", "target.arn", "Member must not be null"));
     }
-    if obj.get("RoleArn").and_then(Value::as_str).unwrap_or_default().is_empty() {
-        return Err(constraint("null", "target.roleArn", "Member must not be null"));
+    if obj
+        .get("RoleArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        return Err(constraint(
+            "null",
+            "target.roleArn",
+            "Member must not be null",
+        ));
     }
     lambda_target(arn, &ctx.identity).map_err(EbError::Validation)?;
     if let Some(i) = obj.get("Input") {
@@ -152,7 +163,11 @@ fn check_target(ctx: &Context, t: &Value) -> Result<(), EbError> {
             return Err(EbError::Validation("Target.Input must be a string.".into()));
         };
         if text.is_empty() || text.len() > 262_144 {
-            return Err(constraint("…", "target.input", "Member must have length between 1 and 262144"));
+            return Err(constraint(
+                "…",
+                "target.input",
+                "Member must have length between 1 and 262144",
+            ));
         }
     }
     if let Some(r) = obj.get("RetryPolicy") {
@@ -160,7 +175,11 @@ fn check_target(ctx: &Context, t: &Value) -> Result<(), EbError> {
             .map_err(|e| EbError::Validation(format!("Target.RetryPolicy: {e}")))?;
         r.check("target.retryPolicy")?;
     }
-    if obj.get("DeadLetterConfig").and_then(|d| d.get("Arn")).is_some_and(|a| !a.is_null()) {
+    if obj
+        .get("DeadLetterConfig")
+        .and_then(|d| d.get("Arn"))
+        .is_some_and(|a| !a.is_null())
+    {
         return Err(EbError::Validation(
             "Target.DeadLetterConfig: lambdabox has no SQS queues to send undeliverable events to yet; remove DeadLetterConfig (failed deliveries are recorded on the schedule and shown in the dashboard).".into(),
         ));
@@ -169,7 +188,11 @@ fn check_target(ctx: &Context, t: &Value) -> Result<(), EbError> {
 }
 
 /// Checks a CreateSchedule / UpdateSchedule body; returns the spec, its state and anchor.
-fn check(ctx: &Context, body: &Map<String, Value>, now: i64) -> Result<(Spec, String, i64), EbError> {
+fn check(
+    ctx: &Context,
+    body: &Map<String, Value>,
+    now: i64,
+) -> Result<(Spec, String, i64), EbError> {
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
     let expression = text("ScheduleExpression")
         .ok_or_else(|| constraint("null", "scheduleExpression", "Member must not be null"))?;
@@ -186,12 +209,16 @@ fn check(ctx: &Context, body: &Map<String, Value>, now: i64) -> Result<(Spec, St
     let end_ms = date_ms(body.get("EndDate"), "EndDate")?;
     if let (Some(s), Some(e)) = (start_ms, end_ms) {
         if e <= s {
-            return Err(EbError::Validation("The EndDate must be after the StartDate.".into()));
+            return Err(EbError::Validation(
+                "The EndDate must be after the StartDate.".into(),
+            ));
         }
     }
     if let Some(e) = end_ms {
         if e <= now {
-            return Err(EbError::Validation("The EndDate you specify cannot be earlier than the current time.".into()));
+            return Err(EbError::Validation(
+                "The EndDate you specify cannot be earlier than the current time.".into(),
+            ));
         }
     }
     if expr.is_one_time() && (start_ms.is_some() || end_ms.is_some()) {
@@ -203,28 +230,42 @@ fn check(ctx: &Context, body: &Map<String, Value>, now: i64) -> Result<(Spec, St
         .get("FlexibleTimeWindow")
         .and_then(Value::as_object)
         .ok_or_else(|| constraint("null", "flexibleTimeWindow", "Member must not be null"))?;
-    let window_mode = window.get("Mode").and_then(Value::as_str).unwrap_or("").to_string();
+    let window_mode = window
+        .get("Mode")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let window_minutes = window.get("MaximumWindowInMinutes").and_then(Value::as_u64);
     match (window_mode.as_str(), window_minutes) {
         ("OFF", None) => {}
         ("OFF", Some(_)) => {
             return Err(EbError::Validation(
-                "MaximumWindowInMinutes is allowed only when FlexibleTimeWindow Mode is FLEXIBLE.".into(),
+                "MaximumWindowInMinutes is allowed only when FlexibleTimeWindow Mode is FLEXIBLE."
+                    .into(),
             ))
         }
         ("FLEXIBLE", Some(m)) if (1..=1440).contains(&m) => {}
         ("FLEXIBLE", _) => {
             return Err(EbError::Validation(
-                "FlexibleTimeWindow Mode FLEXIBLE needs MaximumWindowInMinutes from 1 to 1440.".into(),
+                "FlexibleTimeWindow Mode FLEXIBLE needs MaximumWindowInMinutes from 1 to 1440."
+                    .into(),
             ))
         }
         (other, _) => {
-            return Err(constraint(other, "flexibleTimeWindow.mode", "Member must satisfy enum value set: [OFF, FLEXIBLE]"))
+            return Err(constraint(
+                other,
+                "flexibleTimeWindow.mode",
+                "Member must satisfy enum value set: [OFF, FLEXIBLE]",
+            ))
         }
     }
     let after_completion = text("ActionAfterCompletion").unwrap_or_else(|| "NONE".into());
     if !matches!(after_completion.as_str(), "NONE" | "DELETE") {
-        return Err(constraint(&after_completion, "actionAfterCompletion", "Member must satisfy enum value set: [NONE, DELETE]"));
+        return Err(constraint(
+            &after_completion,
+            "actionAfterCompletion",
+            "Member must satisfy enum value set: [NONE, DELETE]",
+        ));
     }
     if text("KmsKeyArn").is_some_and(|k| !k.is_empty()) {
         return Err(EbError::Validation(
@@ -233,11 +274,19 @@ fn check(ctx: &Context, body: &Map<String, Value>, now: i64) -> Result<(Spec, St
     }
     let state = text("State").unwrap_or_else(|| "ENABLED".into());
     if !matches!(state.as_str(), "ENABLED" | "DISABLED") {
-        return Err(constraint(&state, "state", "Member must satisfy enum value set: [ENABLED, DISABLED]"));
+        return Err(constraint(
+            &state,
+            "state",
+            "Member must satisfy enum value set: [ENABLED, DISABLED]",
+        ));
     }
     let description = text("Description");
     if description.as_ref().is_some_and(|d| d.len() > 512) {
-        return Err(constraint("…", "description", "Member must have length less than or equal to 512"));
+        return Err(constraint(
+            "…",
+            "description",
+            "Member must have length less than or equal to 512",
+        ));
     }
     let target = body
         .get("Target")
@@ -342,10 +391,18 @@ pub async fn list(
 ) -> Result<Vec<ScheduleRow>, EbError> {
     if let Some(s) = state {
         if !matches!(s, "ENABLED" | "DISABLED") {
-            return Err(constraint(s, "state", "Member must satisfy enum value set: [ENABLED, DISABLED]"));
+            return Err(constraint(
+                s,
+                "state",
+                "Member must satisfy enum value set: [ENABLED, DISABLED]",
+            ));
         }
     }
-    let (g, p, s) = (group.map(str::to_string), prefix.to_string(), state.map(str::to_string));
+    let (g, p, s) = (
+        group.map(str::to_string),
+        prefix.to_string(),
+        state.map(str::to_string),
+    );
     Ok(ctx
         .store
         .call(move |c| sstore::list(c, g.as_deref(), &p, s.as_deref()))
@@ -353,7 +410,12 @@ pub async fn list(
 }
 
 /// Sets a schedule's state (the dashboard's enable/disable), keeping its definition.
-pub async fn set_state(ctx: &Context, group: &str, name: &str, enabled: bool) -> Result<(), EbError> {
+pub async fn set_state(
+    ctx: &Context,
+    group: &str,
+    name: &str,
+    enabled: bool,
+) -> Result<(), EbError> {
     let (row, spec) = get(ctx, group, name).await?;
     let state = if enabled { "ENABLED" } else { "DISABLED" };
     let text = row.spec.clone();
@@ -371,8 +433,14 @@ pub async fn set_state(ctx: &Context, group: &str, name: &str, enabled: bool) ->
 pub async fn create_group(ctx: &Context, name: &str) -> Result<GroupRow, EbError> {
     check_schedule_name(name, "name")?;
     let n = name.to_string();
-    if !ctx.store.call(move |c| sstore::create_group(c, &n, now_ms())).await? {
-        return Err(EbError::AlreadyExists(format!("Schedule group {name} already exists.")));
+    if !ctx
+        .store
+        .call(move |c| sstore::create_group(c, &n, now_ms()))
+        .await?
+    {
+        return Err(EbError::AlreadyExists(format!(
+            "Schedule group {name} already exists."
+        )));
     }
     get_group(ctx, name).await
 }
@@ -389,7 +457,9 @@ pub async fn get_group(ctx: &Context, name: &str) -> Result<GroupRow, EbError> {
 /// DeleteScheduleGroup: deletes its schedules too; the default group cannot be deleted.
 pub async fn delete_group(ctx: &Context, name: &str) -> Result<(), EbError> {
     if name == DEFAULT_GROUP {
-        return Err(EbError::Validation("The default schedule group cannot be deleted.".into()));
+        return Err(EbError::Validation(
+            "The default schedule group cannot be deleted.".into(),
+        ));
     }
     let n = name.to_string();
     let ids = ctx
@@ -410,7 +480,13 @@ pub async fn list_groups(ctx: &Context, prefix: &str) -> Result<Vec<GroupRow>, E
 }
 
 /// The payload a schedule's target receives for one occurrence.
-pub fn payload(spec: &Spec, arn: &str, scheduled: jiff::Timestamp, execution_id: &str, attempt: u32) -> String {
+pub fn payload(
+    spec: &Spec,
+    arn: &str,
+    scheduled: jiff::Timestamp,
+    execution_id: &str,
+    attempt: u32,
+) -> String {
     let input = spec.target["Input"].as_str().unwrap_or("{}");
     input
         .replace("<aws.scheduler.schedule-arn>", arn)

@@ -16,14 +16,20 @@ pub struct Policy {
 
 fn function_id(conn: &Connection, function: &str) -> Result<Option<i64>, StoreError> {
     Ok(conn
-        .query_row("SELECT id FROM functions WHERE name = ?1", [function], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT id FROM functions WHERE name = ?1",
+            [function],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
 /// The policy of `function` at `qualifier` ('' for the unqualified function).
-pub fn get(conn: &Connection, function: &str, qualifier: &str) -> Result<Option<Policy>, StoreError> {
+pub fn get(
+    conn: &Connection,
+    function: &str,
+    qualifier: &str,
+) -> Result<Option<Policy>, StoreError> {
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT p.policy, p.revision_id FROM function_policies p JOIN functions f ON f.id = p.function_id WHERE f.name = ?1 AND p.qualifier = ?2",

@@ -184,7 +184,8 @@ pub fn put_rule(
     let old = get_rule(&tx, &w.bus, &w.name)?;
     match &old {
         Some(o) => {
-            let restart = o.schedule != w.schedule || (o.state != "ENABLED" && w.state == "ENABLED");
+            let restart =
+                o.schedule != w.schedule || (o.state != "ENABLED" && w.state == "ENABLED");
             let anchor = if restart { now } else { o.anchor_ms };
             let last = if restart { None } else { o.last_fire_ms };
             tx.execute(
@@ -234,7 +235,8 @@ pub fn list_rules(
 
 /// Every rule with a schedule expression (enabled or not), with its targets.
 pub fn scheduled_rules(conn: &Connection) -> Result<Vec<(RuleRow, Vec<TargetRow>)>, StoreError> {
-    let sql = format!("SELECT {RULE_COLUMNS} FROM event_rules WHERE schedule IS NOT NULL ORDER BY id");
+    let sql =
+        format!("SELECT {RULE_COLUMNS} FROM event_rules WHERE schedule IS NOT NULL ORDER BY id");
     let mut st = conn.prepare(&sql)?;
     let rules: Vec<RuleRow> = st.query_map([], rule_row)?.collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rules.len());

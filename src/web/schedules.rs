@@ -123,9 +123,17 @@ async fn schedule_views(app: &App, now: i64) -> Result<Vec<ScheduleView>, WebErr
     let mut out = Vec::new();
     for r in rows {
         let Ok(spec) = svc::decode(&r) else { continue };
-        let tz = spec.parsed().map(|(_, tz)| tz).unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = spec
+            .parsed()
+            .map(|(_, tz)| tz)
+            .unwrap_or(jiff::tz::TimeZone::UTC);
         let next = schedule_plan(&r, &spec)
-            .map(|p| p.next_n(now, 5).into_iter().map(|t| local(t, &tz)).collect())
+            .map(|p| {
+                p.next_n(now, 5)
+                    .into_iter()
+                    .map(|t| local(t, &tz))
+                    .collect()
+            })
             .unwrap_or_default();
         out.push(ScheduleView {
             name: r.name.clone(),
@@ -145,7 +153,13 @@ async fn schedule_views(app: &App, now: i64) -> Result<Vec<ScheduleView>, WebErr
     Ok(out)
 }
 
-async fn render(app: &App, web: &Web, req: &HttpRequest, v: Values, errors: &FieldErrors) -> Result<HttpResponse, WebError> {
+async fn render(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    v: Values,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
     let now = app.scheduler.clock().now_ms();
     let mut ctx = tera::Context::new();
@@ -154,13 +168,20 @@ async fn render(app: &App, web: &Web, req: &HttpRequest, v: Values, errors: &Fie
     ctx.insert("schedules", &schedule_views(app, now).await?);
     ctx.insert("lateness", &app.scheduler.lateness());
     let totals = &app.scheduler.fanout().totals;
-    ctx.insert("delivered", &totals.delivered.load(std::sync::atomic::Ordering::Relaxed));
-    ctx.insert("failed", &totals.failed.load(std::sync::atomic::Ordering::Relaxed));
+    ctx.insert(
+        "delivered",
+        &totals.delivered.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    ctx.insert(
+        "failed",
+        &totals.failed.load(std::sync::atomic::Ordering::Relaxed),
+    );
     ctx.insert("now", &fmt_time(now));
     ctx.insert("v", &v);
     ctx.insert("errors", &errors.0);
     ctx.insert("flash", &flash(req.query_string()));
-    web.render.page_status(errors.status(), "schedules.html", Some(&s), &mut ctx)
+    web.render
+        .page_status(errors.status(), "schedules.html", Some(&s), &mut ctx)
 }
 
 fn flash(q: &str) -> Option<&'static str> {
@@ -196,15 +217,25 @@ pub struct PreviewQuery {
 
 /// `GET /ui/schedules/preview?expression=…&timezone=…&kind=rule|schedule`: the next five
 /// fire times, or what is wrong with the expression.
-pub async fn preview(app: App, req: HttpRequest, q: web::Query<PreviewQuery>) -> Result<HttpResponse, WebError> {
+pub async fn preview(
+    app: App,
+    req: HttpRequest,
+    q: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, WebError> {
     current(&req)?;
-    let dialect = if q.kind == "schedule" { Dialect::Schedule } else { Dialect::Rule };
+    let dialect = if q.kind == "schedule" {
+        Dialect::Schedule
+    } else {
+        Dialect::Rule
+    };
     let now = app.scheduler.clock().now_ms();
     let body = match preview_times(&q.expression, &q.timezone, dialect, now) {
         Ok(times) => json!({ "ok": true, "times": times }),
         Err(e) => json!({ "ok": false, "error": e }),
     };
-    Ok(HttpResponse::Ok().content_type("application/json").body(body.to_string()))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.to_string()))
 }
 
 fn preview_times(expr: &str, tz: &str, dialect: Dialect, now: i64) -> Result<Vec<String>, String> {
@@ -222,7 +253,11 @@ fn preview_times(expr: &str, tz: &str, dialect: Dialect, now: i64) -> Result<Vec
         start_ms: None,
         end_ms: None,
     };
-    let times: Vec<String> = plan.next_n(now - 1, 5).into_iter().map(|t| local(t, &tz)).collect();
+    let times: Vec<String> = plan
+        .next_n(now - 1, 5)
+        .into_iter()
+        .map(|t| local(t, &tz))
+        .collect();
     if times.is_empty() {
         return Err("it never fires again".into());
     }
@@ -230,11 +265,21 @@ fn preview_times(expr: &str, tz: &str, dialect: Dialect, now: i64) -> Result<Vec
 }
 
 /// `POST /ui/schedules`: creates a rule (with the function as its target) or a schedule.
-pub async fn create(app: App, web: Web, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
+pub async fn create(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
     current(&req)?;
     let f = Form::urlencoded(&body)?;
     let v = Values {
-        kind: if f.get("kind") == "schedule" { "schedule" } else { "rule" }.into(),
+        kind: if f.get("kind") == "schedule" {
+            "schedule"
+        } else {
+            "rule"
+        }
+        .into(),
         name: f.get("name").trim().into(),
         expression: f.get("expression").trim().into(),
         timezone: f.get("timezone").trim().into(),
@@ -264,15 +309,16 @@ pub async fn create(app: App, web: Web, req: HttpRequest, body: web::Bytes) -> R
         Ok(()) => Ok(redirect("/ui/schedules?created=1")),
         Err(e) => {
             let text = e.to_string();
-            let field = if text.contains("xpression") || text.contains("cron") || text.contains("rate") {
-                "sched_expression"
-            } else if text.contains("ime zone") || text.contains("Timezone") {
-                "sched_timezone"
-            } else if text.contains("unction") || text.contains("arn:") {
-                "sched_function"
-            } else {
-                "sched_name"
-            };
+            let field =
+                if text.contains("xpression") || text.contains("cron") || text.contains("rate") {
+                    "sched_expression"
+                } else if text.contains("ime zone") || text.contains("Timezone") {
+                    "sched_timezone"
+                } else if text.contains("unction") || text.contains("arn:") {
+                    "sched_function"
+                } else {
+                    "sched_name"
+                };
             errors.add(field, &text);
             render(&app, &web, &req, v, &errors).await
         }
@@ -282,7 +328,10 @@ pub async fn create(app: App, web: Web, req: HttpRequest, body: web::Bytes) -> R
 async fn create_rule(app: &App, v: &Values, arn: &str) -> Result<(), EbError> {
     let found = crate::services::functions::get(
         &app.ctx,
-        &crate::domain::arn::FunctionRef { name: v.function.clone(), qualifier: None },
+        &crate::domain::arn::FunctionRef {
+            name: v.function.clone(),
+            qualifier: None,
+        },
     )
     .await;
     if let Err(e) = found {
@@ -337,7 +386,11 @@ async fn create_schedule(app: &App, v: &Values, arn: &str) -> Result<(), EbError
 
 /// `POST /ui/schedules/state`: enables or disables a rule (`bus`, `rule`) or a schedule
 /// (`group`, `schedule`); `enabled` = `true` or `false`.
-pub async fn set_state(app: App, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
+pub async fn set_state(
+    app: App,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
     current(&req)?;
     let f = Form::urlencoded(&body)?;
     let enabled = f.get("enabled") == "true";
@@ -354,7 +407,11 @@ pub async fn set_state(app: App, req: HttpRequest, body: web::Bytes) -> Result<H
 }
 
 /// `POST /ui/schedules/delete`: deletes a rule with its targets, or a schedule.
-pub async fn delete(app: App, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
+pub async fn delete(
+    app: App,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
     current(&req)?;
     let f = Form::urlencoded(&body)?;
     if !f.get("rule").is_empty() {
@@ -371,7 +428,11 @@ pub async fn delete(app: App, req: HttpRequest, body: web::Bytes) -> Result<Http
 
 /// The Triggers tab's rules: every rule whose targets name the function (or one of its
 /// versions or aliases), with its next fire times and last result.
-pub async fn triggers_block(app: &App, function: &str, ctx: &mut tera::Context) -> Result<(), WebError> {
+pub async fn triggers_block(
+    app: &App,
+    function: &str,
+    ctx: &mut tera::Context,
+) -> Result<(), WebError> {
     let qualifiers = crate::services::aliases::list(&app.ctx, function, None, None, None)
         .await
         .map(|(a, _)| a.into_iter().map(|a| a.name).collect::<Vec<_>>())
@@ -416,13 +477,21 @@ mod tests {
         let t = preview_times("cron(0 10 * * ? *)", "", Dialect::Rule, now).unwrap();
         assert_eq!(t[0], "2025-01-01 10:00:00 UTC");
         assert_eq!(t.len(), 5);
-        let t = preview_times("cron(0 10 * * ? *)", "Europe/Berlin", Dialect::Schedule, now).unwrap();
+        let t = preview_times(
+            "cron(0 10 * * ? *)",
+            "Europe/Berlin",
+            Dialect::Schedule,
+            now,
+        )
+        .unwrap();
         assert_eq!(t[0], "2025-01-01 10:00:00 CET");
         assert!(preview_times("rate(1 minutes)", "", Dialect::Rule, now)
             .unwrap_err()
             .contains("singular"));
-        assert!(preview_times("at(2020-01-01T00:00:00)", "UTC", Dialect::Schedule, now)
-            .unwrap_err()
-            .contains("never"));
+        assert!(
+            preview_times("at(2020-01-01T00:00:00)", "UTC", Dialect::Schedule, now)
+                .unwrap_err()
+                .contains("never")
+        );
     }
 }

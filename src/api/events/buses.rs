@@ -24,7 +24,10 @@ fn bus_json(state: &AppState, b: &BusRow) -> serde_json::Value {
     v
 }
 
-pub fn create_event_bus<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn create_event_bus<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = required(&m, "Name")?;
@@ -38,11 +41,16 @@ pub fn create_event_bus<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBo
         let b = buses::create(&state.ctx, name, text(&m, "Description").unwrap_or(""))
             .await
             .map_err(error)?;
-        Ok(Reply::Value(json!({ "EventBusArn": ev::bus_arn(&state.ctx.identity, &b.name) })))
+        Ok(Reply::Value(
+            json!({ "EventBusArn": ev::bus_arn(&state.ctx.identity, &b.name) }),
+        ))
     })
 }
 
-pub fn describe_event_bus<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn describe_event_bus<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = ev::bus_name(&state.ctx.identity, text(&m, "Name")).map_err(error)?;
@@ -51,7 +59,10 @@ pub fn describe_event_bus<'a>(state: &'a AppState, req: &'a ApiRequest) -> Local
     })
 }
 
-pub fn delete_event_bus<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn delete_event_bus<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = required(&m, "Name")?;
@@ -60,15 +71,24 @@ pub fn delete_event_bus<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBo
     })
 }
 
-pub fn list_event_buses<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn list_event_buses<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let all = buses::list(&state.ctx, text(&m, "NamePrefix").unwrap_or(""))
             .await
             .map_err(error)?;
-        let (page, next) = ev::page(all, text(&m, "NextToken"), m.get("Limit").and_then(|v| v.as_i64()), 100)
-            .map_err(error)?;
-        let mut out = json!({ "EventBuses": page.iter().map(|b| bus_json(state, b)).collect::<Vec<_>>() });
+        let (page, next) = ev::page(
+            all,
+            text(&m, "NextToken"),
+            m.get("Limit").and_then(|v| v.as_i64()),
+            100,
+        )
+        .map_err(error)?;
+        let mut out =
+            json!({ "EventBuses": page.iter().map(|b| bus_json(state, b)).collect::<Vec<_>>() });
         if let Some(n) = next {
             out["NextToken"] = json!(n);
         }

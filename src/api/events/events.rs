@@ -10,13 +10,22 @@ use crate::api::request::ApiRequest;
 use crate::api::AppState;
 use crate::services::events::put_events;
 
-pub fn put_events<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn put_events<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         if m.get("EndpointId").is_some_and(|v| !v.is_null()) {
-            return Err(super::VALIDATION.with("EndpointId: lambdabox has no global endpoints; send events to the bus directly."));
+            return Err(super::VALIDATION.with(
+                "EndpointId: lambdabox has no global endpoints; send events to the bus directly.",
+            ));
         }
-        let entries = m.get("Entries").and_then(Value::as_array).cloned().unwrap_or_default();
+        let entries = m
+            .get("Entries")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let results = put_events::put_events(state.scheduler.fanout(), &entries)
             .await
             .map_err(error)?;
@@ -28,11 +37,16 @@ pub fn put_events<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFutur
                 Err((code, message)) => json!({ "ErrorCode": code, "ErrorMessage": message }),
             })
             .collect();
-        Ok(Reply::Value(json!({ "FailedEntryCount": failed, "Entries": entries })))
+        Ok(Reply::Value(
+            json!({ "FailedEntryCount": failed, "Entries": entries }),
+        ))
     })
 }
 
-pub fn test_event_pattern<'a>(_state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn test_event_pattern<'a>(
+    _state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let pattern = required(&m, "EventPattern")?;

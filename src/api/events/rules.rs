@@ -33,12 +33,20 @@ pub(crate) fn rule_json(state: &AppState, r: &RuleRow) -> Value {
     v
 }
 
-pub fn put_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn put_rule<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = required(&m, "Name")?.to_string();
-        if m.get("Tags").and_then(Value::as_array).is_some_and(|t| !t.is_empty()) {
-            return Err(super::VALIDATION.with("Tags on rules are not available in lambdabox yet; create the rule without Tags."));
+        if m.get("Tags")
+            .and_then(Value::as_array)
+            .is_some_and(|t| !t.is_empty())
+        {
+            return Err(super::VALIDATION.with(
+                "Tags on rules are not available in lambdabox yet; create the rule without Tags.",
+            ));
         }
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
         let p = rules::PutRule {
@@ -51,11 +59,16 @@ pub fn put_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<
             role_arn: text(&m, "RoleArn").map(str::to_string),
         };
         let r = rules::put(&state.ctx, p).await.map_err(error)?;
-        Ok(Reply::Value(json!({ "RuleArn": ev::rule_arn(&state.ctx.identity, &r.bus, &r.name) })))
+        Ok(Reply::Value(
+            json!({ "RuleArn": ev::rule_arn(&state.ctx.identity, &r.bus, &r.name) }),
+        ))
     })
 }
 
-pub fn describe_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn describe_rule<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = required(&m, "Name")?;
@@ -67,16 +80,25 @@ pub fn describe_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFu
     })
 }
 
-pub fn list_rules<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn list_rules<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
         let all = rules::list(&state.ctx, &bus, text(&m, "NamePrefix").unwrap_or(""))
             .await
             .map_err(error)?;
-        let (page, next) = ev::page(all, text(&m, "NextToken"), m.get("Limit").and_then(Value::as_i64), 100)
-            .map_err(error)?;
-        let mut out = json!({ "Rules": page.iter().map(|r| rule_json(state, r)).collect::<Vec<_>>() });
+        let (page, next) = ev::page(
+            all,
+            text(&m, "NextToken"),
+            m.get("Limit").and_then(Value::as_i64),
+            100,
+        )
+        .map_err(error)?;
+        let mut out =
+            json!({ "Rules": page.iter().map(|r| rule_json(state, r)).collect::<Vec<_>>() });
         if let Some(n) = next {
             out["NextToken"] = json!(n);
         }
@@ -84,31 +106,48 @@ pub fn list_rules<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFutur
     })
 }
 
-pub fn delete_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn delete_rule<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = required(&m, "Name")?;
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
         let force = m.get("Force").and_then(Value::as_bool).unwrap_or(false);
-        rules::delete(&state.ctx, &bus, name, force).await.map_err(error)?;
+        rules::delete(&state.ctx, &bus, name, force)
+            .await
+            .map_err(error)?;
         Ok(Reply::Value(json!({})))
     })
 }
 
-fn set_state<'a>(state: &'a AppState, req: &'a ApiRequest, enabled: bool) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+fn set_state<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+    enabled: bool,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let name = required(&m, "Name")?;
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
-        rules::set_state(&state.ctx, &bus, name, enabled).await.map_err(error)?;
+        rules::set_state(&state.ctx, &bus, name, enabled)
+            .await
+            .map_err(error)?;
         Ok(Reply::Value(json!({})))
     })
 }
 
-pub fn enable_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn enable_rule<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     set_state(state, req, true)
 }
 
-pub fn disable_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn disable_rule<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     set_state(state, req, false)
 }

@@ -10,20 +10,32 @@ use crate::api::request::ApiRequest;
 use crate::api::AppState;
 use crate::services::events::{self as ev, rules};
 
-pub fn put_targets<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn put_targets<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let rule = required(&m, "Rule")?;
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
-        let targets = m.get("Targets").and_then(Value::as_array).cloned().unwrap_or_default();
+        let targets = m
+            .get("Targets")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         rules::put_targets(&state.ctx, &bus, rule, &targets)
             .await
             .map_err(error)?;
-        Ok(Reply::Value(json!({ "FailedEntryCount": 0, "FailedEntries": [] })))
+        Ok(Reply::Value(
+            json!({ "FailedEntryCount": 0, "FailedEntries": [] }),
+        ))
     })
 }
 
-pub fn remove_targets<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn remove_targets<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let rule = required(&m, "Rule")?;
@@ -31,24 +43,40 @@ pub fn remove_targets<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxF
         let ids: Vec<String> = m
             .get("Ids")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         // An id that is not a target is already removed: not a failure (as on AWS).
         rules::remove_targets(&state.ctx, &bus, rule, ids)
             .await
             .map_err(error)?;
-        Ok(Reply::Value(json!({ "FailedEntryCount": 0, "FailedEntries": [] })))
+        Ok(Reply::Value(
+            json!({ "FailedEntryCount": 0, "FailedEntries": [] }),
+        ))
     })
 }
 
-pub fn list_targets_by_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn list_targets_by_rule<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let rule = required(&m, "Rule")?;
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
-        let all = rules::targets(&state.ctx, &bus, rule).await.map_err(error)?;
-        let (page, next) = ev::page(all, text(&m, "NextToken"), m.get("Limit").and_then(Value::as_i64), 100)
+        let all = rules::targets(&state.ctx, &bus, rule)
+            .await
             .map_err(error)?;
+        let (page, next) = ev::page(
+            all,
+            text(&m, "NextToken"),
+            m.get("Limit").and_then(Value::as_i64),
+            100,
+        )
+        .map_err(error)?;
         let mut out = json!({ "Targets": page.iter().map(|(t, _)| json!(t)).collect::<Vec<_>>() });
         if let Some(n) = next {
             out["NextToken"] = json!(n);
@@ -57,14 +85,24 @@ pub fn list_targets_by_rule<'a>(state: &'a AppState, req: &'a ApiRequest) -> Loc
     })
 }
 
-pub fn list_rule_names_by_target<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn list_rule_names_by_target<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let arn = required(&m, "TargetArn")?;
         let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
-        let all = rules::names_by_target(&state.ctx, &bus, arn).await.map_err(error)?;
-        let (page, next) = ev::page(all, text(&m, "NextToken"), m.get("Limit").and_then(Value::as_i64), 100)
+        let all = rules::names_by_target(&state.ctx, &bus, arn)
+            .await
             .map_err(error)?;
+        let (page, next) = ev::page(
+            all,
+            text(&m, "NextToken"),
+            m.get("Limit").and_then(Value::as_i64),
+            100,
+        )
+        .map_err(error)?;
         let mut out = json!({ "RuleNames": page });
         if let Some(n) = next {
             out["NextToken"] = json!(n);

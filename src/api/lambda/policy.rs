@@ -24,7 +24,12 @@ pub async fn add(state: &AppState, req: &ApiRequest, label: &str) -> Result<Http
     ))
 }
 
-pub async fn remove(state: &AppState, req: &ApiRequest, label: &str, sid: &str) -> Result<HttpResponse> {
+pub async fn remove(
+    state: &AppState,
+    req: &ApiRequest,
+    label: &str,
+    sid: &str,
+) -> Result<HttpResponse> {
     let r = function_ref(state, label, req)?;
     policy::remove(&state.ctx, &r, sid, req.query_param("RevisionId")).await?;
     Ok(empty_response(StatusCode::NO_CONTENT, req))

@@ -26,32 +26,53 @@ fn name(req: &ApiRequest) -> &str {
     req.label("Name").unwrap_or_default()
 }
 
-pub fn create<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn create<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        if m.get("Tags").and_then(Value::as_array).is_some_and(|t| !t.is_empty()) {
+        if m.get("Tags")
+            .and_then(Value::as_array)
+            .is_some_and(|t| !t.is_empty())
+        {
             return Err(VALIDATION.with("Tags on schedule groups are not available in lambdabox yet; create the group without Tags."));
         }
-        let g = svc::create_group(&state.ctx, name(req)).await.map_err(error)?;
-        Ok(Reply::Value(json!({ "ScheduleGroupArn": svc::group_arn(&state.ctx, &g.name) })))
+        let g = svc::create_group(&state.ctx, name(req))
+            .await
+            .map_err(error)?;
+        Ok(Reply::Value(
+            json!({ "ScheduleGroupArn": svc::group_arn(&state.ctx, &g.name) }),
+        ))
     })
 }
 
-pub fn get<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn get<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let g = svc::get_group(&state.ctx, name(req)).await.map_err(error)?;
         Ok(Reply::Value(group_json(state, &g)))
     })
 }
 
-pub fn delete<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn delete<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
-        svc::delete_group(&state.ctx, name(req)).await.map_err(error)?;
+        svc::delete_group(&state.ctx, name(req))
+            .await
+            .map_err(error)?;
         Ok(Reply::Value(json!({})))
     })
 }
 
-pub fn list<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn list<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let prefix = req.query_param("NamePrefix").unwrap_or_default();
         let all = svc::list_groups(&state.ctx, &prefix).await.map_err(error)?;

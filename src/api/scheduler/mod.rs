@@ -20,15 +20,50 @@ pub static SERVICE: Service = Service {
     path_prefixes: &["/schedules", "/schedule-groups", "/_lambdabox/clock"],
     xml_namespace: "",
     operations: &[
-        Operation::rest("CreateSchedule", "POST", "/schedules/{Name}", schedules::create),
+        Operation::rest(
+            "CreateSchedule",
+            "POST",
+            "/schedules/{Name}",
+            schedules::create,
+        ),
         Operation::rest("GetSchedule", "GET", "/schedules/{Name}", schedules::get),
-        Operation::rest("UpdateSchedule", "PUT", "/schedules/{Name}", schedules::update),
-        Operation::rest("DeleteSchedule", "DELETE", "/schedules/{Name}", schedules::delete),
+        Operation::rest(
+            "UpdateSchedule",
+            "PUT",
+            "/schedules/{Name}",
+            schedules::update,
+        ),
+        Operation::rest(
+            "DeleteSchedule",
+            "DELETE",
+            "/schedules/{Name}",
+            schedules::delete,
+        ),
         Operation::rest("ListSchedules", "GET", "/schedules", schedules::list),
-        Operation::rest("CreateScheduleGroup", "POST", "/schedule-groups/{Name}", groups::create),
-        Operation::rest("GetScheduleGroup", "GET", "/schedule-groups/{Name}", groups::get),
-        Operation::rest("DeleteScheduleGroup", "DELETE", "/schedule-groups/{Name}", groups::delete),
-        Operation::rest("ListScheduleGroups", "GET", "/schedule-groups", groups::list),
+        Operation::rest(
+            "CreateScheduleGroup",
+            "POST",
+            "/schedule-groups/{Name}",
+            groups::create,
+        ),
+        Operation::rest(
+            "GetScheduleGroup",
+            "GET",
+            "/schedule-groups/{Name}",
+            groups::get,
+        ),
+        Operation::rest(
+            "DeleteScheduleGroup",
+            "DELETE",
+            "/schedule-groups/{Name}",
+            groups::delete,
+        ),
+        Operation::rest(
+            "ListScheduleGroups",
+            "GET",
+            "/schedule-groups",
+            groups::list,
+        ),
         Operation::rest("LambdaboxGetClock", "GET", "/_lambdabox/clock", clock::get),
         Operation::rest("LambdaboxSetClock", "POST", "/_lambdabox/clock", clock::set),
     ],
@@ -60,12 +95,16 @@ pub(crate) fn epoch(ms: i64) -> serde_json::Value {
 }
 
 /// The body as a JSON object.
-pub(crate) fn body(req: &crate::api::request::ApiRequest) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+pub(crate) fn body(
+    req: &crate::api::request::ApiRequest,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     crate::api::protocol::json::input(&req.body).map_err(|e| VALIDATION.with(e.message))
 }
 
 /// `MaxResults` (1–100) and `NextToken` query parameters.
-pub(crate) fn paging(req: &crate::api::request::ApiRequest) -> Result<(Option<String>, Option<i64>), ApiError> {
+pub(crate) fn paging(
+    req: &crate::api::request::ApiRequest,
+) -> Result<(Option<String>, Option<i64>), ApiError> {
     let max = match req.query_param("MaxResults") {
         None => None,
         Some(m) => Some(m.parse::<i64>().map_err(|_| {

@@ -16,7 +16,11 @@ fn name(req: &ApiRequest) -> String {
     req.label("Name").unwrap_or_default().to_string()
 }
 
-fn write<'a>(state: &'a AppState, req: &'a ApiRequest, create: bool) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+fn write<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+    create: bool,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
         let group = m
@@ -36,15 +40,23 @@ fn write<'a>(state: &'a AppState, req: &'a ApiRequest, create: bool) -> LocalBox
             svc::update(&state.ctx, input).await
         }
         .map_err(error)?;
-        Ok(Reply::Value(json!({ "ScheduleArn": svc::schedule_arn(&state.ctx, &row.group, &row.name) })))
+        Ok(Reply::Value(
+            json!({ "ScheduleArn": svc::schedule_arn(&state.ctx, &row.group, &row.name) }),
+        ))
     })
 }
 
-pub fn create<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn create<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     write(state, req, true)
 }
 
-pub fn update<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn update<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     write(state, req, false)
 }
 
@@ -85,21 +97,34 @@ pub(crate) fn schedule_json(state: &AppState, row: &ScheduleRow, spec: &Spec) ->
     v
 }
 
-pub fn get<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn get<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
-        let (row, spec) = svc::get(&state.ctx, &group(req), &name(req)).await.map_err(error)?;
+        let (row, spec) = svc::get(&state.ctx, &group(req), &name(req))
+            .await
+            .map_err(error)?;
         Ok(Reply::Value(schedule_json(state, &row, &spec)))
     })
 }
 
-pub fn delete<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn delete<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
-        svc::delete(&state.ctx, &group(req), &name(req)).await.map_err(error)?;
+        svc::delete(&state.ctx, &group(req), &name(req))
+            .await
+            .map_err(error)?;
         Ok(Reply::Value(json!({})))
     })
 }
 
-pub fn list<'a>(state: &'a AppState, req: &'a ApiRequest) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+pub fn list<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let group = req.query_param("ScheduleGroup").filter(|g| !g.is_empty());
         let prefix = req.query_param("NamePrefix").unwrap_or_default();

@@ -119,7 +119,12 @@ impl FieldDef {
             return Ok(i as u32 + self.min);
         }
         match text.parse::<u32>() {
-            Ok(v) if (self.min..=self.max).contains(&v) && text.chars().all(|c| c.is_ascii_digit()) => Ok(v),
+            Ok(v)
+                if (self.min..=self.max).contains(&v)
+                    && text.chars().all(|c| c.is_ascii_digit()) =>
+            {
+                Ok(v)
+            }
             _ if self.names.is_empty() => err(format!(
                 "{text:?} in the {} field is not a number from {} to {}",
                 self.name, self.min, self.max
@@ -139,7 +144,10 @@ impl FieldDef {
         let mut out = Vec::new();
         for item in field.split(',') {
             if item.is_empty() {
-                return err(format!("the {} field {field:?} has an empty list item", self.name));
+                return err(format!(
+                    "the {} field {field:?} has an empty list item",
+                    self.name
+                ));
             }
             let (range, step) = match item.split_once('/') {
                 Some((r, s)) => {
@@ -172,7 +180,11 @@ impl FieldDef {
                 ));
             }
             let span = self.max - self.min + 1;
-            let len = if lo <= hi { hi - lo + 1 } else { hi + span - lo + 1 };
+            let len = if lo <= hi {
+                hi - lo + 1
+            } else {
+                hi + span - lo + 1
+            };
             let step = step.unwrap_or(1);
             let mut k = 0;
             while k < len {
@@ -201,7 +213,9 @@ impl Cron {
         }
         for (i, name) in [(0, "minutes"), (1, "hours"), (3, "month"), (5, "year")] {
             if f[i] == "?" {
-                return err(format!("? is allowed only in the day-of-month and day-of-week fields, not in {name}"));
+                return err(format!(
+                    "? is allowed only in the day-of-month and day-of-week fields, not in {name}"
+                ));
             }
             if i != 3 && f[i].chars().any(|c| c.is_ascii_alphabetic() || c == '#') {
                 return err(format!(
@@ -221,13 +235,13 @@ impl Cron {
         let dom = parse_dom(f[2])?;
         let dow = parse_dow(f[4])?;
         match (&dom, &dow) {
-            (DaySpec::Unspecified, WeekSpec::Unspecified) => {
-                return err("only one of day-of-month and day-of-week can be ?; give the other a value or *")
-            }
+            (DaySpec::Unspecified, WeekSpec::Unspecified) => return err(
+                "only one of day-of-month and day-of-week can be ?; give the other a value or *",
+            ),
             (DaySpec::Unspecified, _) | (_, WeekSpec::Unspecified) => {}
-            _ => {
-                return err("one of day-of-month and day-of-week must be ? (they cannot both have values or *)")
-            }
+            _ => return err(
+                "one of day-of-month and day-of-week must be ? (they cannot both have values or *)",
+            ),
         }
         Ok(Cron {
             minutes,

@@ -26,7 +26,12 @@ impl Plan {
         }
         let t = self
             .expr
-            .next_after(from_ms(from), &self.tz, from_ms(self.anchor_ms), self.first_at_anchor)?
+            .next_after(
+                from_ms(from),
+                &self.tz,
+                from_ms(self.anchor_ms),
+                self.first_at_anchor,
+            )?
             .as_millisecond();
         match self.end_ms {
             Some(e) if t > e => None,

@@ -47,7 +47,9 @@ impl Rate {
             ));
         };
         if value == 1 && *unit != one {
-            return err(format!("a rate of 1 takes the singular unit: rate(1 {one})"));
+            return err(format!(
+                "a rate of 1 takes the singular unit: rate(1 {one})"
+            ));
         }
         if value != 1 && *unit != many {
             return err(format!(
@@ -74,7 +76,12 @@ impl Rate {
 
     /// The first occurrence `anchor + k × period` strictly after `after` (k ≥ 1, or k ≥ 0
     /// when `first_at_anchor`).
-    pub fn next_after(&self, after: Timestamp, anchor: Timestamp, first_at_anchor: bool) -> Timestamp {
+    pub fn next_after(
+        &self,
+        after: Timestamp,
+        anchor: Timestamp,
+        first_at_anchor: bool,
+    ) -> Timestamp {
         let p = self.period_ms();
         let a = anchor.as_millisecond();
         let t = after.as_millisecond();

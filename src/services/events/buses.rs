@@ -9,7 +9,9 @@ use crate::store::rules::{self as rstore, BusDelete, BusRow};
 pub async fn create(ctx: &Context, name: &str, description: &str) -> Result<BusRow, EbError> {
     check_name(name, "name", 256, "/")?;
     if name == DEFAULT_BUS {
-        return Err(EbError::AlreadyExists(format!("Event bus {name} already exists.")));
+        return Err(EbError::AlreadyExists(format!(
+            "Event bus {name} already exists."
+        )));
     }
     if name.starts_with("aws.") {
         return Err(EbError::Validation(
@@ -17,7 +19,11 @@ pub async fn create(ctx: &Context, name: &str, description: &str) -> Result<BusR
         ));
     }
     if description.len() > 512 {
-        return Err(super::error::constraint(description, "description", "Member must have length less than or equal to 512"));
+        return Err(super::error::constraint(
+            description,
+            "description",
+            "Member must have length less than or equal to 512",
+        ));
     }
     let (n, d) = (name.to_string(), description.to_string());
     let created = ctx
@@ -25,7 +31,9 @@ pub async fn create(ctx: &Context, name: &str, description: &str) -> Result<BusR
         .call(move |c| rstore::create_bus(c, &n, &d, now_ms()))
         .await?;
     if !created {
-        return Err(EbError::AlreadyExists(format!("Event bus {name} already exists.")));
+        return Err(EbError::AlreadyExists(format!(
+            "Event bus {name} already exists."
+        )));
     }
     get(ctx, name).await
 }
@@ -42,7 +50,9 @@ pub async fn get(ctx: &Context, name: &str) -> Result<BusRow, EbError> {
 /// Deletes a custom bus; AWS requires its rules to be deleted first.
 pub async fn delete(ctx: &Context, name: &str) -> Result<(), EbError> {
     if name == DEFAULT_BUS {
-        return Err(EbError::Validation("Cannot delete event bus default.".into()));
+        return Err(EbError::Validation(
+            "Cannot delete event bus default.".into(),
+        ));
     }
     let n = name.to_string();
     match ctx.store.call(move |c| rstore::delete_bus(c, &n)).await? {

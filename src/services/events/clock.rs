@@ -34,8 +34,10 @@ impl Clock {
         if !self.controllable {
             return Err("the scheduler's clock follows the system clock; set scheduler.test_clock = true to move it (tests only)".into());
         }
-        self.offset_ms
-            .store(now_ms - crate::domain::function::now_ms(), Ordering::Release);
+        self.offset_ms.store(
+            now_ms - crate::domain::function::now_ms(),
+            Ordering::Release,
+        );
         Ok(())
     }
 }

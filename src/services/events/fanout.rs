@@ -46,9 +46,18 @@ impl Fanout {
     }
 
     /// Sends `event` to every target of `rule`; returns once each first attempt ended.
-    pub async fn rule_event(self: &Arc<Self>, rule: &RuleRow, targets: &[TargetRow], event: &Value) {
+    pub async fn rule_event(
+        self: &Arc<Self>,
+        rule: &RuleRow,
+        targets: &[TargetRow],
+        event: &Value,
+    ) {
         let rule_arn = super::rule_arn(&self.ctx.identity, &rule.bus, &rule.name);
-        let ingestion = event.get("time").and_then(Value::as_str).unwrap_or("").to_string();
+        let ingestion = event
+            .get("time")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         for row in targets {
             let info = RuleInfo {
                 arn: &rule_arn,
@@ -80,7 +89,9 @@ impl Fanout {
                     continue;
                 }
             };
-            if let Err(e) = crate::services::policy::allows_events(&self.ctx, &function, &rule_arn).await {
+            if let Err(e) =
+                crate::services::policy::allows_events(&self.ctx, &function, &rule_arn).await
+            {
                 let m = e.to_string();
                 self.fail(&rule_arn, &row.target_id, &m, rec(Some(m.clone())));
                 continue;
@@ -96,7 +107,8 @@ impl Fanout {
                 maximum_retry_attempts: None,
                 maximum_event_age_in_seconds: None,
             });
-            self.send(d, policy, row.target_id.clone(), Box::new(rec)).await;
+            self.send(d, policy, row.target_id.clone(), Box::new(rec))
+                .await;
         }
     }
 

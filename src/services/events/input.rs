@@ -40,13 +40,13 @@ impl JsonPath {
                 let inner = &r[..end];
                 if let Ok(n) = inner.parse::<usize>() {
                     steps.push(Step::Index(n));
-                } else if let Some(k) = inner
-                    .strip_prefix('\'')
-                    .and_then(|k| k.strip_suffix('\''))
+                } else if let Some(k) = inner.strip_prefix('\'').and_then(|k| k.strip_suffix('\''))
                 {
                     steps.push(Step::Key(k.to_string()));
                 } else {
-                    return Err(format!("[{inner}] is neither an index nor a quoted field name"));
+                    return Err(format!(
+                        "[{inner}] is neither an index nor a quoted field name"
+                    ));
                 }
                 rest = &r[end + 1..];
             } else {
@@ -76,8 +76,14 @@ pub fn check_transformer(x: &InputTransformer) -> Result<(), String> {
         return Err("InputPathsMap has more than 100 entries".into());
     }
     for (k, p) in &map {
-        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(format!("the InputPathsMap key {k:?} must match [A-Za-z0-9_-]+"));
+        if k.is_empty()
+            || !k
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "the InputPathsMap key {k:?} must match [A-Za-z0-9_-]+"
+            ));
         }
         if k.starts_with("aws.") {
             return Err(format!("the InputPathsMap key {k:?} is reserved"));
@@ -183,7 +189,11 @@ mod tests {
     #[test]
     fn inputs_paths_and_templates_as_the_docs_show() {
         let event = json!({"detail": {"instance-id": "i-123", "state": "RUNNING", "n": 5, "tags": ["a"]}, "source": "my.app"});
-        let rule = RuleInfo { arn: "arn:aws:events:us-east-1:0:rule/r", name: "r", ingestion_time: "2025-01-01T00:00:00Z" };
+        let rule = RuleInfo {
+            arn: "arn:aws:events:us-east-1:0:rule/r",
+            name: "r",
+            ingestion_time: "2025-01-01T00:00:00Z",
+        };
         let t = target(json!({"Id": "1", "Arn": "a", "Input": "{\"k\": 1}"}));
         assert_eq!(render(&t, &event, &rule), "{\"k\": 1}");
         let t = target(json!({"Id": "1", "Arn": "a", "InputPath": "$.detail.state"}));
@@ -195,14 +205,20 @@ mod tests {
             "InputTemplate": "{\"instance\": <instance>, \"state\": [9, <state>, true], \"text\": \"<instance> is <state> (<n>)\", \"n\": <n>, \"rule\": <aws.events.rule-name>}"
         }}));
         let out: Value = serde_json::from_str(&render(&t, &event, &rule)).unwrap();
-        assert_eq!(out, json!({"instance": "i-123", "state": [9, "RUNNING", true], "text": "i-123 is RUNNING (5)", "n": 5, "rule": "r"}));
+        assert_eq!(
+            out,
+            json!({"instance": "i-123", "state": [9, "RUNNING", true], "text": "i-123 is RUNNING (5)", "n": 5, "rule": "r"})
+        );
         let t = target(json!({"Id": "1", "Arn": "a", "InputTransformer": {
             "InputPathsMap": {"instance": "$.detail.instance-id"},
             "InputTemplate": "\"<instance> is gone\""
         }}));
         assert_eq!(render(&t, &event, &rule), "\"i-123 is gone\"");
         let t = target(json!({"Id": "1", "Arn": "a"}));
-        assert_eq!(serde_json::from_str::<Value>(&render(&t, &event, &rule)).unwrap(), event);
+        assert_eq!(
+            serde_json::from_str::<Value>(&render(&t, &event, &rule)).unwrap(),
+            event
+        );
         assert!(JsonPath::parse("detail").is_err());
         assert!(JsonPath::parse("$.a[").is_err());
     }

@@ -27,7 +27,10 @@ pub const DEFAULT_BUS: &str = "default";
 
 /// `arn:aws:events:<region>:<account>:event-bus/<name>`
 pub fn bus_arn(me: &Identity, bus: &str) -> String {
-    format!("arn:aws:events:{}:{}:event-bus/{bus}", me.region, me.account_id)
+    format!(
+        "arn:aws:events:{}:{}:event-bus/{bus}",
+        me.region, me.account_id
+    )
 }
 
 /// A rule's ARN: `rule/<name>` on the default bus, `rule/<bus>/<name>` on another.
@@ -35,7 +38,10 @@ pub fn rule_arn(me: &Identity, bus: &str, name: &str) -> String {
     if bus == DEFAULT_BUS {
         format!("arn:aws:events:{}:{}:rule/{name}", me.region, me.account_id)
     } else {
-        format!("arn:aws:events:{}:{}:rule/{bus}/{name}", me.region, me.account_id)
+        format!(
+            "arn:aws:events:{}:{}:rule/{bus}/{name}",
+            me.region, me.account_id
+        )
     }
 }
 

@@ -31,17 +31,24 @@ fn event_of(
     now: jiff::Timestamp,
 ) -> Result<(String, Value), (String, String)> {
     let me = &fanout.ctx.identity;
-    let text = |k: &str| entry.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let source = text("Source").ok_or_else(|| invalid("Source", "Source is a required argument."))?;
+    let text = |k: &str| {
+        entry
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let source =
+        text("Source").ok_or_else(|| invalid("Source", "Source is a required argument."))?;
     if source.starts_with("aws.") {
         return Err((
             "NotAuthorizedForSourceException".into(),
             format!("Not authorized for the source {source}: sources starting with aws. are reserved for AWS services."),
         ));
     }
-    let detail_type =
-        text("DetailType").ok_or_else(|| invalid("DetailType", "DetailType is a required argument."))?;
-    let detail = text("Detail").ok_or_else(|| invalid("Detail", "Detail is a required argument."))?;
+    let detail_type = text("DetailType")
+        .ok_or_else(|| invalid("DetailType", "DetailType is a required argument."))?;
+    let detail =
+        text("Detail").ok_or_else(|| invalid("Detail", "Detail is a required argument."))?;
     let detail: Value = match serde_json::from_str(detail) {
         Ok(v @ Value::Object(_)) => v,
         _ => return Err(invalid("Detail", "Detail is malformed.")),
@@ -77,7 +84,10 @@ fn event_of(
 
 /// PutEvents: each entry is checked and matched on its own; the call answers once every
 /// matching target's first delivery attempt ended.
-pub async fn put_events(fanout: &Arc<Fanout>, entries: &[Value]) -> Result<Vec<EntryResult>, EbError> {
+pub async fn put_events(
+    fanout: &Arc<Fanout>,
+    entries: &[Value],
+) -> Result<Vec<EntryResult>, EbError> {
     if entries.is_empty() || entries.len() > 10 {
         return Err(super::error::constraint(
             &format!("{} entries", entries.len()),
@@ -142,7 +152,9 @@ pub fn test_pattern(pattern: &str, event: &str) -> Result<bool, EbError> {
     let e: Value = serde_json::from_str(event)
         .map_err(|e| EbError::Validation(format!("Parameter Event is not valid: {e}.")))?;
     let Some(obj) = e.as_object() else {
-        return Err(EbError::Validation("Parameter Event is not valid: it must be a JSON object.".into()));
+        return Err(EbError::Validation(
+            "Parameter Event is not valid: it must be a JSON object.".into(),
+        ));
     };
     for k in ["id", "account", "source", "time", "region", "detail-type"] {
         if !obj.contains_key(k) {

@@ -31,8 +31,9 @@ pub fn not_found(name: &str, bus: &str) -> EbError {
 
 /// Checks a schedule expression as PutRule does.
 pub fn check_schedule(text: &str) -> Result<Expression, EbError> {
-    Expression::parse(text, Dialect::Rule)
-        .map_err(|e| EbError::Validation(format!("Parameter ScheduleExpression is not valid: {e}.")))
+    Expression::parse(text, Dialect::Rule).map_err(|e| {
+        EbError::Validation(format!("Parameter ScheduleExpression is not valid: {e}."))
+    })
 }
 
 /// Checks an event pattern as PutRule and TestEventPattern do.
@@ -61,7 +62,11 @@ pub async fn put(ctx: &Context, p: PutRule) -> Result<RuleRow, EbError> {
     }
     if let Some(t) = &pattern {
         if t.len() > 4096 {
-            return Err(constraint("…", "eventPattern", "Member must have length less than or equal to 4096"));
+            return Err(constraint(
+                "…",
+                "eventPattern",
+                "Member must have length less than or equal to 4096",
+            ));
         }
         check_pattern(t)?;
     }
@@ -83,7 +88,11 @@ pub async fn put(ctx: &Context, p: PutRule) -> Result<RuleRow, EbError> {
     };
     let description = p.description.unwrap_or_default();
     if description.len() > 512 {
-        return Err(constraint(&description, "description", "Member must have length less than or equal to 512"));
+        return Err(constraint(
+            &description,
+            "description",
+            "Member must have length less than or equal to 512",
+        ));
     }
     let w = RuleWrite {
         bus: p.bus.clone(),
@@ -125,7 +134,10 @@ pub async fn get(ctx: &Context, bus: &str, name: &str) -> Result<RuleRow, EbErro
 pub async fn list(ctx: &Context, bus: &str, prefix: &str) -> Result<Vec<RuleRow>, EbError> {
     buses::get(ctx, bus).await?;
     let (b, p) = (bus.to_string(), prefix.to_string());
-    Ok(ctx.store.call(move |c| rstore::list_rules(c, Some(&b), &p)).await?)
+    Ok(ctx
+        .store
+        .call(move |c| rstore::list_rules(c, Some(&b), &p))
+        .await?)
 }
 
 /// Every rule of every bus, for the dashboard.
@@ -148,7 +160,11 @@ pub async fn list_all(ctx: &Context) -> Result<Vec<(RuleRow, Vec<TargetRow>)>, E
 pub async fn delete(ctx: &Context, bus: &str, name: &str, force: bool) -> Result<(), EbError> {
     buses::get(ctx, bus).await?;
     let (b, n) = (bus.to_string(), name.to_string());
-    match ctx.store.call(move |c| rstore::delete_rule(c, &b, &n, force)).await? {
+    match ctx
+        .store
+        .call(move |c| rstore::delete_rule(c, &b, &n, force))
+        .await?
+    {
         RuleDelete::Deleted(id) => {
             ctx.schedule_changes.push(Changed::Rule(id));
             Ok(())
@@ -162,7 +178,12 @@ pub async fn delete(ctx: &Context, bus: &str, name: &str, force: bool) -> Result
 }
 
 /// EnableRule / DisableRule.
-pub async fn set_state(ctx: &Context, bus: &str, name: &str, enabled: bool) -> Result<RuleRow, EbError> {
+pub async fn set_state(
+    ctx: &Context,
+    bus: &str,
+    name: &str,
+    enabled: bool,
+) -> Result<RuleRow, EbError> {
     buses::get(ctx, bus).await?;
     let (b, n) = (bus.to_string(), name.to_string());
     let state = if enabled { "ENABLED" } else { "DISABLED" };
@@ -239,7 +260,11 @@ pub async fn remove_targets(
 }
 
 /// The targets of a rule, decoded.
-pub async fn targets(ctx: &Context, bus: &str, rule: &str) -> Result<Vec<(Target, TargetRow)>, EbError> {
+pub async fn targets(
+    ctx: &Context,
+    bus: &str,
+    rule: &str,
+) -> Result<Vec<(Target, TargetRow)>, EbError> {
     let r = get(ctx, bus, rule).await?;
     let rows = ctx.store.call(move |c| rstore::targets(c, r.id)).await?;
     rows.into_iter()
@@ -255,7 +280,10 @@ pub async fn targets(ctx: &Context, bus: &str, rule: &str) -> Result<Vec<(Target
 pub async fn names_by_target(ctx: &Context, bus: &str, arn: &str) -> Result<Vec<String>, EbError> {
     buses::get(ctx, bus).await?;
     let (b, a) = (bus.to_string(), arn.to_string());
-    Ok(ctx.store.call(move |c| rstore::rule_names_by_target(c, &b, &a)).await?)
+    Ok(ctx
+        .store
+        .call(move |c| rstore::rule_names_by_target(c, &b, &a))
+        .await?)
 }
 
 /// Rules (any bus) whose targets name `function` (unqualified or with any qualifier), for
@@ -268,5 +296,8 @@ pub async fn targeting_function(
     let base = ctx.identity.function_arn(function);
     let mut arns = vec![base.clone()];
     arns.extend(qualifiers.iter().map(|q| format!("{base}:{q}")));
-    Ok(ctx.store.call(move |c| rstore::rules_targeting(c, &arns)).await?)
+    Ok(ctx
+        .store
+        .call(move |c| rstore::rules_targeting(c, &arns))
+        .await?)
 }

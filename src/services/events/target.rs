@@ -94,15 +94,20 @@ impl Target {
     /// Checks one entry of PutTargets' `Targets` (index `i` for messages).
     pub fn from_wire(v: &Value, i: usize, me: &Identity) -> Result<Target, EbError> {
         let Some(obj) = v.as_object() else {
-            return Err(EbError::Validation(format!("Targets[{i}] must be an object.")));
+            return Err(EbError::Validation(format!(
+                "Targets[{i}] must be an object."
+            )));
         };
         check_members(obj, i)?;
-        let t: Target = serde_json::from_value(v.clone()).map_err(|e| {
-            EbError::Validation(format!("Targets[{i}] is not a valid target: {e}"))
-        })?;
+        let t: Target = serde_json::from_value(v.clone())
+            .map_err(|e| EbError::Validation(format!("Targets[{i}] is not a valid target: {e}")))?;
         check_name(&t.id, &format!("targets.{}.member.id", i + 1), 64, "")?;
         t.function(me)?;
-        let given = [t.input.is_some(), t.input_path.is_some(), t.input_transformer.is_some()];
+        let given = [
+            t.input.is_some(),
+            t.input_path.is_some(),
+            t.input_transformer.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() > 1 {
             return Err(EbError::Validation(format!(
                 "Target {}: only one of Input, InputPath and InputTransformer may be given.",
@@ -119,12 +124,16 @@ impl Target {
         }
         if let Some(p) = &t.input_path {
             input::JsonPath::parse(p).map_err(|e| {
-                EbError::Validation(format!("Target {}: InputPath {p:?} is not valid: {e}", t.id))
+                EbError::Validation(format!(
+                    "Target {}: InputPath {p:?} is not valid: {e}",
+                    t.id
+                ))
             })?;
         }
         if let Some(x) = &t.input_transformer {
-            input::check_transformer(x)
-                .map_err(|e| EbError::Validation(format!("Target {}: InputTransformer: {e}", t.id)))?;
+            input::check_transformer(x).map_err(|e| {
+                EbError::Validation(format!("Target {}: InputTransformer: {e}", t.id))
+            })?;
         }
         if let Some(r) = &t.retry_policy {
             r.check(&format!("targets.{}.member.retryPolicy", i + 1))?;
@@ -134,9 +143,8 @@ impl Target {
 
     /// The function this target invokes.
     pub fn function(&self, me: &Identity) -> Result<FunctionRef, EbError> {
-        lambda_target(&self.arn, me).map_err(|m| {
-            EbError::Validation(format!("Target {}: {m}", self.id))
-        })
+        lambda_target(&self.arn, me)
+            .map_err(|m| EbError::Validation(format!("Target {}: {m}", self.id)))
     }
 }
 

@@ -337,7 +337,7 @@ async fn write(ctx: &Context, i: Input, create: bool) -> Result<ScheduleRow, EbE
     match w {
         Write::Done(row) => {
             ctx.schedule_changes.push(Changed::Schedule(row.id));
-            Ok(row)
+            Ok(*row)
         }
         Write::MissingGroup => Err(group_not_found(&i.group)),
         Write::Conflict if create => Err(EbError::AlreadyExists(format!(

@@ -115,7 +115,7 @@ pub fn delete_group(conn: &mut Connection, name: &str) -> Result<Option<Vec<i64>
 /// What a schedule write found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Write {
-    Done(ScheduleRow),
+    Done(Box<ScheduleRow>),
     MissingGroup,
     /// Create: the name is taken. Update: there is no such schedule.
     Conflict,
@@ -144,7 +144,7 @@ pub fn create(
     )?;
     let r = get(&tx, group, name)?;
     tx.commit()?;
-    Ok(r.map_or(Write::Conflict, Write::Done))
+    Ok(r.map_or(Write::Conflict, |r| Write::Done(Box::new(r))))
 }
 
 /// Replaces a schedule's definition (its firing record restarts).
@@ -170,7 +170,7 @@ pub fn update(
     }
     let r = get(&tx, group, name)?;
     tx.commit()?;
-    Ok(r.map_or(Write::Conflict, Write::Done))
+    Ok(r.map_or(Write::Conflict, |r| Write::Done(Box::new(r))))
 }
 
 /// One schedule.

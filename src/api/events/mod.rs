@@ -3,7 +3,7 @@
 //! operations are `services::events`.
 
 mod buses;
-mod events;
+mod put_events;
 mod rules;
 mod targets;
 
@@ -33,8 +33,8 @@ pub static SERVICE: Service = Service {
         Operation::new("RemoveTargets", targets::remove_targets),
         Operation::new("ListTargetsByRule", targets::list_targets_by_rule),
         Operation::new("ListRuleNamesByTarget", targets::list_rule_names_by_target),
-        Operation::new("PutEvents", events::put_events).cap(262_144 * 4),
-        Operation::new("TestEventPattern", events::test_event_pattern),
+        Operation::new("PutEvents", put_events::put_events).cap(262_144 * 4),
+        Operation::new("TestEventPattern", put_events::test_event_pattern),
         Operation::new("CreateEventBus", buses::create_event_bus),
         Operation::new("DescribeEventBus", buses::describe_event_bus),
         Operation::new("DeleteEventBus", buses::delete_event_bus),

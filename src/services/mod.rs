@@ -3,9 +3,9 @@
 
 pub mod aliases;
 pub mod concurrency;
+pub mod cpu;
 pub mod destinations;
 pub mod event_invoke;
-pub mod cpu;
 pub mod functions;
 pub mod layers;
 

@@ -175,8 +175,23 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the engine runtime")?;
     let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sqs = crate::services::sqs::Queues::open(ctx.identity.clone(), &config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot open the queue database: {e}"))?;
+    engine_rt.spawn(crate::services::sqs::housekeeping::run(Arc::downgrade(&sqs)));
+    {
+        let sqs = sqs.clone();
+        engine_rt.spawn(async move { sqs.resume_moves().await });
+    }
+    let pollers = crate::triggers::esm::Pollers::start(
+        ctx.clone(),
+        engine.clone(),
+        sqs.clone(),
+        engine_rt.handle().clone(),
+    );
     let state = Arc::new(AppState {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
+        sqs: sqs.clone(),
+        pollers: pollers.clone(),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
         budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
@@ -189,6 +204,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!(%addr, "listening beyond loopback: every API call still needs a signed key");
     }
     let data_dir = config.data_dir.clone();
+    let (stop_sqs, stop_pollers) = (sqs.clone(), pollers.clone());
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
         let web_data = actix_web::web::Data::new(web_state);
@@ -217,6 +233,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
                 _ = int.recv() => tracing::info!("SIGINT: shutting down"),
             }
+            // Long polls answer at once, pollers finish their batch: nothing holds the
+            // server's graceful stop for up to 20 s.
+            stop_pollers.shutdown();
+            stop_sqs.stop_waiting();
             handle.stop(true).await;
         });
         println!("listening on http://{addr}");
@@ -228,11 +248,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             data_dir.join(AWS_CONFIG_FILE).display()
         );
         server.await?;
+        tracing::info!("stopping the queue pollers");
+        pollers.shutdown();
         tracing::info!("stopping execution environments");
         engine.shutdown().await;
         Ok::<(), std::io::Error>(())
     })?;
     engine_rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    sqs.shutdown();
     tracing::info!("stopped");
     Ok(())
 }

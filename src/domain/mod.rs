@@ -10,6 +10,7 @@ pub mod error;
 pub mod function;
 pub mod layer;
 pub mod pattern;
+pub mod sqs;
 pub mod validate;
 pub mod zipcheck;
 pub mod ziplinks;

@@ -4,8 +4,10 @@
 pub mod aliases;
 pub mod concurrency;
 pub mod cpu;
+pub mod event_source_mappings;
 pub mod functions;
 pub mod layers;
+pub mod sqs;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,6 +9,7 @@ pub mod aliases;
 pub mod blobs;
 pub mod capacity_metrics;
 pub mod concurrency;
+pub mod esm;
 pub mod functions;
 pub mod keys;
 pub mod layers;
@@ -16,6 +17,7 @@ pub mod logs;
 pub mod metrics;
 mod migrate;
 mod pool;
+pub mod queues;
 pub mod testevents;
 pub mod users;
 
@@ -77,6 +79,21 @@ impl Store {
         let mut first = pool::connect(path)?;
         migrate::apply(&mut first, path)?;
         let pool = Pool::new(path.to_path_buf(), first, 4)?;
+        Ok(Store {
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// Opens (creating if needed) a database with its own migration list and `size`
+    /// connections: the asynchronous invocation queue's file.
+    pub fn open_with(
+        path: &Path,
+        migrations: &[(i64, &str)],
+        size: usize,
+    ) -> Result<Store, StoreError> {
+        let mut first = pool::connect(path)?;
+        migrate::apply_list(&mut first, path, migrations)?;
+        let pool = Pool::new(path.to_path_buf(), first, size.max(1))?;
         Ok(Store {
             pool: Arc::new(pool),
         })

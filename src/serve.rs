@@ -177,23 +177,35 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sqs = crate::services::sqs::Queues::open(ctx.identity.clone(), &config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot open the queue database: {e}"))?;
-    engine_rt.spawn(crate::services::sqs::housekeeping::run(Arc::downgrade(&sqs)));
+    engine_rt.spawn(crate::services::sqs::housekeeping::run(Arc::downgrade(
+        &sqs,
+    )));
     {
         let sqs = sqs.clone();
         engine_rt.spawn(async move { sqs.resume_moves().await });
     }
+    ctx.destinations.register(Arc::new(
+        crate::services::sqs::destination::SqsDestination::new(Arc::downgrade(&sqs)),
+    ));
     let pollers = crate::triggers::esm::Pollers::start(
         ctx.clone(),
         engine.clone(),
         sqs.clone(),
         engine_rt.handle().clone(),
     );
+    let async_invoke = crate::triggers::async_invoke::AsyncInvoke::start(
+        ctx.clone(),
+        engine.clone(),
+        engine_rt.handle().clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the asynchronous invocation queue: {e}"))?;
     let state = Arc::new(AppState {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
         sqs: sqs.clone(),
         pollers: pollers.clone(),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
+        async_invoke: async_invoke.clone(),
         budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
         ctx,
     });
@@ -250,6 +262,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         server.await?;
         tracing::info!("stopping the queue pollers");
         pollers.shutdown();
+        tracing::info!("stopping the asynchronous invocation queue");
+        async_invoke.shutdown(std::time::Duration::from_secs(10)).await;
         tracing::info!("stopping execution environments");
         engine.shutdown().await;
         Ok::<(), std::io::Error>(())

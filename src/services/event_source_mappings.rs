@@ -116,7 +116,9 @@ async fn validate(ctx: &Context, sqs: &Queues, row: &EsmRow) -> Result<(), Error
         )));
     }
     if fifo && row.batch_size > 10 {
-        return Err(bad("Batch size for FIFO SQS queues must be between 1 and 10."));
+        return Err(bad(
+            "Batch size for FIFO SQS queues must be between 1 and 10.",
+        ));
     }
     if !(0..=300).contains(&row.batching_window_s) {
         return Err(Error::Validation(format!(
@@ -141,10 +143,13 @@ async fn validate(ctx: &Context, sqs: &Queues, row: &EsmRow) -> Result<(), Error
             )));
         }
     }
-    let fv = resolve_for_invoke(ctx, &FunctionRef {
-        name: row.function_name.clone(),
-        qualifier: row.qualifier.clone(),
-    })
+    let fv = resolve_for_invoke(
+        ctx,
+        &FunctionRef {
+            name: row.function_name.clone(),
+            qualifier: row.qualifier.clone(),
+        },
+    )
     .await?;
     let timeout = i64::from(fv.config.timeout);
     if timeout > q.attrs.visibility_timeout {
@@ -204,10 +209,9 @@ pub async fn create(ctx: &Context, sqs: &Queues, c: EsmChange) -> Result<EsmRow,
         .function
         .clone()
         .ok_or_else(|| bad("FunctionName is required."))?;
-    let source = c
-        .event_source_arn
-        .clone()
-        .ok_or_else(|| bad("Unrecognized event source, must be kafka or specify an EventSourceArn."))?;
+    let source = c.event_source_arn.clone().ok_or_else(|| {
+        bad("Unrecognized event source, must be kafka or specify an EventSourceArn.")
+    })?;
     if !source.starts_with("arn:aws:sqs:") {
         return Err(bad(format!(
             "lambdabox serves event source mappings for SQS queues only; {source} is not an SQS queue ARN."
@@ -297,7 +301,12 @@ pub async fn list(
 }
 
 /// UpdateEventSourceMapping.
-pub async fn update(ctx: &Context, sqs: &Queues, uuid: &str, c: EsmChange) -> Result<EsmRow, Error> {
+pub async fn update(
+    ctx: &Context,
+    sqs: &Queues,
+    uuid: &str,
+    c: EsmChange,
+) -> Result<EsmRow, Error> {
     if c.event_source_arn.is_some() {
         return Err(bad("The EventSourceArn of a mapping cannot be changed."));
     }

@@ -13,11 +13,19 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_layers.sql")),
     (3, include_str!("../../migrations/0003_dashboard.sql")),
     (4, include_str!("../../migrations/0004_concurrency.sql")),
-    (5, include_str!("../../migrations/0005_event_source_mappings.sql")),
+    (5, include_str!("../../migrations/0005_async_config.sql")),
+    (
+        6,
+        include_str!("../../migrations/0006_event_source_mappings.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
+
+/// Migrations of the asynchronous invocation queue's own database file.
+pub const QUEUE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/queue/0001_events.sql"))];
 
 /// Brings the main database up to [`SCHEMA_VERSION`].
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -6,10 +6,12 @@
 //! before the caller can answer success. No HTTP or sandbox code here.
 
 pub mod aliases;
+pub mod async_events;
 pub mod blobs;
 pub mod capacity_metrics;
 pub mod concurrency;
 pub mod esm;
+pub mod event_invoke;
 pub mod functions;
 pub mod keys;
 pub mod layers;

@@ -37,7 +37,11 @@ fn parse(state: &AppState, req: &ApiRequest, creating: bool) -> Result<EsmChange
             )));
         }
     }
-    let bad_type = |k: &str| Error::Serialization(format!("Could not parse the request body: {k} has the wrong type"));
+    let bad_type = |k: &str| {
+        Error::Serialization(format!(
+            "Could not parse the request body: {k} has the wrong type"
+        ))
+    };
     let int = |k: &str| -> Result<Option<i64>> {
         match body.get(k) {
             None | Some(Value::Null) => Ok(None),
@@ -51,19 +55,33 @@ fn parse(state: &AppState, req: &ApiRequest, creating: bool) -> Result<EsmChange
     };
     if let Some(v) = body.get("FunctionName").filter(|v| !v.is_null()) {
         let raw = v.as_str().ok_or_else(|| bad_type("FunctionName"))?;
-        c.function = Some(FunctionRef::parse(raw, &state.ctx.identity, "functionName")?);
+        c.function = Some(FunctionRef::parse(
+            raw,
+            &state.ctx.identity,
+            "functionName",
+        )?);
     }
     if let Some(v) = body.get("EventSourceArn").filter(|v| !v.is_null()) {
-        c.event_source_arn = Some(v.as_str().ok_or_else(|| bad_type("EventSourceArn"))?.to_string());
+        c.event_source_arn = Some(
+            v.as_str()
+                .ok_or_else(|| bad_type("EventSourceArn"))?
+                .to_string(),
+        );
     }
     if let Some(v) = body.get("Enabled").filter(|v| !v.is_null()) {
         c.enabled = Some(v.as_bool().ok_or_else(|| bad_type("Enabled"))?);
     }
     if let Some(v) = body.get("FunctionResponseTypes").filter(|v| !v.is_null()) {
-        let list = v.as_array().ok_or_else(|| bad_type("FunctionResponseTypes"))?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| bad_type("FunctionResponseTypes"))?;
         c.response_types = Some(
             list.iter()
-                .map(|x| x.as_str().map(String::from).ok_or_else(|| bad_type("FunctionResponseTypes")))
+                .map(|x| {
+                    x.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| bad_type("FunctionResponseTypes"))
+                })
                 .collect::<Result<_>>()?,
         );
     }
@@ -75,7 +93,11 @@ fn parse(state: &AppState, req: &ApiRequest, creating: bool) -> Result<EsmChange
         });
     }
     if let Some(v) = body.get("FilterCriteria").filter(|v| !v.is_null()) {
-        let filters = v.get("Filters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let filters = v
+            .get("Filters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         c.filters = Some(
             filters
                 .iter()
@@ -90,11 +112,16 @@ fn parse(state: &AppState, req: &ApiRequest, creating: bool) -> Result<EsmChange
     }
     if let Some(v) = body.get("Tags").filter(|v| !v.is_null()) {
         if !creating {
-            return Err(Error::InvalidParameterValue("Tags are set with TagResource.".into()));
+            return Err(Error::InvalidParameterValue(
+                "Tags are set with TagResource.".into(),
+            ));
         }
         let o = v.as_object().ok_or_else(|| bad_type("Tags"))?;
         for (k, t) in o {
-            c.tags.insert(k.clone(), t.as_str().ok_or_else(|| bad_type("Tags"))?.to_string());
+            c.tags.insert(
+                k.clone(),
+                t.as_str().ok_or_else(|| bad_type("Tags"))?.to_string(),
+            );
         }
     }
     Ok(c)
@@ -104,7 +131,11 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> 
     let c = parse(state, req, true)?;
     let row = svc::create(&state.ctx, &state.sqs, c).await?;
     state.pollers.changed();
-    Ok(json_response(StatusCode::ACCEPTED, req, &svc::shape(&state.ctx, &row)))
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        req,
+        &svc::shape(&state.ctx, &row),
+    ))
 }
 
 pub async fn list(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> {
@@ -130,18 +161,30 @@ pub async fn list(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> {
 
 pub async fn get(state: &AppState, req: &ApiRequest, uuid: &str) -> Result<HttpResponse> {
     let row = svc::get(&state.ctx, uuid).await?;
-    Ok(json_response(StatusCode::OK, req, &svc::shape(&state.ctx, &row)))
+    Ok(json_response(
+        StatusCode::OK,
+        req,
+        &svc::shape(&state.ctx, &row),
+    ))
 }
 
 pub async fn update(state: &AppState, req: &ApiRequest, uuid: &str) -> Result<HttpResponse> {
     let c = parse(state, req, false)?;
     let row = svc::update(&state.ctx, &state.sqs, uuid, c).await?;
     state.pollers.changed();
-    Ok(json_response(StatusCode::ACCEPTED, req, &svc::shape(&state.ctx, &row)))
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        req,
+        &svc::shape(&state.ctx, &row),
+    ))
 }
 
 pub async fn delete(state: &AppState, req: &ApiRequest, uuid: &str) -> Result<HttpResponse> {
     let row = svc::delete(&state.ctx, uuid).await?;
     state.pollers.changed();
-    Ok(json_response(StatusCode::ACCEPTED, req, &svc::shape(&state.ctx, &row)))
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        req,
+        &svc::shape(&state.ctx, &row),
+    ))
 }

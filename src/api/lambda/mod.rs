@@ -7,6 +7,7 @@ pub mod aliases;
 pub mod concurrency;
 pub mod dto;
 pub mod esm;
+pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
 pub mod layers;
@@ -69,6 +70,30 @@ pub async fn route(
         ("DELETE", ["2018-10-31", "layers", l, "versions", n]) => {
             layers::delete(state, req, l, n).await
         }
+        ("POST", ["2014-11-13", "functions", f, "invoke-async"]) => {
+            invoke::invoke_async(state, req, f).await
+        }
+        ("PUT", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::put(state, req, f).await
+        }
+        ("POST", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::update(state, req, f).await
+        }
+        ("GET", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::get(state, req, f).await
+        }
+        ("DELETE", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::delete(state, req, f).await
+        }
+        ("GET", ["2019-09-25", "functions", f, "event-invoke-config", "list"]) => {
+            event_invoke::list(state, req, f).await
+        }
+        ("PUT", ["2024-08-31", "functions", f, "recursion-config"]) => {
+            event_invoke::put_recursion(state, req, f).await
+        }
+        ("GET", ["2024-08-31", "functions", f, "recursion-config"]) => {
+            event_invoke::get_recursion(state, req, f).await
+        }
         ("PUT", ["2017-10-31", "functions", f, "concurrency"]) => {
             concurrency::put(state, req, f).await
         }
@@ -91,9 +116,7 @@ pub async fn route(
         ("GET", ["2015-03-31", "event-source-mappings"]) => esm::list(state, req).await,
         ("GET", ["2015-03-31", "event-source-mappings", u]) => esm::get(state, req, u).await,
         ("PUT", ["2015-03-31", "event-source-mappings", u]) => esm::update(state, req, u).await,
-        ("DELETE", ["2015-03-31", "event-source-mappings", u]) => {
-            esm::delete(state, req, u).await
-        }
+        ("DELETE", ["2015-03-31", "event-source-mappings", u]) => esm::delete(state, req, u).await,
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
         ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,

@@ -29,8 +29,8 @@ pub const IDS_NOT_DISTINCT: ErrorKind = ErrorKind::new("BatchEntryIdsNotDistinct
     .query("AWS.SimpleQueueService.BatchEntryIdsNotDistinct");
 pub const BATCH_TOO_LONG: ErrorKind =
     ErrorKind::new("BatchRequestTooLong", 400).query("AWS.SimpleQueueService.BatchRequestTooLong");
-pub const INVALID_BATCH_ENTRY_ID: ErrorKind = ErrorKind::new("InvalidBatchEntryId", 400)
-    .query("AWS.SimpleQueueService.InvalidBatchEntryId");
+pub const INVALID_BATCH_ENTRY_ID: ErrorKind =
+    ErrorKind::new("InvalidBatchEntryId", 400).query("AWS.SimpleQueueService.InvalidBatchEntryId");
 pub const INVALID_MESSAGE_CONTENTS: ErrorKind =
     ErrorKind::new("InvalidMessageContents", 400).query("InvalidMessageContents");
 pub const PURGE_IN_PROGRESS: ErrorKind = ErrorKind::new("PurgeQueueInProgress", 403)
@@ -39,7 +39,8 @@ pub const UNSUPPORTED_OPERATION: ErrorKind = ErrorKind::new("UnsupportedOperatio
     .query("AWS.SimpleQueueService.UnsupportedOperation");
 pub const RESOURCE_NOT_FOUND: ErrorKind =
     ErrorKind::new("ResourceNotFoundException", 404).query("ResourceNotFoundException");
-pub const INVALID_ADDRESS: ErrorKind = ErrorKind::new("InvalidAddress", 404).query("InvalidAddress");
+pub const INVALID_ADDRESS: ErrorKind =
+    ErrorKind::new("InvalidAddress", 404).query("InvalidAddress");
 pub const INTERNAL: ErrorKind = ErrorKind::new("InternalError", 500).query("InternalError");
 
 /// The kind of an SQS error.

@@ -77,7 +77,11 @@ impl Input {
                 None | Some(Value::Null) => Ok(Vec::new()),
                 Some(Value::Array(a)) => a
                     .iter()
-                    .map(|v| v.as_str().map(String::from).ok_or_else(|| wrong_type(json_name, "a list of strings")))
+                    .map(|v| {
+                        v.as_str()
+                            .map(String::from)
+                            .ok_or_else(|| wrong_type(json_name, "a list of strings"))
+                    })
                     .collect(),
                 Some(_) => Err(wrong_type(json_name, "a list of strings")),
             },
@@ -118,9 +122,12 @@ impl Input {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(o)) => {
                     for (k, v) in o {
-                        let v = v.as_object().ok_or_else(|| wrong_type(json_name, "a map of attribute values"))?;
+                        let v = v
+                            .as_object()
+                            .ok_or_else(|| wrong_type(json_name, "a map of attribute values"))?;
                         let get = |f: &str| v.get(f).and_then(Value::as_str).map(String::from);
-                        if v.contains_key("StringListValues") || v.contains_key("BinaryListValues") {
+                        if v.contains_key("StringListValues") || v.contains_key("BinaryListValues")
+                        {
                             return Err(list_values(k));
                         }
                         out.insert(
@@ -128,7 +135,9 @@ impl Input {
                             AttributeValue {
                                 data_type: get("DataType").ok_or_else(|| missing_type(k))?,
                                 string_value: get("StringValue"),
-                                binary_value: get("BinaryValue").map(|b| decode(k, &b)).transpose()?,
+                                binary_value: get("BinaryValue")
+                                    .map(|b| decode(k, &b))
+                                    .transpose()?,
                             },
                         );
                     }
@@ -139,15 +148,23 @@ impl Input {
                 for item in p.items(query_name) {
                     let name = item.get("Name").unwrap_or("").to_string();
                     let v = item.sub("Value");
-                    if !v.items("StringListValue").is_empty() || !v.items("BinaryListValue").is_empty() {
+                    if !v.items("StringListValue").is_empty()
+                        || !v.items("BinaryListValue").is_empty()
+                    {
                         return Err(list_values(&name));
                     }
                     out.insert(
                         name.clone(),
                         AttributeValue {
-                            data_type: v.get("DataType").map(String::from).ok_or_else(|| missing_type(&name))?,
+                            data_type: v
+                                .get("DataType")
+                                .map(String::from)
+                                .ok_or_else(|| missing_type(&name))?,
                             string_value: v.get("StringValue").map(String::from),
-                            binary_value: v.get("BinaryValue").map(|b| decode(&name, b)).transpose()?,
+                            binary_value: v
+                                .get("BinaryValue")
+                                .map(|b| decode(&name, b))
+                                .transpose()?,
                         },
                     );
                 }

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 use super::input::Input;
 use super::op;
-use super::output::{empty, failed_entry, json_attributes, reply, xml_attributes, xml_failed, xml_map};
+use super::output::{
+    empty, failed_entry, json_attributes, reply, xml_attributes, xml_failed, xml_map,
+};
 use crate::domain::sqs::message::{attributes_md5, Attributes};
 use crate::domain::sqs::SqsError;
 use crate::services::sqs::check_batch;
@@ -92,7 +94,10 @@ op!(send_message_batch, |state, req, input| {
             "Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."
         )));
     }
-    let valid: Vec<SendInput> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+    let valid: Vec<SendInput> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
     let mut results = state
         .sqs
         .send_many(&q, valid, &req.principal.access_key_id)
@@ -157,7 +162,8 @@ impl Wanted {
                     w == "All"
                         || w == ".*"
                         || w == *k
-                        || w.strip_suffix(".*").is_some_and(|p| k.starts_with(&format!("{p}.")))
+                        || w.strip_suffix(".*")
+                            .is_some_and(|p| k.starts_with(&format!("{p}.")))
                 })
             })
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -258,9 +264,14 @@ op!(change_message_visibility, |state, req, input| {
     let q = state.sqs.by_url(&input.required("QueueUrl")?).await?;
     let handle = input.required("ReceiptHandle")?;
     let secs = input.int("VisibilityTimeout")?.ok_or_else(|| {
-        SqsError::MissingParameter("The request must contain the parameter VisibilityTimeout.".into())
+        SqsError::MissingParameter(
+            "The request must contain the parameter VisibilityTimeout.".into(),
+        )
     })?;
-    let mut r = state.sqs.change_visibility(&q, vec![(handle, secs)]).await?;
+    let mut r = state
+        .sqs
+        .change_visibility(&q, vec![(handle, secs)])
+        .await?;
     r.pop().unwrap_or(Ok(()))?;
     Ok(empty(req))
 });
@@ -281,7 +292,12 @@ op!(change_message_visibility_batch, |state, req, input| {
         ));
     }
     let results = state.sqs.change_visibility(&q, changes).await?;
-    batch_reply(req, &ids, results, "ChangeMessageVisibilityBatchResultEntry")
+    batch_reply(
+        req,
+        &ids,
+        results,
+        "ChangeMessageVisibilityBatchResultEntry",
+    )
 });
 
 fn batch_reply(
@@ -298,10 +314,14 @@ fn batch_reply(
         }
     }
     let successful: Vec<Value> = ok.iter().map(|id| json!({ "Id": id })).collect();
-    Ok(reply(req, json!({ "Successful": successful, "Failed": failed }), |x| {
-        for id in &ok {
-            x.open(element).leaf("Id", id).close(element);
-        }
-        xml_failed(x, &failed);
-    }))
+    Ok(reply(
+        req,
+        json!({ "Successful": successful, "Failed": failed }),
+        |x| {
+            for id in &ok {
+                x.open(element).leaf("Id", id).close(element);
+            }
+            xml_failed(x, &failed);
+        },
+    ))
 }

@@ -10,10 +10,7 @@ op!(start_message_move_task, |state, req, input| {
     let source = input.required("SourceArn")?;
     let dest = input.str("DestinationArn")?;
     let rate = input.int("MaxNumberOfMessagesPerSecond")?;
-    let handle = state
-        .sqs
-        .start_move(&source, dest.as_deref(), rate)
-        .await?;
+    let handle = state.sqs.start_move(&source, dest.as_deref(), rate).await?;
     Ok(reply(req, json!({ "TaskHandle": handle }), |x| {
         x.leaf("TaskHandle", &handle);
     }))
@@ -21,7 +18,10 @@ op!(start_message_move_task, |state, req, input| {
 
 op!(list_message_move_tasks, |state, req, input| {
     let source = input.required("SourceArn")?;
-    let tasks = state.sqs.list_moves(&source, input.int("MaxResults")?).await?;
+    let tasks = state
+        .sqs
+        .list_moves(&source, input.int("MaxResults")?)
+        .await?;
     let items: Vec<Value> = tasks
         .iter()
         .map(|t| {
@@ -49,7 +49,9 @@ op!(list_message_move_tasks, |state, req, input| {
         .collect();
     Ok(reply(req, json!({ "Results": items }), |x| {
         for v in &items {
-            x.open("ListMessageMoveTasksResultEntry").value(v).close("ListMessageMoveTasksResultEntry");
+            x.open("ListMessageMoveTasksResultEntry")
+                .value(v)
+                .close("ListMessageMoveTasksResultEntry");
         }
     }))
 });

@@ -73,7 +73,9 @@ pub fn xml_attributes(x: &mut Xml, attrs: &Attributes) {
         if let Some(b) = &v.binary_value {
             x.leaf("BinaryValue", &B64.encode(b));
         }
-        x.leaf("DataType", &v.data_type).close("Value").close("MessageAttribute");
+        x.leaf("DataType", &v.data_type)
+            .close("Value")
+            .close("MessageAttribute");
     }
 }
 

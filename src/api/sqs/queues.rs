@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use super::output::{empty, reply, xml_map};
 use super::op;
+use super::output::{empty, reply, xml_map};
 use crate::domain::sqs::{check_name, queue_url, SqsError};
 
 op!(create_queue, |state, req, input| {
@@ -79,7 +79,9 @@ op!(get_queue_attributes, |state, req, input| {
     if !attrs.is_empty() {
         body["Attributes"] = json!(attrs);
     }
-    Ok(reply(req, body, |x| xml_map(x, "Attribute", "Name", "Value", &attrs)))
+    Ok(reply(req, body, |x| {
+        xml_map(x, "Attribute", "Name", "Value", &attrs)
+    }))
 });
 
 op!(set_queue_attributes, |state, req, input| {
@@ -110,7 +112,9 @@ op!(list_queue_tags, |state, req, input| {
     if !tags.is_empty() {
         body["Tags"] = json!(tags);
     }
-    Ok(reply(req, body, |x| xml_map(x, "Tag", "Key", "Value", &tags)))
+    Ok(reply(req, body, |x| {
+        xml_map(x, "Tag", "Key", "Value", &tags)
+    }))
 });
 
 op!(list_dead_letter_source_queues, |state, req, input| {

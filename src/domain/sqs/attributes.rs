@@ -301,16 +301,23 @@ fn parse_redrive(me: &Identity, text: &str) -> Result<RedrivePolicy, SqsError> {
     let arn = v
         .get("deadLetterTargetArn")
         .and_then(Value::as_str)
-        .ok_or_else(|| bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn."))?;
+        .ok_or_else(|| {
+            bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
+        })?;
     let count = match v.get("maxReceiveCount") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.parse::<i64>().ok(),
-        _ => return Err(bad("Redrive policy does not contain mandatory attribute: maxReceiveCount.")),
+        _ => {
+            return Err(bad(
+                "Redrive policy does not contain mandatory attribute: maxReceiveCount.",
+            ))
+        }
     }
     .filter(|n| (1..=1000).contains(n))
     .ok_or_else(|| bad("Invalid value for maxReceiveCount: must be an integer from 1 to 1000."))?;
-    let target = name_from_arn(me, arn)
-        .ok_or_else(|| bad("Dead-letter target ARN must name a queue of this account and region."))?;
+    let target = name_from_arn(me, arn).ok_or_else(|| {
+        bad("Dead-letter target ARN must name a queue of this account and region.")
+    })?;
     Ok(RedrivePolicy {
         dead_letter_target_arn: arn.to_string(),
         target,
@@ -327,7 +334,11 @@ fn parse_redrive_allow(text: &str) -> Result<RedriveAllow, SqsError> {
     let v: Value = serde_json::from_str(text).map_err(|_| bad("Invalid JSON."))?;
     let arns: Option<Vec<String>> = v.get("sourceQueueArns").map(|a| {
         a.as_array()
-            .map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     });
     match v.get("redrivePermission").and_then(Value::as_str) {
@@ -335,12 +346,16 @@ fn parse_redrive_allow(text: &str) -> Result<RedriveAllow, SqsError> {
         Some("denyAll") if arns.is_none() => Ok(RedriveAllow::DenyAll),
         Some("byQueue") => match arns {
             Some(a) if !a.is_empty() && a.len() <= 10 => Ok(RedriveAllow::ByQueue(a)),
-            _ => Err(bad("sourceQueueArns must list 1 to 10 queue ARNs when redrivePermission is byQueue.")),
+            _ => Err(bad(
+                "sourceQueueArns must list 1 to 10 queue ARNs when redrivePermission is byQueue.",
+            )),
         },
-        Some("allowAll" | "denyAll") => {
-            Err(bad("sourceQueueArns can be given only when redrivePermission is byQueue."))
-        }
-        _ => Err(bad("redrivePermission must be allowAll, denyAll or byQueue.")),
+        Some("allowAll" | "denyAll") => Err(bad(
+            "sourceQueueArns can be given only when redrivePermission is byQueue.",
+        )),
+        _ => Err(bad(
+            "redrivePermission must be allowAll, denyAll or byQueue.",
+        )),
     }
 }
 
@@ -365,8 +380,12 @@ mod tests {
     #[test]
     fn ranges_policies_and_refusals() {
         let mut a = QueueAttributes::defaults(false);
-        a.apply(&me(), &set(&[("VisibilityTimeout", "5"), ("DelaySeconds", "900")]), true)
-            .unwrap();
+        a.apply(
+            &me(),
+            &set(&[("VisibilityTimeout", "5"), ("DelaySeconds", "900")]),
+            true,
+        )
+        .unwrap();
         assert_eq!((a.visibility_timeout, a.delay_seconds), (5, 900));
         assert!(matches!(
             a.apply(&me(), &set(&[("VisibilityTimeout", "43201")]), false),
@@ -384,7 +403,8 @@ mod tests {
             .apply(&me(), &set(&[("KmsMasterKeyId", "alias/aws/sqs")]), false)
             .is_err());
         let rp = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#;
-        a.apply(&me(), &set(&[("RedrivePolicy", rp)]), false).unwrap();
+        a.apply(&me(), &set(&[("RedrivePolicy", rp)]), false)
+            .unwrap();
         let p = a.redrive_policy.clone().unwrap();
         assert_eq!((p.target.as_str(), p.max_receive_count), ("dlq", 3));
         let back = QueueAttributes::from_json(&me(), false, &a.to_json()).unwrap();
@@ -395,8 +415,12 @@ mod tests {
         assert!(a.allows_source("arn:aws:sqs:us-east-1:000000000000:src"));
         assert!(!a.allows_source("arn:aws:sqs:us-east-1:000000000000:other"));
         let mut f = QueueAttributes::defaults(false);
-        f.apply(&me(), &set(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]), true)
-            .unwrap();
+        f.apply(
+            &me(),
+            &set(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]),
+            true,
+        )
+        .unwrap();
         assert!(f.fifo && f.content_based_deduplication);
         assert_eq!(f.to_map()["FifoQueue"], "true");
     }

@@ -68,7 +68,10 @@ pub fn attributes_md5(attrs: &Attributes) -> Option<String> {
             field(&mut h, v.binary_value.as_deref().unwrap_or_default());
         } else {
             h.update([1u8]);
-            field(&mut h, v.string_value.as_deref().unwrap_or_default().as_bytes());
+            field(
+                &mut h,
+                v.string_value.as_deref().unwrap_or_default().as_bytes(),
+            );
         }
     }
     Some(hex::encode(h.finalize()))

@@ -127,7 +127,8 @@ pub fn check_name(name: &str, fifo: bool) -> Result<(), SqsError> {
         ))
     } else {
         Err(SqsError::InvalidParameterValue(
-            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length".into(),
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+                .into(),
         ))
     }
 }

@@ -72,6 +72,8 @@ pub struct State {
     readiness: watch::Sender<Option<InitOutcome>>,
     /// Flips to `true` once, on shutdown.
     closed: watch::Sender<bool>,
+    /// `true` while a `GET /next` is parked: the runtime finished its work and waits.
+    parked: watch::Sender<bool>,
 }
 
 impl Default for State {
@@ -91,6 +93,7 @@ impl State {
             in_flight: None,
             readiness: watch::Sender::new(None),
             closed: watch::Sender::new(false),
+            parked: watch::Sender::new(false),
         }
     }
 
@@ -102,6 +105,11 @@ impl State {
     /// Watches shutdown.
     pub fn closed(&self) -> watch::Receiver<bool> {
         self.closed.subscribe()
+    }
+
+    /// Watches whether a `GET /next` is parked (the runtime is idle and asking for work).
+    pub fn parked(&self) -> watch::Receiver<bool> {
+        self.parked.subscribe()
     }
 
     /// The runtime calls `GET /next`: it is ready, and finished any previous invocation.
@@ -137,6 +145,7 @@ impl State {
         let (tx, rx) = oneshot::channel();
         // A newer poll replaces an older one; the older connection is gone or confused.
         self.waiter = Some(tx);
+        self.parked.send_replace(true);
         Ok(Next::Wait(rx))
     }
 
@@ -169,6 +178,7 @@ impl State {
     /// Gives `inv` to a parked `/next`, or keeps it pending.
     fn offer(&mut self, inv: Invocation) {
         if let Some(waiter) = self.waiter.take() {
+            self.parked.send_replace(false);
             let request_id = inv.request_id.clone();
             match waiter.send(inv) {
                 Ok(()) => {
@@ -252,6 +262,7 @@ impl State {
     pub fn close(&mut self) {
         self.phase = Phase::Closed;
         self.waiter = None;
+        self.parked.send_replace(false);
         self.pending = None;
         self.in_flight = None;
         if let Some(tx) = self.outcome.take() {
@@ -373,6 +384,27 @@ mod tests {
         );
         let _out = s.invoke(inv("b"));
         assert!(s.answer("b", Answer::Response).is_ok());
+    }
+
+    #[test]
+    fn parked_follows_the_runtime_asking_for_work() {
+        let mut s = State::new();
+        let parked = s.parked();
+        assert!(!*parked.borrow());
+        let Ok(Next::Wait(_rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        assert!(*parked.borrow());
+        let _out = s.invoke(inv("a"));
+        assert!(!*parked.borrow(), "delivery ends the parking");
+        let _ = s.answer("a", Answer::Error);
+        assert!(!*parked.borrow(), "an answer alone is not a new poll");
+        let Ok(Next::Wait(_rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        assert!(*parked.borrow());
+        s.close();
+        assert!(!*parked.borrow());
     }
 
     #[test]

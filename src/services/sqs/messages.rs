@@ -61,9 +61,7 @@ pub struct ReceivedMessage {
 }
 
 fn check_id(what: &str, v: &str) -> Result<(), SqsError> {
-    let ok = !v.is_empty()
-        && v.len() <= 128
-        && v.bytes().all(|b| (33..=126).contains(&b));
+    let ok = !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| (33..=126).contains(&b));
     if ok {
         Ok(())
     } else {
@@ -114,7 +112,13 @@ pub fn attributes_from_json(text: Option<&str>) -> Attributes {
 
 impl Queues {
     /// Checks one message against its queue and turns it into a row.
-    fn prepare(&self, q: &Queue, m: SendInput, sender: &str, now: i64) -> Result<(NewMessage, Sent), SqsError> {
+    fn prepare(
+        &self,
+        q: &Queue,
+        m: SendInput,
+        sender: &str,
+        now: i64,
+    ) -> Result<(NewMessage, Sent), SqsError> {
         check_body(&m.body)?;
         let attr_bytes = check_attributes(&m.attributes)?;
         for (name, v) in &m.system_attributes {
@@ -291,7 +295,9 @@ impl Queues {
                 "Value {max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."
             )));
         }
-        let visibility = input.visibility_timeout.unwrap_or(q.attrs.visibility_timeout);
+        let visibility = input
+            .visibility_timeout
+            .unwrap_or(q.attrs.visibility_timeout);
         if !(0..=43_200).contains(&visibility) {
             return Err(SqsError::invalid(format!(
                 "Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided."
@@ -313,8 +319,14 @@ impl Queues {
             }
         }
         let attempt = input.attempt_id.filter(|_| q.attrs.fifo);
-        self.receive_raw(q, usize::try_from(max).unwrap_or(1), visibility, wait * 1000, attempt)
-            .await
+        self.receive_raw(
+            q,
+            usize::try_from(max).unwrap_or(1),
+            visibility,
+            wait * 1000,
+            attempt,
+        )
+        .await
     }
 
     /// The receive loop shared by ReceiveMessage and the pollers: waits until a message is
@@ -397,7 +409,10 @@ impl Queues {
             m.receive_count.to_string(),
         );
         if let Some(f) = m.first_receive_ms {
-            system.insert("ApproximateFirstReceiveTimestamp".to_string(), f.to_string());
+            system.insert(
+                "ApproximateFirstReceiveTimestamp".to_string(),
+                f.to_string(),
+            );
         }
         if let Some(s) = m.seq {
             system.insert("SequenceNumber".to_string(), format!("{s:020}"));
@@ -497,8 +512,7 @@ impl Queues {
             .await
             .map_err(internal)?;
         self.wake(id);
-        let mut out: Vec<Result<(), SqsError>> =
-            checked.drain(..).map(|c| c.map(|_| ())).collect();
+        let mut out: Vec<Result<(), SqsError>> = checked.drain(..).map(|c| c.map(|_| ())).collect();
         for (i, o) in outcomes {
             if o == VisibilityChange::NotInFlight {
                 out[i] = Err(SqsError::MessageNotInflight(

@@ -9,6 +9,7 @@
 //! thread and no database connection while they wait.
 
 mod attributes;
+pub mod destination;
 pub mod housekeeping;
 mod messages;
 pub mod moves;
@@ -28,8 +29,8 @@ use crate::store::queues::{QueueDb, QueueRow};
 use crate::store::StoreError;
 
 pub use messages::{
-    attributes_from_json, attributes_to_json, check_batch, ReceiveInput, ReceivedMessage, SendInput,
-    Sent,
+    attributes_from_json, attributes_to_json, check_batch, ReceiveInput, ReceivedMessage,
+    SendInput, Sent,
 };
 
 /// A queue as the service sees it: its row and its parsed attributes.
@@ -146,7 +147,11 @@ impl Queues {
     /// Wakes the long polls of a queue (after a commit that may have made messages
     /// available).
     fn wake(&self, queue_id: i64) {
-        let w = self.wakers.lock().ok().and_then(|w| w.get(&queue_id).cloned());
+        let w = self
+            .wakers
+            .lock()
+            .ok()
+            .and_then(|w| w.get(&queue_id).cloned());
         if let Some(n) = w {
             n.notify_waiters();
         }

@@ -36,9 +36,14 @@ impl Queues {
         rate: Option<i64>,
     ) -> Result<String, SqsError> {
         let not_found = |arn: &str| {
-            SqsError::ResourceNotFound(format!("The resource that you specified for the SourceArn parameter doesn't exist: {arn}"))
+            SqsError::ResourceNotFound(format!(
+                "The resource that you specified for the SourceArn parameter doesn't exist: {arn}"
+            ))
         };
-        let source = self.by_arn(source_arn).await.ok_or_else(|| not_found(source_arn))?;
+        let source = self
+            .by_arn(source_arn)
+            .await
+            .ok_or_else(|| not_found(source_arn))?;
         if self.dead_letter_sources(&source).await?.is_empty() {
             return Err(SqsError::invalid(
                 "Source queue must be configured as a Dead Letter Queue.",
@@ -52,10 +57,14 @@ impl Queues {
                     ))
                 })?;
                 if d.row.id == source.row.id {
-                    return Err(SqsError::invalid("Source and destination must be different queues."));
+                    return Err(SqsError::invalid(
+                        "Source and destination must be different queues.",
+                    ));
                 }
                 if d.attrs.fifo != source.attrs.fifo {
-                    return Err(SqsError::invalid("Source and destination queues must be of the same type."));
+                    return Err(SqsError::invalid(
+                        "Source and destination queues must be of the same type.",
+                    ));
                 }
                 Some(d.name().to_string())
             }
@@ -145,7 +154,8 @@ impl Queues {
                 "Only a running message move task can be cancelled.".into(),
             )),
             None => Err(SqsError::ResourceNotFound(
-                "The resource that you specified for the TaskHandle parameter doesn't exist.".into(),
+                "The resource that you specified for the TaskHandle parameter doesn't exist."
+                    .into(),
             )),
         }
     }
@@ -187,7 +197,9 @@ impl Queues {
                 .call(move |c| store::get(c, &h))
                 .await
                 .map_err(internal)?;
-            let Some(current) = current else { return Ok(()) };
+            let Some(current) = current else {
+                return Ok(());
+            };
             if current.status == "CANCELLING" {
                 let h = task.handle.clone();
                 self.db
@@ -200,9 +212,10 @@ impl Queues {
             if current.status != "RUNNING" {
                 return Ok(());
             }
-            let source = self.queue(&task.source).await.map_err(|_| {
-                SqsError::ResourceNotFound("The source queue was deleted.".into())
-            })?;
+            let source = self
+                .queue(&task.source)
+                .await
+                .map_err(|_| SqsError::ResourceNotFound("The source queue was deleted.".into()))?;
             let dest = match &task.destination {
                 Some(d) => Some(self.queue(d).await.map_err(|_| {
                     SqsError::ResourceNotFound("The destination queue was deleted.".into())

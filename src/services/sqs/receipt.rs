@@ -26,14 +26,22 @@ pub fn decode(handle: &str, queue_id: i64) -> Result<Receipt, SqsError> {
             "The input receipt handle \"{handle}\" is not a valid receipt handle."
         ))
     };
-    let raw = URL_SAFE_NO_PAD.decode(handle.trim()).map_err(|_| invalid())?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(handle.trim())
+        .map_err(|_| invalid())?;
     let text = String::from_utf8(raw).map_err(|_| invalid())?;
     let mut parts = text.split(':');
     if parts.next() != Some("lbx1") {
         return Err(invalid());
     }
-    let q: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
-    let row: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+    let q: i64 = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(invalid)?;
+    let row: i64 = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(invalid)?;
     let token = parts.next().filter(|t| !t.is_empty()).ok_or_else(invalid)?;
     if q != queue_id || parts.next().is_some() {
         return Err(invalid());

@@ -74,7 +74,9 @@ pub fn delete(c: &Connection, id: i64) -> Result<(), StoreError> {
 /// than `interval_ms` ago.
 pub fn purge(c: &Connection, id: i64, now_ms: i64, interval_ms: i64) -> Result<bool, StoreError> {
     let last: Option<i64> = c
-        .query_row("SELECT purged_ms FROM queues WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT purged_ms FROM queues WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .optional()?;
     if last.is_some_and(|l| now_ms - l < interval_ms) {
         return Ok(false);
@@ -139,6 +141,9 @@ pub fn expire(c: &Connection, now_ms: i64, limit: i64) -> Result<usize, StoreErr
         params![now_ms, limit],
     )?;
     c.execute("DELETE FROM dedup WHERE expires_ms <= ?1", [now_ms])?;
-    c.execute("DELETE FROM receive_attempts WHERE expires_ms <= ?1", [now_ms])?;
+    c.execute(
+        "DELETE FROM receive_attempts WHERE expires_ms <= ?1",
+        [now_ms],
+    )?;
     Ok(n)
 }

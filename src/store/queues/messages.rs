@@ -257,7 +257,11 @@ fn repeat_attempt(
 }
 
 /// One message by row id.
-pub fn by_row(c: &Connection, queue_id: i64, row: i64) -> Result<Option<StoredMessage>, StoreError> {
+pub fn by_row(
+    c: &Connection,
+    queue_id: i64,
+    row: i64,
+) -> Result<Option<StoredMessage>, StoreError> {
     Ok(c.query_row(
         &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1 AND queue_id = ?2"),
         params![row, queue_id],
@@ -267,7 +271,11 @@ pub fn by_row(c: &Connection, queue_id: i64, row: i64) -> Result<Option<StoredMe
     .map(|(m, _)| m))
 }
 
-fn receive_standard(c: &Connection, spec: &ReceiveSpec, out: &mut Received) -> Result<(), StoreError> {
+fn receive_standard(
+    c: &Connection,
+    spec: &ReceiveSpec,
+    out: &mut Received,
+) -> Result<(), StoreError> {
     let now = spec.now_ms;
     for _round in 0..8 {
         let want = spec.max - out.messages.len();
@@ -278,7 +286,10 @@ fn receive_standard(c: &Connection, spec: &ReceiveSpec, out: &mut Received) -> R
             let mut st = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM messages WHERE queue_id = ?1 AND visible_ms <= ?2 AND expires_ms > ?2 ORDER BY visible_ms, id LIMIT ?3"
             ))?;
-            let rows = st.query_map(params![spec.queue_id, now, i64::try_from(want).unwrap_or(10)], stored)?;
+            let rows = st.query_map(
+                params![spec.queue_id, now, i64::try_from(want).unwrap_or(10)],
+                stored,
+            )?;
             rows.collect::<Result<_, _>>()?
         };
         if candidates.is_empty() {
@@ -420,7 +431,5 @@ pub fn peek(c: &Connection, queue_id: i64, limit: i64) -> Result<Vec<StoredMessa
         "SELECT {COLUMNS} FROM messages WHERE queue_id = ?1 ORDER BY id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![queue_id, limit], stored)?;
-    Ok(rows
-        .map(|r| r.map(|(m, _)| m))
-        .collect::<Result<_, _>>()?)
+    Ok(rows.map(|r| r.map(|(m, _)| m)).collect::<Result<_, _>>()?)
 }

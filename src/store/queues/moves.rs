@@ -19,7 +19,8 @@ pub struct MoveTask {
     pub started_ms: i64,
 }
 
-const COLUMNS: &str = "handle, source, destination, rate, status, moved, to_move, failure, started_ms";
+const COLUMNS: &str =
+    "handle, source, destination, rate, status, moved, to_move, failure, started_ms";
 
 fn task(r: &Row<'_>) -> rusqlite::Result<MoveTask> {
     Ok(MoveTask {

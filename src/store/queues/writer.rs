@@ -187,7 +187,9 @@ mod tests {
         assert_eq!(ok, 40, "duplicates fail alone, the others commit");
         w.stop();
         let c = Connection::open(&path).unwrap();
-        let n: i64 = c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 40);
         assert!(w.run(|_| Ok(())).await.is_err(), "a stopped writer refuses");
     }

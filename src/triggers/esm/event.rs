@@ -138,7 +138,10 @@ mod tests {
         assert_eq!(partial(b"null", &b), Outcome::AllDone);
         assert_eq!(partial(b"{}", &b), Outcome::AllDone);
         assert_eq!(partial(b"", &b), Outcome::AllDone);
-        assert_eq!(partial(br#"{"batchItemFailures": []}"#, &b), Outcome::AllDone);
+        assert_eq!(
+            partial(br#"{"batchItemFailures": []}"#, &b),
+            Outcome::AllDone
+        );
         assert_eq!(
             partial(br#"{"batchItemFailures": [{"itemIdentifier": "b"}]}"#, &b),
             Outcome::Partial(ids(&["b"]))
@@ -151,7 +154,11 @@ mod tests {
             b"not json",
             br#""ok""#,
         ] {
-            assert!(matches!(partial(bad, &b), Outcome::Failed(_)), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                matches!(partial(bad, &b), Outcome::Failed(_)),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -101,7 +101,9 @@ impl Pollers {
 
     async fn record_result(&self, uuid: &str, result: &str) {
         {
-            let Ok(mut r) = self.results.lock() else { return };
+            let Ok(mut r) = self.results.lock() else {
+                return;
+            };
             if r.get(uuid).map(String::as_str) == Some(result) {
                 return;
             }
@@ -142,7 +144,9 @@ async fn supervise(p: Arc<Pollers>) {
 async fn sync(p: &Arc<Pollers>, rows: Vec<esm::EsmRow>) {
     let mut transitions = Vec::new();
     {
-        let Ok(mut tasks) = p.tasks.lock() else { return };
+        let Ok(mut tasks) = p.tasks.lock() else {
+            return;
+        };
         let live: std::collections::HashSet<String> = rows.iter().map(|r| r.uuid.clone()).collect();
         tasks.retain(|uuid, h| {
             let keep = live.contains(uuid);

@@ -49,14 +49,20 @@ pub async fn run_mapping(
             continue;
         }
         let Some(q) = p.sqs.by_arn(&m.row.event_source_arn).await else {
-            p.record_result(&m.row.uuid, "PROBLEM: The event source queue does not exist.")
-                .await;
+            p.record_result(
+                &m.row.uuid,
+                "PROBLEM: The event source queue does not exist.",
+            )
+            .await;
             wait_change(&mut config, Duration::from_secs(5)).await;
             continue;
         };
         let depth = p.sqs.counts(&q).await.map(|c| c.visible).unwrap_or(0);
         let per_batch = usize::try_from(m.row.batch_size.clamp(1, 10)).unwrap_or(10);
-        let want = usize::try_from(depth).unwrap_or(0).div_ceil(per_batch).max(1);
+        let want = usize::try_from(depth)
+            .unwrap_or(0)
+            .div_ceil(per_batch)
+            .max(1);
         let cap = cap_of(&p, &m).await;
         let want = want.min(cap).max(1);
         shared.target.store(want, Ordering::SeqCst);
@@ -119,7 +125,13 @@ impl Drop for LiveGuard {
     }
 }
 
-async fn work(p: Arc<Pollers>, m: Arc<Mapping>, shared: Arc<Shared>, gen: u64, stop: Arc<AtomicBool>) {
+async fn work(
+    p: Arc<Pollers>,
+    m: Arc<Mapping>,
+    shared: Arc<Shared>,
+    gen: u64,
+    stop: Arc<AtomicBool>,
+) {
     let _guard = LiveGuard(Arc::clone(&shared));
     let current = || {
         !stop.load(Ordering::SeqCst)
@@ -165,10 +177,7 @@ async fn gather(
 ) -> Result<Vec<ReceivedMessage>, crate::domain::sqs::SqsError> {
     let size = usize::try_from(m.row.batch_size.max(1)).unwrap_or(10);
     let vt = q.attrs.visibility_timeout;
-    let mut got = p
-        .sqs
-        .receive_raw(q, size.min(10), vt, 20_000, None)
-        .await?;
+    let mut got = p.sqs.receive_raw(q, size.min(10), vt, 20_000, None).await?;
     if got.is_empty() {
         return Ok(got);
     }
@@ -184,7 +193,10 @@ async fn gather(
             .sqs
             .receive_raw(q, (size - got.len()).min(10), vt, left, None)
             .await?;
-        bytes += more.iter().map(|x| x.stored.body.len() + 1024).sum::<usize>();
+        bytes += more
+            .iter()
+            .map(|x| x.stored.body.len() + 1024)
+            .sum::<usize>();
         got.extend(more);
     }
     Ok(got)
@@ -197,8 +209,7 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
     let mut records: Vec<serde_json::Value> = batch.iter().map(|x| record(x, arn, me)).collect();
     let mut released = Vec::new();
     while records.len() > 1
-        && serde_json::to_vec(&serde_json::json!({ "Records": records }))
-            .map_or(0, |v| v.len())
+        && serde_json::to_vec(&serde_json::json!({ "Records": records })).map_or(0, |v| v.len())
             > MAX_EVENT_BYTES
     {
         records.pop();
@@ -242,6 +253,13 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
         payload,
         client_context: None,
         want_tail: false,
+        // The chain of the first message that carries one (AWSTraceHeader), entered for
+        // this function, so that a queue loop is seen as one.
+        trace_id: batch
+            .iter()
+            .find_map(|x| x.system.get("AWSTraceHeader"))
+            .and_then(|h| crate::domain::trace::TraceHeader::parse(h))
+            .map(|t| t.enter(&m.function.name).render()),
         admission: Admission::Wait,
     };
     let outcome = match p.engine.invoke(request).await {

@@ -175,6 +175,24 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the engine runtime")?;
     let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sqs = crate::services::sqs::Queues::open(ctx.identity.clone(), &config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot open the queue database: {e}"))?;
+    engine_rt.spawn(crate::services::sqs::housekeeping::run(Arc::downgrade(
+        &sqs,
+    )));
+    {
+        let sqs = sqs.clone();
+        engine_rt.spawn(async move { sqs.resume_moves().await });
+    }
+    ctx.destinations.register(Arc::new(
+        crate::services::sqs::destination::SqsDestination::new(Arc::downgrade(&sqs)),
+    ));
+    let pollers = crate::triggers::esm::Pollers::start(
+        ctx.clone(),
+        engine.clone(),
+        sqs.clone(),
+        engine_rt.handle().clone(),
+    );
     let async_invoke = crate::triggers::async_invoke::AsyncInvoke::start(
         ctx.clone(),
         engine.clone(),
@@ -183,6 +201,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("cannot open the asynchronous invocation queue: {e}"))?;
     let state = Arc::new(AppState {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
+        sqs: sqs.clone(),
+        pollers: pollers.clone(),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
         async_invoke: async_invoke.clone(),
@@ -196,6 +216,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!(%addr, "listening beyond loopback: every API call still needs a signed key");
     }
     let data_dir = config.data_dir.clone();
+    let (stop_sqs, stop_pollers) = (sqs.clone(), pollers.clone());
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
         let web_data = actix_web::web::Data::new(web_state);
@@ -224,6 +245,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
                 _ = int.recv() => tracing::info!("SIGINT: shutting down"),
             }
+            // Long polls answer at once, pollers finish their batch: nothing holds the
+            // server's graceful stop for up to 20 s.
+            stop_pollers.shutdown();
+            stop_sqs.stop_waiting();
             handle.stop(true).await;
         });
         println!("listening on http://{addr}");
@@ -235,6 +260,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             data_dir.join(AWS_CONFIG_FILE).display()
         );
         server.await?;
+        tracing::info!("stopping the queue pollers");
+        pollers.shutdown();
         tracing::info!("stopping the asynchronous invocation queue");
         async_invoke.shutdown(std::time::Duration::from_secs(10)).await;
         tracing::info!("stopping execution environments");
@@ -242,6 +269,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Ok::<(), std::io::Error>(())
     })?;
     engine_rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    sqs.shutdown();
     tracing::info!("stopped");
     Ok(())
 }

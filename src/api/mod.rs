@@ -20,6 +20,7 @@ pub mod registry;
 pub mod request;
 pub mod service;
 pub mod sigv4;
+pub mod sqs;
 pub mod sts;
 
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub struct AppState {
     pub async_invoke: crate::triggers::async_invoke::AsyncInvoke,
     /// Body bytes all requests in flight may hold together (`server.body_budget_mb`).
     pub budget: body::BodyBudget,
+    /// The SQS queues (`services::sqs`).
+    pub sqs: Arc<crate::services::sqs::Queues>,
+    /// The event source mapping pollers (`triggers::esm`).
+    pub pollers: Arc<crate::triggers::esm::Pollers>,
 }
 
 /// Registers every route.

@@ -6,7 +6,11 @@ use super::request::Head;
 use super::service::{Public, Service};
 
 /// Every service served, in the order listings show them.
-pub static SERVICES: &[&Service] = &[&super::lambda::service::SERVICE, &super::sts::SERVICE];
+pub static SERVICES: &[&Service] = &[
+    &super::lambda::service::SERVICE,
+    &super::sqs::SERVICE,
+    &super::sts::SERVICE,
+];
 
 /// The service whose SigV4 name is `signing_name`.
 pub fn by_signing_name(signing_name: &str) -> Option<&'static Service> {

@@ -11,6 +11,7 @@ pub mod event_invoke;
 pub mod function;
 pub mod layer;
 pub mod pattern;
+pub mod sqs;
 pub mod trace;
 pub mod validate;
 pub mod zipcheck;

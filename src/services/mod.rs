@@ -6,8 +6,10 @@ pub mod concurrency;
 pub mod cpu;
 pub mod destinations;
 pub mod event_invoke;
+pub mod event_source_mappings;
 pub mod functions;
 pub mod layers;
+pub mod sqs;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

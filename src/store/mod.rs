@@ -10,6 +10,7 @@ pub mod async_events;
 pub mod blobs;
 pub mod capacity_metrics;
 pub mod concurrency;
+pub mod esm;
 pub mod event_invoke;
 pub mod functions;
 pub mod keys;
@@ -18,6 +19,7 @@ pub mod logs;
 pub mod metrics;
 mod migrate;
 mod pool;
+pub mod queues;
 pub mod testevents;
 pub mod users;
 

@@ -167,7 +167,8 @@ async fn start(
         account_id: inner.ctx.identity.account_id.clone(),
     };
     tracing::debug!(function = %fv.name, env = %env_id, "cold start");
-    let mut started = live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone())
+    let settings = live::ApiSettings::from_config(&inner.ctx.config);
+    let mut started = live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone(), settings)
         .await
         .map_err(|e| Error::Service(format!("cannot start an execution environment: {e}")))?;
     match &mut started {

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::output::{Capture, OutputReader};
-use crate::runtime::{EnvInfo, InitOutcome, RuntimeApi};
-use crate::sandbox::{EnvSpec, ExitInfo, ExitStatus, Killer, MemoryProbe, Sandbox};
+use crate::config::Config;
+use crate::runtime::{ConnLimits, EnvInfo, IdleFreezer, InitOutcome, RuntimeApi, ServeOptions};
+use crate::sandbox::{EnvSpec, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe, Sandbox};
 
 /// Longest the Init phase may take (AWS: 10 s for on-demand functions).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +77,49 @@ impl Live {
     }
 }
 
+/// How the engine serves each environment's Runtime API (from the daemon config).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiSettings {
+    pub limits: ConnLimits,
+    /// Freeze environments while their runtime waits on `/next` (`sandbox.freeze_idle`).
+    pub freeze_idle: bool,
+}
+
+impl ApiSettings {
+    pub fn from_config(config: &Config) -> ApiSettings {
+        let r = &config.runtime_api;
+        ApiSettings {
+            limits: ConnLimits {
+                max_connections: r.max_connections,
+                header_timeout: Duration::from_millis(r.header_timeout_ms),
+                max_head_bytes: r.max_header_bytes,
+            },
+            freeze_idle: config.sandbox.freeze_idle,
+        }
+    }
+}
+
+/// The sandbox's cgroup freezer as the Runtime API's idle hook.
+#[derive(Debug)]
+struct IdleCgroupFreezer {
+    env: String,
+    freezer: Freezer,
+}
+
+impl IdleFreezer for IdleCgroupFreezer {
+    fn freeze(&self) {
+        if let Err(e) = self.freezer.freeze() {
+            tracing::warn!(env = %self.env, error = %e, "cannot freeze idle environment");
+        }
+    }
+
+    fn thaw(&self) {
+        if let Err(e) = self.freezer.thaw() {
+            tracing::warn!(env = %self.env, error = %e, "cannot thaw environment");
+        }
+    }
+}
+
 /// Starts an environment from `spec` and waits for the runtime's first `/next`.
 pub async fn cold_start(
     sandbox: Arc<Sandbox>,
@@ -83,6 +127,7 @@ pub async fn cold_start(
     info: EnvInfo,
     capture: Arc<Capture>,
     revision: String,
+    settings: ApiSettings,
 ) -> Result<Started, StartError> {
     let t0 = Instant::now();
     let id = spec.id.clone();
@@ -98,7 +143,20 @@ pub async fn cold_start(
     let output = env
         .output()
         .ok_or_else(|| StartError::Sandbox("the sandbox gave no output pipe".into()))?;
-    let api = RuntimeApi::serve(listener, info).map_err(|e| {
+    let freezer = env
+        .freezer()
+        .filter(|_| settings.freeze_idle)
+        .map(|freezer| {
+            Arc::new(IdleCgroupFreezer {
+                env: id.clone(),
+                freezer,
+            }) as Arc<dyn IdleFreezer>
+        });
+    let options = ServeOptions {
+        limits: settings.limits,
+        freezer,
+    };
+    let api = RuntimeApi::serve_with(listener, info, options).map_err(|e| {
         killer.kill();
         StartError::Sandbox(e.to_string())
     })?;

@@ -30,4 +30,6 @@ pub enum SandboxError {
     Protocol(String),
     #[error("sandbox setup failed: {0}")]
     Setup(String),
+    #[error("this environment's cgroup has no freezer")]
+    NoFreezer,
 }

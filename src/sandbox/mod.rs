@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-pub use environment::{Environment, ExitInfo, ExitStatus, Killer, MemoryProbe};
+pub use environment::{Environment, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe};
 pub use error::SandboxError;
 pub use helper::helper_main;
 pub use protections::Protections;
@@ -190,6 +190,7 @@ impl Sandbox {
             outer_gid: sys::getgid(),
             root_dir: self.root_dir.clone(),
             cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+            thaw: cgroup.as_ref().and_then(|c| c.thaw_file()),
             seccomp: self.seccomp.clone(),
             landlock: self.landlock,
             runtime_api_port: port,

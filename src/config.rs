@@ -83,6 +83,9 @@ pub struct HttpConfig {
     pub header_timeout_secs: u64,
     /// Seconds an idle keep-alive connection is kept.
     pub keep_alive_secs: u64,
+    /// Seconds a request body may stop arriving before the request fails and the connection
+    /// is closed.
+    pub body_idle_timeout_secs: u64,
     /// Connections one client address may hold open at once (0 = no limit); more are closed
     /// as soon as they are accepted. Behind a reverse proxy every client shares its address.
     pub max_connections_per_client: usize,
@@ -166,6 +169,7 @@ impl Default for HttpConfig {
         HttpConfig {
             header_timeout_secs: 5,
             keep_alive_secs: 5,
+            body_idle_timeout_secs: 30,
             max_connections_per_client: 128,
         }
     }
@@ -331,8 +335,8 @@ impl Config {
                 self.runtime_api.max_header_bytes
             ));
         }
-        if self.http.header_timeout_secs == 0 {
-            return bad("http.header_timeout_secs must be at least 1".into());
+        if self.http.header_timeout_secs == 0 || self.http.body_idle_timeout_secs == 0 {
+            return bad("http.header_timeout_secs and http.body_idle_timeout_secs must be at least 1".into());
         }
         Ok(())
     }

@@ -34,6 +34,34 @@ pub enum CacheError {
     TooLarge(String),
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, std::io::Error),
+    #[error("package {0}: cannot unpack entry {1:?}: {2}")]
+    Entry(String, String, std::io::Error),
+}
+
+impl CacheError {
+    /// What an API client is told: what is wrong with the package, never a path on the
+    /// daemon's host (the full error goes to the daemon's log).
+    pub fn public_message(&self) -> String {
+        match self {
+            CacheError::Create(..) | CacheError::Write(..) => {
+                "lambdabox could not write the extracted code to its own disk; the daemon's log has the details".into()
+            }
+            CacheError::Entry(_, name, e) => format!(
+                "the package cannot be unpacked: entry {name:?} ({}); check that no file name in the zip is also used as a directory",
+                io_reason(e)
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// An io error's description without the "(os error N)" suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 /// Handle to the cache directory.
@@ -195,14 +223,14 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
             return Err(CacheError::UnsafeName(label.to_string(), name));
         };
         let target = dest.join(rel);
+        let entry_err = |name: &str, e| CacheError::Entry(label.to_string(), name.to_string(), e);
         if entry.is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| CacheError::Create(target.clone(), e))?;
+            std::fs::create_dir_all(&target).map_err(|e| entry_err(&name, e))?;
             set_mode(&target, 0o755)?;
             continue;
         }
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| CacheError::Create(parent.to_path_buf(), e))?;
+            std::fs::create_dir_all(parent).map_err(|e| entry_err(&name, e))?;
             set_mode(parent, 0o755)?;
         }
         let is_symlink = entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
@@ -211,7 +239,7 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
             // can never point outside the package.
         }
         let mut out =
-            std::fs::File::create(&target).map_err(|e| CacheError::Write(target.clone(), e))?;
+            std::fs::File::create(&target).map_err(|e| entry_err(&name, e))?;
         let mut limited = (&mut entry).take(budget + 1);
         let mut buf = vec![0u8; 64 * 1024];
         let mut written: u64 = 0;
@@ -226,8 +254,7 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
             if written > budget {
                 return Err(CacheError::TooLarge(label.to_string()));
             }
-            out.write_all(&buf[..n])
-                .map_err(|e| CacheError::Write(target.clone(), e))?;
+            out.write_all(&buf[..n]).map_err(|e| entry_err(&name, e))?;
         }
         budget -= written;
         // Keep the executable bits (a `bootstrap` must stay executable); never setuid/setgid.
@@ -281,6 +308,21 @@ mod tests {
             .ensure("abc", || Err(CacheError::TooLarge("unused".into())))
             .unwrap();
         assert_eq!(p, again);
+    }
+
+    #[test]
+    fn a_broken_package_is_explained_without_host_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(dir.path().join("code"));
+        // "a" is a file, then "a/b" needs it to be a directory.
+        let z = zip_with(&[("a", b"x", 0o644), ("a/b", b"y", 0o644)]);
+        let err = cache.ensure("abc", || Ok(z.clone())).unwrap_err();
+        let public = err.public_message();
+        assert!(public.contains("\"a/b\""), "{public}");
+        assert!(!public.contains(&dir.path().display().to_string()), "{public}");
+        assert!(!public.contains("os error"), "{public}");
+        let create = CacheError::Create(dir.path().join("x"), std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert!(!create.public_message().contains(&dir.path().display().to_string()));
     }
 
     #[test]

@@ -228,7 +228,13 @@ async fn prepare_files(
     })
     .await
     .map_err(|e| Error::Service(format!("code extraction task failed: {e}")))?
-    .map_err(|e| Error::Service(format!("cannot prepare the function's code: {e}")))?;
+    .map_err(|e| {
+        tracing::error!(function = %fv.name, error = %e, "cannot prepare the function's code");
+        Error::Service(format!(
+            "cannot prepare the function's code: {}",
+            e.public_message()
+        ))
+    })?;
     Ok((pins, code_dir, opt_dir))
 }
 

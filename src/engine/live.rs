@@ -134,7 +134,11 @@ pub async fn cold_start(
     let mut env = tokio::task::spawn_blocking(move || sandbox.launch(&spec))
         .await
         .map_err(|e| StartError::Sandbox(format!("sandbox launch task failed: {e}")))?
-        .map_err(|e| StartError::Sandbox(e.to_string()))?;
+        .map_err(|e| {
+            // The detail (host paths, cgroups) is for the operator, not the API client.
+            tracing::error!(env = %id, error = %e, "cannot start an execution environment");
+            StartError::Sandbox(e.public_message())
+        })?;
     let killer = env.killer();
     let probe = env.memory_probe();
     let listener = env

@@ -117,7 +117,7 @@ impl Sandbox {
             user_namespace,
             cgroups: backend.as_ref().map(|b| b.describe()),
             landlock_abi,
-            seccomp_rules: seccomp.as_ref().map(|c| c.denied),
+            seccomp_rules: seccomp.as_ref().map(|c| (c.allowed, c.denied)),
             missing,
         };
         Ok(Sandbox {
@@ -195,6 +195,7 @@ impl Sandbox {
             landlock: self.landlock,
             runtime_api_port: port,
             hostname,
+            boot_id: uuid::Uuid::new_v4().to_string(),
             spec,
         };
         let (ours, theirs) = sys::seqpacket_pair().map_err(SandboxError::Control)?;
@@ -286,6 +287,14 @@ impl Drop for Sandbox {
             b.remove_parent();
         }
     }
+}
+
+/// Raises the daemon's own open-file soft limit to its hard limit (as Go and systemd
+/// services do): every environment holds a few fds in the daemon (control socket, output
+/// pipe, pidfd, cgroup files, at most `runtime_api.max_connections` Runtime API connections),
+/// and a soft limit of 1024 would cap a busy host at a hundred or so environments.
+pub fn raise_nofile_limit() -> std::io::Result<u64> {
+    sys::raise_soft_limit(libc::RLIMIT_NOFILE)
 }
 
 /// True when `path` is the helper subcommand argument (for `main`).

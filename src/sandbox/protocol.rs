@@ -55,6 +55,8 @@ pub struct Launch {
     /// Port of the in-namespace Runtime API listener (network `None`), or the host port.
     pub runtime_api_port: u16,
     pub hostname: String,
+    /// What `/proc/sys/kernel/random/boot_id` reads inside (one per environment).
+    pub boot_id: String,
 }
 
 /// Helper → daemon.

@@ -85,13 +85,15 @@ impl Backend for V1 {
 
     fn sweep(&self) -> Result<usize, SandboxError> {
         let mut removed = 0;
+        // Frozen leftovers only die once thawed: thaw them all before killing anything.
+        for (_, parent) in self.parents.iter().filter(|(c, _)| *c == "freezer") {
+            for dir in child_dirs(parent) {
+                let _ = write(&dir, "freezer.state", "THAWED");
+            }
+        }
         for (_, parent) in &self.parents {
             for dir in child_dirs(parent) {
                 kill_listed(&dir);
-                // Frozen leftovers only die once thawed.
-                if dir.join("freezer.state").exists() {
-                    let _ = write(&dir, "freezer.state", "THAWED");
-                }
                 remove_dir_retry(&dir)?;
                 if !dir.ends_with(SENTINEL) {
                     removed += 1;

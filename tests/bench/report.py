@@ -130,6 +130,13 @@ def markdown(r):
                 ["CreateFunction, small zip (mean while filling)", _f(cp["create_small_mean_ms"], 2) + " ms", "", ""],
                 ["daemon RSS after all that", _f(cp["rss_mb_after"]) + " MB", "", ""]]
         out.append(_table(["figure", "p50", "p99", "ratio to floor"], rows))
+    fz = r.get("freeze")
+    if fz:
+        out.append(f"## Freezing idle environments (Rust echo, wrk c=1, median of {fz['rounds']} interleaved rounds)\n")
+        rows = [[name, _f(fz[name]["floor_p50_us"]) + " µs", _f(fz[name]["c1_p50_us"]) + " µs", _f(fz[name]["c1_p99_us"]) + " µs", _f(fz[name]["c1_rps"]) + " req/s"]
+                for name in ("unfrozen", "frozen")]
+        out.append(_table(["sandbox.freeze_idle", "floor `GET /health` p50", "invoke p50", "invoke p99", "throughput"], rows))
+        out.append(f"Frozen − unfrozen, invoke p50: {fz['delta_c1_p50_us']} µs.\n")
     out.append(goals(r))
     pr = r.get("profile")
     if pr and "error" not in pr:

@@ -66,6 +66,42 @@ pub fn invoke(d: &Daemon, name: &str, payload: &serde_json::Value) -> (u16, Opti
     (status, err, resp.text().unwrap_or_default())
 }
 
+/// What another thread needs to invoke functions of a daemon (`Daemon` is not `Sync`).
+#[derive(Clone)]
+pub struct Caller {
+    endpoint: String,
+    key: (String, String),
+}
+
+impl Caller {
+    pub fn of(d: &Daemon) -> Caller {
+        Caller {
+            endpoint: d.endpoint.clone(),
+            key: d.admin_key(),
+        }
+    }
+
+    /// Invokes `name`; (status, body). Waits up to 120 s.
+    pub fn invoke(&self, name: &str, payload: &serde_json::Value) -> (u16, String) {
+        let path = format!("/2015-03-31/functions/{name}/invocations");
+        let body = payload.to_string();
+        let host = self.endpoint.trim_start_matches("http://");
+        let headers = crate::fixture::sigv4_headers("POST", host, &path, body.as_bytes(), &self.key.0, &self.key.1, "us-east-1");
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("client");
+        let mut req = client.post(format!("{}{path}", self.endpoint));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        match req.body(body).send() {
+            Ok(r) => (r.status().as_u16(), r.text().unwrap_or_default()),
+            Err(e) => (0, e.to_string()),
+        }
+    }
+}
+
 /// Invokes and parses a successful JSON answer.
 #[track_caller]
 pub fn invoke_ok(d: &Daemon, name: &str, payload: &serde_json::Value) -> serde_json::Value {
@@ -97,16 +133,4 @@ pub fn daemon(env: &[(&str, &str)]) -> Daemon {
             cmd.env(k, v);
         }
     })
-}
-
-/// Waits until `f` holds, up to `limit`.
-pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
 }

@@ -17,7 +17,8 @@ public class Main {
     public static void main(String[] a) throws Exception {
         ExecutorService ex = Executors.newFixedThreadPool(4);
         int sum = 0;
-        for (Future<Integer> f : ex.invokeAll(List.of(() -> 1, () -> 2, () -> 3))) sum += f.get();
+        List<Callable<Integer>> tasks = List.of(() -> 1, () -> 2, () -> 3);
+        for (Future<Integer> f : ex.invokeAll(tasks)) sum += f.get();
         ex.shutdown();
         Path p = Files.createTempFile("x", ".txt"); Files.writeString(p, "hello");
         Process pr = new ProcessBuilder("/bin/echo", "child").start();

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{create_python, daemon, fd_count, invoke, invoke_ok, rss_bytes};
+use super::{create_python, daemon, fd_count, invoke_ok, rss_bytes, Caller};
 
 const ECHO: &str = "def handler(event, context):\n    return event\n";
 
@@ -104,9 +104,10 @@ fn sandbox_daemon_runtime_api_flood_and_endless_heads_are_bounded() {
     std::thread::sleep(Duration::from_millis(500));
     let (base_fds, base_rss) = (fd_count(pid), rss_bytes(pid));
 
+    let caller = Caller::of(&d);
     let attack = |name: &'static str, payload: serde_json::Value| {
-        let d = &d;
-        move || invoke(d, name, &payload)
+        let caller = caller.clone();
+        move || caller.invoke(name, &payload)
     };
     let (mut max_fds, mut max_rss, mut echoes) = (base_fds, base_rss, 0);
     let (flood, endless) = std::thread::scope(|s| {

@@ -27,7 +27,7 @@ fn still_open(conns: &mut [TcpStream]) -> usize {
     conns
         .iter_mut()
         .filter(|s| loop {
-            match s.read(&mut buf) {
+            match (&**s).read(&mut buf) {
                 Ok(0) => break false,
                 Ok(_) => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,

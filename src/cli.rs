@@ -43,7 +43,7 @@ pub enum Command {
     /// Manage API access keys (AWS-style access key id and secret)
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// List the Lambda runtimes this host can run
+    /// List every Lambda runtime id: available here (and with what), or what to install; with AWS's deprecation dates
     Runtimes,
     /// Print the effective configuration (all layers merged) as TOML
     Config,
@@ -54,6 +54,9 @@ pub enum Command {
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
+    /// Print the services and operations the API serves, as README.md lists them
+    #[command(hide = true)]
+    Operations,
 }
 
 #[derive(Debug, Args, Clone, Default)]

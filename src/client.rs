@@ -95,12 +95,13 @@ pub fn call(
         amz_date,
         expires: None,
     };
+    let payload_hash = sigv4::hash_payload(body);
     let req = SignedRequest {
         method,
         raw_path: path,
         raw_query: "",
         headers: &headers,
-        body,
+        payload_hash: &payload_hash,
     };
     let sig = sigv4::signature(&req, &claim, &keys.secret);
     let c = &claim.credential;

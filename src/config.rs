@@ -37,7 +37,7 @@ pub struct Config {
     pub logs: LogsConfig,
     pub limits: LimitsConfig,
     pub runtime_api: RuntimeApiConfig,
-    pub http: HttpConfig,
+    pub server: ServerConfig,
 }
 
 /// Settings of the execution sandbox.
@@ -75,30 +75,21 @@ pub struct RuntimeApiConfig {
     pub max_header_bytes: usize,
 }
 
-/// Connection discipline of the main HTTP port (API, dashboard, function URLs).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct HttpConfig {
-    /// Seconds a client has to send a complete request head (answered 408 after).
-    pub header_timeout_secs: u64,
-    /// Seconds an idle keep-alive connection is kept.
-    pub keep_alive_secs: u64,
-    /// Seconds a request body may stop arriving before the request fails and the connection
-    /// is closed.
-    pub body_idle_timeout_secs: u64,
-    /// Connections one client address may hold open at once (0 = no limit); more are closed
-    /// as soon as they are accepted. Behind a reverse proxy every client shares its address.
-    pub max_connections_per_client: usize,
-}
-
 /// Settings of the environment pools.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Seconds an idle warm environment is kept before it is reaped.
     pub idle_timeout_secs: u64,
-    /// Account-wide concurrent executions (AWS default 1000).
-    pub concurrent_executions: u32,
+    /// Account-wide concurrent executions. Unset: derived from the host, the smaller of the
+    /// sandbox uid range and `memory_budget_mb / 128` (see `engine::capacity::Limits`).
+    pub concurrent_executions: Option<u32>,
+    /// Concurrency that reservations must leave to functions without one (AWS keeps 100 of
+    /// 1000). Unset: a tenth of the account limit, at least 1.
+    pub min_unreserved_concurrency: Option<u32>,
+    /// MB of `MemorySize` that live execution environments may hold together. Unset: three
+    /// quarters of the host's physical memory.
+    pub memory_budget_mb: Option<u64>,
     /// Seconds extracted code and layers stay cached after no environment uses them.
     pub code_cache_idle_secs: u64,
 }
@@ -111,6 +102,73 @@ pub struct LogsConfig {
     pub retention_days: u32,
     /// Bytes of function output kept per invocation; the rest is dropped with a marker line.
     pub max_bytes_per_invocation: usize,
+}
+
+/// Threads and memory of the HTTP front door. `0` means "from the core count".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// HTTP worker threads (each one serves many connections); 0 = one per core, at least 2.
+    pub workers: usize,
+    /// Threads for heavy request work (zip checks, base64 and JSON of large bodies, code
+    /// hashing), so a 50 MB upload never stalls a worker; 0 = one per core, at least 2.
+    pub blocking_threads: usize,
+    /// MB of request bodies all requests in flight may hold together; past it new bodies
+    /// are refused with a retryable 503 ServiceUnavailable. At least 70 (one largest upload).
+    pub body_budget_mb: usize,
+    /// Seconds a client has to send a complete request head (answered 408 after).
+    pub header_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection is kept.
+    pub keep_alive_secs: u64,
+    /// Seconds a request body may stop arriving before the request fails and the connection
+    /// is closed.
+    pub body_idle_timeout_secs: u64,
+    /// Connections one client address may hold open at once (0 = no limit); more are closed
+    /// as soon as they are accepted. Behind a reverse proxy every client shares its address.
+    pub max_connections_per_client: usize,
+}
+
+impl ServerConfig {
+    fn cores() -> usize {
+        std::thread::available_parallelism().map_or(2, usize::from)
+    }
+
+    /// The HTTP worker count in effect.
+    pub fn effective_workers(&self) -> usize {
+        if self.workers == 0 {
+            Self::cores().max(2)
+        } else {
+            self.workers
+        }
+    }
+
+    /// The heavy-work thread count in effect.
+    pub fn effective_blocking_threads(&self) -> usize {
+        if self.blocking_threads == 0 {
+            Self::cores().max(2)
+        } else {
+            self.blocking_threads
+        }
+    }
+
+    /// The body budget in bytes.
+    pub fn body_budget_bytes(&self) -> usize {
+        self.body_budget_mb.saturating_mul(1_000_000)
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: 0,
+            blocking_threads: 0,
+            body_budget_mb: 320,
+            header_timeout_secs: 5,
+            keep_alive_secs: 5,
+            body_idle_timeout_secs: 30,
+            max_connections_per_client: 128,
+        }
+    }
 }
 
 /// Account limits reported by GetAccountSettings and enforced on uploads.
@@ -135,7 +193,7 @@ impl Default for Config {
             logs: LogsConfig::default(),
             limits: LimitsConfig::default(),
             runtime_api: RuntimeApiConfig::default(),
-            http: HttpConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -164,22 +222,13 @@ impl Default for RuntimeApiConfig {
     }
 }
 
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            header_timeout_secs: 5,
-            keep_alive_secs: 5,
-            body_idle_timeout_secs: 30,
-            max_connections_per_client: 128,
-        }
-    }
-}
-
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             idle_timeout_secs: 600,
-            concurrent_executions: 1000,
+            concurrent_executions: None,
+            min_unreserved_concurrency: None,
+            memory_budget_mb: None,
             code_cache_idle_secs: 3600,
         }
     }
@@ -320,7 +369,7 @@ impl Config {
                 ));
             }
         }
-        if self.engine.concurrent_executions == 0 {
+        if self.engine.concurrent_executions == Some(0) {
             return bad("engine.concurrent_executions must be at least 1".into());
         }
         if self.runtime_api.max_connections == 0 {
@@ -335,8 +384,33 @@ impl Config {
                 self.runtime_api.max_header_bytes
             ));
         }
-        if self.http.header_timeout_secs == 0 || self.http.body_idle_timeout_secs == 0 {
-            return bad("http.header_timeout_secs and http.body_idle_timeout_secs must be at least 1".into());
+        if self.server.header_timeout_secs == 0 || self.server.body_idle_timeout_secs == 0 {
+            return bad(
+                "server.header_timeout_secs and server.body_idle_timeout_secs must be at least 1"
+                    .into(),
+            );
+        }
+        if let (Some(limit), Some(min)) = (
+            self.engine.concurrent_executions,
+            self.engine.min_unreserved_concurrency,
+        ) {
+            if min > limit {
+                return bad(format!(
+                    "engine.min_unreserved_concurrency ({min}) cannot exceed engine.concurrent_executions ({limit})"
+                ));
+            }
+        }
+        if self.engine.memory_budget_mb.is_some_and(|m| m < 128) {
+            return bad("engine.memory_budget_mb must be at least 128".into());
+        }
+        if self.server.body_budget_mb < 70 {
+            return bad(format!(
+                "server.body_budget_mb must be at least 70 (one 70 MB code upload), got {}",
+                self.server.body_budget_mb
+            ));
+        }
+        if self.server.workers > 256 || self.server.blocking_threads > 256 {
+            return bad("server.workers and server.blocking_threads must be at most 256".into());
         }
         Ok(())
     }
@@ -451,6 +525,23 @@ mod tests {
         let e = env(&[("LAMBDABOX_ACCOUNT_ID", "12")]);
         let err = Config::load(None, e, &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("12 digits"));
+    }
+
+    #[test]
+    fn server_threads_default_from_cores_and_budget_is_checked() {
+        let c = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(c.server.effective_workers() >= 2);
+        assert!(c.server.effective_blocking_threads() >= 2);
+        let e = env(&[
+            ("LAMBDABOX_SERVER__WORKERS", "3"),
+            ("LAMBDABOX_SERVER__BODY_BUDGET_MB", "100"),
+        ]);
+        let c = Config::load(None, e, &Overrides::default()).unwrap();
+        assert_eq!(c.server.effective_workers(), 3);
+        assert_eq!(c.server.body_budget_bytes(), 100_000_000);
+        let e = env(&[("LAMBDABOX_SERVER__BODY_BUDGET_MB", "10")]);
+        let err = Config::load(None, e, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("body_budget_mb"));
     }
 
     #[test]

@@ -11,6 +11,10 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(lambdabox::sandbox::helper_main());
     }
     let cli = Cli::parse();
+    if let Command::Operations = cli.command {
+        print!("{}", lambdabox::api::registry::operations_markdown());
+        return Ok(());
+    }
     let config = Config::load(
         cli.common.config.as_deref(),
         std::env::vars(),
@@ -22,12 +26,11 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(_) => lambdabox::serve::run(config),
         Command::Runtimes => {
             let catalog = lambdabox::catalog::Catalog::detect(&config.runtimes);
-            for r in catalog.all() {
-                match &r.interpreter {
-                    Some(p) => println!("{:<16} {} ({})", r.id, p.display(), r.source),
-                    None => println!("{:<16} (the function's own bootstrap)", r.id),
-                }
-            }
+            let fmt = time::macros::format_description!("[year]-[month]-[day]");
+            let today = time::OffsetDateTime::now_utc()
+                .format(&fmt)
+                .unwrap_or_default();
+            print!("{}", catalog.listing(&today));
             Ok(())
         }
         Command::SandboxRun(args) => {
@@ -50,6 +53,7 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(code);
         }
         Command::Logs(args) => lambdabox::commands::logs(&config, &args),
+        Command::Operations => Ok(()),
         Command::Config => {
             print!("{}", config.to_toml());
             Ok(())

@@ -135,6 +135,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
     let store = open_store(&config)?;
+    // A relative --data-dir (the default `data`) is made absolute once it exists: execution
+    // environments bind-mount paths under it and the sandbox accepts only absolute ones.
+    let mut config = config;
+    config.data_dir = std::fs::canonicalize(&config.data_dir)
+        .with_context(|| format!("cannot resolve {}", config.data_dir.display()))?;
     let credentials = ensure_admin_credentials(&store, &config)?;
     let web_state = Arc::new(crate::web::WebState::new().map_err(anyhow::Error::msg)?);
     crate::web::login::ensure_first_admin(&store, &config.data_dir, write_private)?;
@@ -178,6 +183,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
+        budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
         ctx,
     });
     let listener = TcpListener::bind(config.listen)
@@ -190,7 +196,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
         let web_data = actix_web::web::Data::new(web_state);
-        let http = config.http.clone();
+        let http = config.server.clone();
         let per_client = crate::http_guard::PerClient::new(http.max_connections_per_client);
         let body_idle = std::time::Duration::from_secs(http.body_idle_timeout_secs);
         let server = actix_web::HttpServer::new(move || {
@@ -207,7 +213,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .client_request_timeout(std::time::Duration::from_secs(http.header_timeout_secs))
         .keep_alive(std::time::Duration::from_secs(http.keep_alive_secs))
         .on_connect(move |conn, ext| per_client.on_connect(conn, ext))
-        .workers(2)
+        .workers(config.server.effective_workers())
+        // After an early answer (a refused signature, a body over its cap) the unread rest of
+        // the body is drained this long, so the client reads the answer instead of a reset.
+        .client_disconnect_timeout(std::time::Duration::from_secs(2))
         .shutdown_timeout(10)
         .disable_signals()
         .listen(listener)?

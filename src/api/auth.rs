@@ -1,4 +1,10 @@
-//! Authentication of API calls: SigV4 against lambdabox's own access keys.
+//! Authentication of API calls: SigV4 against lambdabox's own access keys, in two steps so
+//! that nothing is read from an unauthenticated connection but its headers.
+//!
+//! 1. [`Authenticator::precheck`] (headers only): the claim is well formed, its region is
+//!    ours, its time is within the window, and the access key exists and is active.
+//! 2. [`Authenticator::verify`] (after the body was read and hashed, or with the digest the
+//!    client declared for a streamed body): the signature matches.
 //!
 //! Key lookups are cached for a few seconds so that the invoke path does not touch SQLite;
 //! a key revoked with `lambdabox keys revoke` stops working within [`KEY_CACHE_TTL`].
@@ -7,26 +13,52 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::request::ApiRequest;
-use super::sigv4::{self, AuthError, SignedRequest};
+use super::request::Head;
+use super::sigv4::{self, AuthError, Claim, SignedRequest};
 use crate::store::{keys, Store};
-
-/// SigV4 service names this daemon answers to.
-pub const SERVICES: &[&str] = &["lambda"];
 
 /// How long a looked-up key (or its absence) is trusted.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// The caller of an authenticated request.
+/// The caller of an authenticated request, as IAM policy evaluation will need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub access_key_id: String,
+    /// The role stored with the key (`admin` for keys made by `lambdabox keys create`).
     pub role: String,
+    /// The SigV4 service name the request was signed for.
     pub service: String,
     pub region: String,
+    /// The role session of temporary credentials (an assumed role), when there is one.
+    pub session: Option<String>,
+}
+
+impl Principal {
+    /// The caller's ARN, as `sts get-caller-identity` reports it: an IAM user named after
+    /// the key's role, or the assumed-role session.
+    pub fn arn(&self, account_id: &str) -> String {
+        match &self.session {
+            Some(s) => format!("arn:aws:sts::{account_id}:assumed-role/{}/{s}", self.role),
+            None => format!("arn:aws:iam::{account_id}:user/{}", self.role),
+        }
+    }
 }
 
 type Entry = (Option<(String, String)>, Instant);
+
+/// A claim whose key exists; the signature is still to be checked.
+pub struct Pending {
+    claim: Claim,
+    secret: String,
+    principal: Principal,
+}
+
+impl Pending {
+    /// The SigV4 service name of the credential scope.
+    pub fn service(&self) -> &str {
+        &self.claim.credential.service
+    }
+}
 
 /// Verifies requests; shared by every worker.
 pub struct Authenticator {
@@ -70,27 +102,17 @@ impl Authenticator {
         Ok(found)
     }
 
-    /// Checks the request's signature; on success says who signed it.
-    pub async fn authenticate(&self, req: &ApiRequest) -> Result<Principal, AuthError> {
-        let signed = SignedRequest {
-            method: &req.method,
-            raw_path: &req.raw_path,
-            raw_query: &req.raw_query,
-            headers: &req.headers,
-            body: &req.body,
-        };
-        let claim = signed.claim()?;
+    /// The signature claim of a request (header or presigned query), not yet checked.
+    pub fn claim(head: &Head) -> Result<Claim, AuthError> {
+        signed(head, "").claim()
+    }
+
+    /// Step 1, before the body: region, time window, and an active key.
+    pub async fn precheck(&self, claim: Claim) -> Result<Pending, AuthError> {
         if claim.credential.region != self.region {
             return Err(AuthError::WrongRegion(format!(
                 "Credential should be scoped to a valid region, not '{}'. This lambdabox serves '{}': pass --region {} (or set region in its config).",
                 claim.credential.region, self.region, self.region
-            )));
-        }
-        if !SERVICES.contains(&claim.credential.service.as_str()) {
-            return Err(AuthError::WrongRegion(format!(
-                "Credential should be scoped to correct service: '{}'. This endpoint serves: {}.",
-                claim.credential.service,
-                SERVICES.join(", ")
             )));
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -99,12 +121,75 @@ impl Authenticator {
             .secret(&claim.credential.access_key_id)
             .await?
             .ok_or(AuthError::UnknownKey)?;
-        sigv4::verify(&signed, &claim, &secret)?;
-        Ok(Principal {
-            access_key_id: claim.credential.access_key_id,
+        let principal = Principal {
+            access_key_id: claim.credential.access_key_id.clone(),
             role,
-            service: claim.credential.service,
-            region: claim.credential.region,
+            service: claim.credential.service.clone(),
+            region: claim.credential.region.clone(),
+            session: None,
+        };
+        Ok(Pending {
+            claim,
+            secret,
+            principal,
         })
+    }
+
+    /// Step 2: the signature over the head and `payload_hash` (the hex SHA-256 of the body
+    /// as read, or the digest declared for a streamed body). Says who signed.
+    pub fn verify(
+        &self,
+        pending: &Pending,
+        head: &Head,
+        payload_hash: &str,
+    ) -> Result<Principal, AuthError> {
+        sigv4::verify(&signed(head, payload_hash), &pending.claim, &pending.secret)?;
+        Ok(pending.principal.clone())
+    }
+
+    /// Both steps at once, for callers that read the body themselves (public paths whose
+    /// owner asks for IAM auth, such as function URLs with `AuthType: AWS_IAM`).
+    pub async fn authenticate(
+        &self,
+        head: &Head,
+        payload_hash: &str,
+    ) -> Result<Principal, AuthError> {
+        let pending = self.precheck(Authenticator::claim(head)?).await?;
+        self.verify(&pending, head, payload_hash)
+    }
+}
+
+fn signed<'a>(head: &'a Head, payload_hash: &'a str) -> SignedRequest<'a> {
+    SignedRequest {
+        method: &head.method,
+        raw_path: &head.raw_path,
+        raw_query: &head.raw_query,
+        headers: &head.headers,
+        payload_hash,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_arns() {
+        let mut p = Principal {
+            access_key_id: "LBXA".into(),
+            role: "admin".into(),
+            service: "sts".into(),
+            region: "us-east-1".into(),
+            session: None,
+        };
+        assert_eq!(
+            p.arn("000000000000"),
+            "arn:aws:iam::000000000000:user/admin"
+        );
+        p.session = Some("s1".into());
+        assert_eq!(
+            p.arn("000000000000"),
+            "arn:aws:sts::000000000000:assumed-role/admin/s1"
+        );
     }
 }

@@ -1,24 +1,32 @@
 //! The HTTP face of lambdabox: one actix-web app serving the AWS APIs (SigV4-authenticated),
 //! the health check and package downloads.
 //!
-//! Flow of one API call: [`dispatch`] buffers the request ([`request::ApiRequest`]),
-//! authenticates it ([`auth`]), routes it by path ([`lambda::route`]) to a handler that
-//! parses the wire shape, calls a service, and renders the answer; any [`Error`] becomes an
-//! AWS-shaped response in [`error`]. Handlers never touch SQL or syscalls.
+//! Every AWS call goes through the front door ([`front`]): the service comes from the
+//! credential scope ([`registry`]), the protocol from the service and the request
+//! ([`protocol`]), the signature claim is checked before the body is read ([`auth`]), the
+//! body is read under the operation's cap and the global budget ([`body`]), and the
+//! operation's handler (in the service's folder: [`lambda`], [`sts`]) gets an
+//! [`request::ApiRequest`] with the verified principal. Results and errors ([`error`]) are
+//! rendered in the request's protocol. Handlers never touch SQL or syscalls.
 
 pub mod auth;
+pub mod body;
 pub mod download;
 pub mod error;
+pub mod front;
 pub mod lambda;
+pub mod protocol;
+pub mod registry;
 pub mod request;
+pub mod service;
 pub mod sigv4;
+pub mod sts;
 
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::domain::Error;
 use crate::services::Context;
 use request::ApiRequest;
 
@@ -28,6 +36,8 @@ pub struct AppState {
     pub auth: auth::Authenticator,
     pub downloads: download::Downloads,
     pub engine: crate::engine::Engine,
+    /// Body bytes all requests in flight may hold together (`server.body_budget_mb`).
+    pub budget: body::BodyBudget,
 }
 
 /// Registers every route.
@@ -40,47 +50,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(dispatch));
 }
 
+/// True when a request carries AWS signing or a query-protocol action, so that routes shared
+/// with the dashboard (`GET /`) leave it to the API.
+pub fn is_aws_call(head: &actix_web::dev::RequestHead) -> bool {
+    let query = head.uri.query().unwrap_or("");
+    head.headers.contains_key("authorization")
+        || query
+            .split('&')
+            .any(|p| p.starts_with("X-Amz-Algorithm=") || p.starts_with("Action="))
+}
+
 /// `GET /health`: 200 with no details, for load balancers and systemd watchdogs.
 async fn health() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// Entry point of every AWS API call.
+/// Entry point of every AWS API call (see [`front`]).
 pub async fn dispatch(
     state: web::Data<Arc<AppState>>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let api = match ApiRequest::read(&req, payload).await {
-        Ok(a) => a,
-        Err((e, id)) => return error::response(&e, &id),
-    };
-    if let Err(e) = state.auth.authenticate(&api).await {
-        tracing::info!(method = %api.method, path = %api.raw_path, error = %e, "request not authenticated");
-        return error::auth_response(&e, &api.request_id);
-    }
-    let segments: Vec<String> = api
-        .raw_path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
-    let result = lambda::route(&state, &api, &segments).await;
-    match result {
-        Ok(resp) => resp,
-        Err(e) => {
-            if matches!(e, Error::Service(_)) {
-                tracing::error!(method = %api.method, path = %api.raw_path, error = %e, "request failed");
-            } else {
-                tracing::debug!(method = %api.method, path = %api.raw_path, error = %e, "request refused");
-            }
-            error::response(&e, &api.request_id)
-        }
-    }
+    front::serve(&state, req, payload).await
 }
 
 /// A JSON response with the request id header.

@@ -45,7 +45,15 @@ pub struct SignedRequest<'a> {
     pub raw_query: &'a str,
     /// Header names (any case) and values; repeated names appear repeatedly.
     pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
+    /// Lower-case hex SHA-256 of the body as received ([`hash_payload`]), computed while the
+    /// body was read. For a body not read yet (streamed), the value the client declared in
+    /// `x-amz-content-sha256`; the stream then checks it at its end.
+    pub payload_hash: &'a str,
+}
+
+/// The hex SHA-256 of a whole body, as SigV4 signs it.
+pub fn hash_payload(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
 }
 
 /// What a valid signature proves.
@@ -237,7 +245,7 @@ pub fn verify(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> Result<()
     }
     if let Some(h) = req.header("x-amz-content-sha256") {
         let special = claim.credential.service == "s3" && is_unsigned_payload(h);
-        if !special && !h.eq_ignore_ascii_case(&hex::encode(Sha256::digest(req.body))) {
+        if !special && !h.eq_ignore_ascii_case(req.payload_hash) {
             return Err(AuthError::BadSignature);
         }
     }
@@ -250,13 +258,29 @@ pub fn verify(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> Result<()
     }
 }
 
-fn is_unsigned_payload(h: &str) -> bool {
+/// True for the `x-amz-content-sha256` values that do not name the body's digest.
+pub fn is_unsigned_payload(h: &str) -> bool {
     h == "UNSIGNED-PAYLOAD" || h.starts_with("STREAMING-")
 }
 
 /// Computes the hex signature of a request as a client would.
 pub fn signature(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> String {
-    let canonical = canonical_request(req, claim);
+    signature_in(
+        req,
+        claim,
+        secret,
+        PathMode::for_service(&claim.credential.service),
+    )
+}
+
+/// [`signature`] with an explicit [`PathMode`].
+pub fn signature_in(
+    req: &SignedRequest<'_>,
+    claim: &Claim,
+    secret: &str,
+    mode: PathMode,
+) -> String {
+    let canonical = canonical_request_in(req, claim, mode);
     let c = &claim.credential;
     let scope = format!("{}/{}/{}/aws4_request", c.date, c.region, c.service);
     let string_to_sign = format!(
@@ -282,16 +306,26 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// The canonical request string of SigV4.
 pub fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> String {
+    canonical_request_in(req, claim, PathMode::for_service(&claim.credential.service))
+}
+
+/// The canonical request with an explicit [`PathMode`] (the published test suite signs
+/// service "service" without double encoding).
+pub fn canonical_request_in(req: &SignedRequest<'_>, claim: &Claim, mode: PathMode) -> String {
     let path = if req.raw_path.is_empty() {
         "/"
     } else {
         req.raw_path
     };
-    // S3 signs the path as sent; every other service encodes the (already encoded) path again.
-    let canonical_uri = if claim.credential.service == "s3" {
-        path.to_string()
+    let path = if mode.normalize {
+        normalize_path(path)
     } else {
-        uri_encode(path, false)
+        path.to_string()
+    };
+    let canonical_uri = if mode.double_encode {
+        uri_encode(&path, false)
+    } else {
+        path
     };
     let mut query: Vec<(String, String)> = parse_query(req.raw_query)
         .into_iter()
@@ -320,7 +354,7 @@ pub fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> String {
     // The payload hash is always computed from the body received. Only S3 may sign an
     // unsigned or streamed payload instead; any other claimed hash must match the body
     // (checked in `verify`), so a body cannot be swapped after signing.
-    let actual = hex::encode(Sha256::digest(req.body));
+    let actual = req.payload_hash.to_ascii_lowercase();
     let payload_hash = match req.header("x-amz-content-sha256") {
         Some(h) if claim.credential.service == "s3" && is_unsigned_payload(h) => h.to_string(),
         None if claim.credential.service == "s3" && claim.expires.is_some() => {
@@ -337,6 +371,48 @@ pub fn canonical_request(req: &SignedRequest<'_>, claim: &Claim) -> String {
         claim.signed_headers.join(";"),
         payload_hash
     )
+}
+
+/// SigV4's normalization of a path (every service but S3): `.` and `..` segments resolved
+/// (RFC 3986 5.2.4) and empty segments (`//`) dropped, keeping the leading and a trailing
+/// slash, as the published test suite and botocore do.
+pub fn normalize_path(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let mut normalized = format!("/{}", out.join("/"));
+    let trailing = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+    if trailing && normalized != "/" {
+        normalized.push('/');
+    }
+    normalized
+}
+
+/// How the canonical URI is formed from the path as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathMode {
+    /// Resolve `.`/`..` and drop empty segments ([`normalize_path`]).
+    pub normalize: bool,
+    /// Encode the (already encoded) path once more.
+    pub double_encode: bool,
+}
+
+impl PathMode {
+    /// S3 signs the path as sent; every other service normalizes and encodes it again.
+    pub fn for_service(service: &str) -> PathMode {
+        let other = service != "s3";
+        PathMode {
+            normalize: other,
+            double_encode: other,
+        }
+    }
 }
 
 /// Splits a raw query string into percent-decoded pairs.
@@ -376,8 +452,14 @@ pub fn uri_encode(s: &str, encode_slash: bool) -> String {
 }
 
 #[cfg(test)]
+#[path = "sigv4_conformance.rs"]
+mod conformance;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     // The "get-vanilla" example of the AWS SigV4 test suite.
     fn vanilla_headers() -> Vec<(String, String)> {
@@ -394,7 +476,7 @@ mod tests {
             raw_path: "/",
             raw_query: "",
             headers,
-            body: b"",
+            payload_hash: EMPTY_SHA256,
         }
     }
 
@@ -463,19 +545,34 @@ mod tests {
             raw_path: "/",
             raw_query: "",
             headers: &headers,
-            body: b"{\"a\":1}",
+            payload_hash: &hash_payload(b"{\"a\":1}"),
         };
         let mut claim = signed.claim().unwrap();
         claim.signature = signature(&signed, &claim, "secret");
         verify(&signed, &claim, "secret").unwrap();
+        let other = hash_payload(b"{\"a\":2}");
         let swapped = SignedRequest {
-            body: b"{\"a\":2}",
+            payload_hash: &other,
             ..signed
         };
         assert_eq!(
             verify(&swapped, &claim, "secret"),
             Err(AuthError::BadSignature)
         );
+    }
+
+    #[test]
+    fn normalized_paths() {
+        assert_eq!(normalize_path("/a/b"), "/a/b");
+        assert_eq!(normalize_path("/a//b/"), "/a/b/");
+        assert_eq!(normalize_path("//example//"), "/example/");
+        assert_eq!(normalize_path("/./"), "/");
+        assert_eq!(normalize_path("/a/b/c/./../../g"), "/a/g");
+        assert_eq!(normalize_path("/example/.."), "/");
+        assert_eq!(normalize_path("/a/b/.."), "/a/");
+        assert_eq!(normalize_path("/../a"), "/a");
+        assert_eq!(normalize_path("/a.b/c"), "/a.b/c");
+        assert_eq!(normalize_path(""), "/");
     }
 
     #[test]

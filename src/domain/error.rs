@@ -35,8 +35,15 @@ pub enum Error {
     /// The function's runtime cannot be started on this host.
     #[error("{0}")]
     InvalidRuntime(String),
+    /// No provisioned concurrency configuration for the qualifier.
+    #[error("{0}")]
+    ProvisionedConcurrencyConfigNotFound(String),
     #[error("{reason}: {message}")]
     TooManyRequests { reason: String, message: String },
+    /// No operation of the service has this method and path (never "not found": SDKs read
+    /// `ResourceNotFoundException` as "the thing does not exist").
+    #[error("{0}")]
+    UnknownOperation(String),
     /// The route exists in AWS but not (yet) in lambdabox.
     #[error("{0}")]
     NotImplemented(String),

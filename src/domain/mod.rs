@@ -5,11 +5,14 @@
 
 pub mod alias;
 pub mod arn;
+pub mod concurrency;
 pub mod error;
 pub mod function;
 pub mod layer;
+pub mod pattern;
 pub mod validate;
 pub mod zipcheck;
+pub mod ziplinks;
 
 pub use error::Error;
 

@@ -190,6 +190,19 @@ pub fn role(r: &str) -> Result<(), Error> {
 
 /// Runtime: a Lambda runtime id that this host can run. `available` lists the host's.
 pub fn runtime(r: &str, available: &[String]) -> Result<(), Error> {
+    known_runtime(r)?;
+    if !available.iter().any(|a| a == r) {
+        return Err(Error::InvalidParameterValue(format!(
+            "The runtime parameter of {r} is not supported on this lambdabox host. Runtimes available here: {}. Install the interpreter or set runtimes.\"{r}\" in the config.",
+            if available.is_empty() { "none".to_string() } else { available.join(", ") }
+        )));
+    }
+    Ok(())
+}
+
+/// Runtime: one of the ids of AWS's `Runtime` enum (whether this host runs it is the
+/// catalog's question).
+pub fn known_runtime(r: &str) -> Result<(), Error> {
     if !KNOWN_RUNTIMES.contains(&r) {
         return Err(Error::constraint(
             r,
@@ -199,12 +212,6 @@ pub fn runtime(r: &str, available: &[String]) -> Result<(), Error> {
                 KNOWN_RUNTIMES.join(", ")
             ),
         ));
-    }
-    if !available.iter().any(|a| a == r) {
-        return Err(Error::InvalidParameterValue(format!(
-            "The runtime parameter of {r} is not supported on this lambdabox host. Runtimes available here: {}. Install the interpreter or set runtimes.\"{r}\" in the config.",
-            if available.is_empty() { "none".to_string() } else { available.join(", ") }
-        )));
     }
     Ok(())
 }

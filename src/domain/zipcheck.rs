@@ -5,6 +5,7 @@
 
 use std::io::Cursor;
 
+use super::ziplinks as links;
 use super::Error;
 
 /// Largest zipped package accepted in a direct upload (50 MB).
@@ -45,6 +46,7 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
     }
     let mut total: u64 = 0;
     let mut ranges: Vec<(u64, u64)> = Vec::with_capacity(archive.len());
+    let mut links = links::Links::default();
     for i in 0..archive.len() {
         let entry = archive
             .by_index_raw(i)
@@ -57,6 +59,9 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
         }
         let size = entry.size();
         let csize = entry.compressed_size();
+        links
+            .add(&name, entry.is_dir(), entry.unix_mode(), size)
+            .map_err(|why| invalid(&why))?;
         if csize > 0 && size / csize.max(1) > MAX_RATIO {
             return Err(invalid(&format!(
                 "Entry '{name}' declares a compression ratio above {MAX_RATIO}:1 (zip bomb)."
@@ -77,6 +82,7 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
             ranges.push((entry.data_start(), entry.data_start().saturating_add(csize)));
         }
     }
+    links.check().map_err(|why| invalid(&why))?;
     ranges.sort_unstable();
     if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
         return Err(invalid("Entries share compressed data (zip bomb)."));
@@ -91,6 +97,8 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
             .by_index(i)
             .map_err(|e| invalid(&format!("Entry {i} is unreadable ({e}).")))?;
         let name = entry.name().to_string();
+        let is_link = links::is_link(entry.unix_mode());
+        let mut target = Vec::new();
         loop {
             use std::io::Read;
             let n = entry
@@ -104,6 +112,12 @@ pub fn check(bytes: &[u8]) -> Result<ZipInfo, Error> {
                     "Unzipped size must be smaller than {MAX_UNZIPPED} bytes"
                 ))
             })?;
+            if is_link {
+                target.extend_from_slice(&buf[..n]);
+            }
+        }
+        if is_link {
+            links::check_target(&name, &target).map_err(|why| invalid(&why))?;
         }
     }
     Ok(ZipInfo {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use super::pkgfs;
 use crate::domain::zipcheck::{safe_name, MAX_UNZIPPED};
 
 /// A failure while extracting a package.
@@ -34,8 +35,10 @@ pub enum CacheError {
     TooLarge(String),
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, std::io::Error),
-    #[error("package {0}: cannot unpack entry {1:?}: {2}")]
-    Entry(String, String, std::io::Error),
+    #[error("package entry {0} would be written through a link the package contains")]
+    ThroughLink(PathBuf),
+    #[error("package {0} has a link with an empty, NUL-holding or too long target: {1}")]
+    BadLink(String, PathBuf),
 }
 
 impl CacheError {
@@ -46,21 +49,16 @@ impl CacheError {
             CacheError::Create(..) | CacheError::Write(..) => {
                 "lambdabox could not write the extracted code to its own disk; the daemon's log has the details".into()
             }
-            CacheError::Entry(_, name, e) => format!(
-                "the package cannot be unpacked: entry {name:?} ({}); check that no file name in the zip is also used as a directory",
-                io_reason(e)
+            CacheError::ThroughLink(entry) => format!(
+                "package entry {} would be written through a file or link the package contains; no name in the zip may be both a file (or link) and a directory",
+                entry.display()
+            ),
+            CacheError::BadLink(label, path) => format!(
+                "package {label} has a link with an empty, NUL-holding or too long target: {}",
+                path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
             ),
             other => other.to_string(),
         }
-    }
-}
-
-/// An io error's description without the "(os error N)" suffix.
-fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_string(),
-        None => text,
     }
 }
 
@@ -222,24 +220,18 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
         let Some(rel) = entry.enclosed_name() else {
             return Err(CacheError::UnsafeName(label.to_string(), name));
         };
-        let target = dest.join(rel);
-        let entry_err = |name: &str, e| CacheError::Entry(label.to_string(), name.to_string(), e);
+        let target = dest.join(&rel);
         if entry.is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| entry_err(&name, e))?;
-            set_mode(&target, 0o755)?;
+            pkgfs::make_dirs(dest, &rel)?;
             continue;
         }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| entry_err(&name, e))?;
-            set_mode(parent, 0o755)?;
+        pkgfs::make_dirs(dest, rel.parent().unwrap_or(Path::new("")))?;
+        if pkgfs::is_link_mode(entry.unix_mode()) {
+            // Kept as a link (see `pkgfs`): resolved only inside the sandbox.
+            pkgfs::extract_link(&mut entry, &target, label)?;
+            continue;
         }
-        let is_symlink = entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
-        if is_symlink {
-            // Symlinks are stored as regular files holding their target: safe, since they
-            // can never point outside the package.
-        }
-        let mut out =
-            std::fs::File::create(&target).map_err(|e| entry_err(&name, e))?;
+        let mut out = pkgfs::create_file(&target)?;
         let mut limited = (&mut entry).take(budget + 1);
         let mut buf = vec![0u8; 64 * 1024];
         let mut written: u64 = 0;
@@ -254,7 +246,8 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
             if written > budget {
                 return Err(CacheError::TooLarge(label.to_string()));
             }
-            out.write_all(&buf[..n]).map_err(|e| entry_err(&name, e))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| CacheError::Write(target.clone(), e))?;
         }
         budget -= written;
         // Keep the executable bits (a `bootstrap` must stay executable); never setuid/setgid.
@@ -310,6 +303,72 @@ mod tests {
         assert_eq!(p, again);
     }
 
+    fn zip_with_links(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            for (name, data) in files {
+                let opts = zip::write::SimpleFileOptions::default().unix_permissions(0o644);
+                w.start_file(*name, opts).unwrap();
+                w.write_all(data).unwrap();
+            }
+            for (name, target) in links {
+                w.add_symlink(*name, *target, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+            }
+            w.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    #[test]
+    fn keeps_links_as_links_and_never_writes_through_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let z = zip_with_links(
+            &[("lib/libfoo.so.1.0.0", b"ELF")],
+            &[
+                ("lib/libfoo.so.1", "libfoo.so.1.0.0"),
+                ("lib/libfoo.so", "libfoo.so.1"),
+                ("etc-shadow", "/etc/shadow"),
+                ("up", "../../../../.."),
+            ],
+        );
+        let p = dir.path().join("a");
+        extract(&z, &p, "t").unwrap();
+        let link = |rel: &str| std::fs::read_link(p.join(rel)).unwrap();
+        assert_eq!(link("lib/libfoo.so"), Path::new("libfoo.so.1"));
+        assert_eq!(link("etc-shadow"), Path::new("/etc/shadow"));
+        assert_eq!(link("up"), Path::new("../../../../.."));
+        assert_eq!(std::fs::read(p.join("lib/libfoo.so")).unwrap(), b"ELF");
+        // a link to a host directory, then an entry below it: refused, nothing written there
+        let target = outside.to_string_lossy().into_owned();
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            w.add_symlink(
+                "evil",
+                target.as_str(),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            w.start_file("evil/x", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"owned").unwrap();
+            w.finish().unwrap();
+        }
+        assert!(extract(&buf.into_inner(), &dir.path().join("b"), "t").is_err());
+        assert!(!outside.join("x").exists());
+        // evicting an entry that holds a link to a host directory leaves that directory alone
+        std::fs::write(outside.join("keep"), b"k").unwrap();
+        let cache = CodeCache::new(dir.path().join("cache"));
+        let z = zip_with_links(&[], &[("host", target.as_str())]);
+        cache.ensure("l1", || Ok(z)).unwrap();
+        assert_eq!(cache.evict_idle(Duration::ZERO), 1);
+        assert!(outside.join("keep").exists());
+    }
+
     #[test]
     fn a_broken_package_is_explained_without_host_paths() {
         let dir = tempfile::tempdir().unwrap();
@@ -318,7 +377,7 @@ mod tests {
         let z = zip_with(&[("a", b"x", 0o644), ("a/b", b"y", 0o644)]);
         let err = cache.ensure("abc", || Ok(z.clone())).unwrap_err();
         let public = err.public_message();
-        assert!(public.contains("\"a/b\""), "{public}");
+        assert!(public.contains("package entry a "), "{public}");
         assert!(!public.contains(&dir.path().display().to_string()), "{public}");
         assert!(!public.contains("os error"), "{public}");
         let create = CacheError::Create(dir.path().join("x"), std::io::Error::from(std::io::ErrorKind::PermissionDenied));

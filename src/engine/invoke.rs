@@ -10,7 +10,10 @@ use bytes::Bytes;
 
 use std::path::PathBuf;
 
+use super::admission;
+use super::capacity::{Admission, EnvLease, ThrottleReason};
 use super::codecache::{CacheError, Pins};
+pub use super::launch::InitType;
 use super::launch::{self, Sources};
 use super::live::{self, Live, Started};
 use super::optdir;
@@ -37,6 +40,9 @@ pub struct InvokeRequest {
     /// Client context JSON (already base64-decoded).
     pub client_context: Option<String>,
     pub want_tail: bool,
+    /// What to do when no capacity is free: `Throttle` (429) for synchronous callers,
+    /// `Wait` for async events and queue pollers (see `engine::capacity`).
+    pub admission: Admission,
 }
 
 /// What the caller gets back.
@@ -72,23 +78,35 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
             "functions cannot run on this host: {why}. Fix the kernel setup, or set sandbox.allow_degraded = true to run with the protections that are available."
         ))
     })?;
-    let limit = inner.ctx.config.engine.concurrent_executions as usize;
-    if inner.active.fetch_add(1, Ordering::SeqCst) >= limit {
-        inner.active.fetch_sub(1, Ordering::SeqCst);
-        return Err(Error::TooManyRequests {
-            reason: "ConcurrentInvocationLimitExceeded".into(),
-            message: "Rate Exceeded.".into(),
-        });
-    }
+    let _permit = inner
+        .capacity
+        .admit(&fv.name, req.admission)
+        .await
+        .map_err(ThrottleReason::error)?;
+    inner.active.fetch_add(1, Ordering::SeqCst);
     let _guard = ActiveGuard(&inner);
     let invoked_arn = match &req.function.qualifier {
         Some(q) => inner.ctx.identity.qualified_arn(&fv.name, q),
         None => inner.ctx.identity.function_arn(&fv.name),
     };
     let request_id = req.request_id.clone();
-    let (live, cold) = match inner.acquire(&fv.name, &fv.version, &fv.revision_id) {
+    let warm = match inner
+        .provisioned
+        .acquire(&fv.name, req.function.qualifier.as_deref(), &fv)
+    {
+        Some((l, utilization)) => {
+            let q = req.function.qualifier.as_deref().unwrap_or_default();
+            inner
+                .capacity
+                .metrics
+                .provisioned_utilization(&fv.name, q, utilization);
+            Some(l)
+        }
+        None => inner.acquire(&fv.name, &fv.version, &fv.revision_id),
+    };
+    let (live, cold) = match warm {
         Some(l) => (l, false),
-        None => match start(&inner, sandbox, &fv).await? {
+        None => match start_on_demand(&inner, sandbox, &fv, req.admission).await? {
             Started::Ready(l) => {
                 inner.track(&l);
                 (l, true)
@@ -118,10 +136,41 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
     Ok(execute(&inner, &fv, live, cold, &request_id, &invoked_arn, req).await)
 }
 
-async fn start(
+/// Makes room for an on-demand environment (evicting idle ones, or throttling or waiting as
+/// `admission` says) and starts it.
+async fn start_on_demand(
     inner: &Arc<Inner>,
     sandbox: Arc<crate::sandbox::Sandbox>,
     fv: &FunctionVersion,
+    admission: Admission,
+) -> Result<Started, Error> {
+    let mb = u64::from(fv.config.memory_size);
+    let lease = match admission::reserve_env(inner, mb, admission).await {
+        Ok(lease) => lease,
+        Err(reason) => {
+            inner.capacity.metrics.throttle(&fv.name, reason);
+            if mb > inner.capacity.limits().memory_budget_mb {
+                return Err(Error::TooManyRequests {
+                    reason: reason.wire().into(),
+                    message: format!(
+                        "Rate Exceeded. (MemorySize {mb} MB is larger than this host's memory budget for execution environments, {} MB: config key engine.memory_budget_mb)",
+                        inner.capacity.limits().memory_budget_mb
+                    ),
+                });
+            }
+            return Err(reason.error());
+        }
+    };
+    start(inner, sandbox, fv, lease, InitType::OnDemand).await
+}
+
+/// Starts an environment of `fv` in the room `lease` holds.
+pub(super) async fn start(
+    inner: &Arc<Inner>,
+    sandbox: Arc<crate::sandbox::Sandbox>,
+    fv: &FunctionVersion,
+    lease: EnvLease,
+    init_type: InitType,
 ) -> Result<Started, Error> {
     let (pins, code_dir, opt_dir) = prepare_files(inner, fv).await?;
     let stream = launch::stream_name(&fv.version);
@@ -147,7 +196,10 @@ async fn start(
         inner.ctx.config.logs.max_bytes_per_invocation,
     ));
     let spec = match spec {
-        Ok(s) => s,
+        Ok(mut s) => {
+            launch::set_init_type(&mut s, init_type);
+            s
+        }
         Err(e) => {
             // Nothing to start: report it like a runtime init failure.
             capture.platform_line(format!(
@@ -168,9 +220,26 @@ async fn start(
     };
     tracing::debug!(function = %fv.name, env = %env_id, "cold start");
     let settings = live::ApiSettings::from_config(&inner.ctx.config);
-    let mut started = live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone(), settings)
+    let mut started = live::cold_start(
+        sandbox,
+        spec,
+        info,
+        capture,
+        fv.revision_id.clone(),
+        lease,
+        settings,
+    )
         .await
-        .map_err(|e| Error::Service(format!("cannot start an execution environment: {e}")))?;
+        .map_err(|e| match e {
+            live::StartError::UidsExhausted => {
+                inner
+                    .capacity
+                    .metrics
+                    .throttle(&fv.name, ThrottleReason::Uids);
+                ThrottleReason::Uids.error()
+            }
+            other => Error::Service(format!("cannot start an execution environment: {other}")),
+        })?;
     match &mut started {
         Started::Ready(live) | Started::Failed { live, .. } => live.pins = Some(pins),
     }
@@ -405,7 +474,17 @@ async fn execute(
     record(inner, fv, request_id, duration, init, max_mb, &status);
     let log_tail = req.want_tail.then(|| live.capture.tail());
     if keep {
-        inner.release(&fv.name, &fv.version, live);
+        let on_demand = if live.slot.is_some() {
+            inner.provisioned.release(live)
+        } else {
+            Some(live)
+        };
+        match on_demand {
+            Some(l) if l.slot.is_none() => inner.release(&fv.name, &fv.version, l),
+            Some(l) => l.kill(),
+            None => {}
+        }
+        inner.capacity.env_idle();
     } else {
         live.kill();
     }

@@ -8,7 +8,9 @@ use crate::catalog::RuntimeInfo;
 use crate::config::Config;
 use crate::domain::function::FunctionVersion;
 use crate::domain::Identity;
-use crate::runtime::command::{command_for, env_for, RuntimeKind, RUNTIME_DIR};
+use crate::runtime::command::{
+    command_for, env_for, java_command, ruby_env, RuntimeKind, RUNTIME_DIR,
+};
 use crate::sandbox::{EnvSpec, Mount, NetworkPolicy};
 
 /// Paths on the host an environment is assembled from.
@@ -23,6 +25,31 @@ pub struct Sources<'a> {
 pub struct PlanError {
     pub error_type: String,
     pub message: String,
+}
+
+/// How an environment is initialised (`AWS_LAMBDA_INITIALIZATION_TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitType {
+    OnDemand,
+    Provisioned,
+}
+
+impl InitType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitType::OnDemand => "on-demand",
+            InitType::Provisioned => "provisioned-concurrency",
+        }
+    }
+}
+
+/// Sets `AWS_LAMBDA_INITIALIZATION_TYPE` of a planned spec.
+pub fn set_init_type(spec: &mut EnvSpec, init: InitType) {
+    for (k, v) in &mut spec.env {
+        if k == "AWS_LAMBDA_INITIALIZATION_TYPE" {
+            *v = init.as_str().into();
+        }
+    }
 }
 
 /// `YYYY/MM/DD/[VERSION]<32 hex>`
@@ -56,9 +83,9 @@ pub fn plan(
     ];
     let argv = match kind {
         RuntimeKind::Provided => {
-            let entry = if src.code_dir.join("bootstrap").is_file() {
+            let entry = if has_entry(src.code_dir, "bootstrap") {
                 "/var/task/bootstrap"
-            } else if src.opt_dir.join("bootstrap").is_file() {
+            } else if has_entry(src.opt_dir, "bootstrap") {
                 "/opt/bootstrap"
             } else {
                 return Err(PlanError {
@@ -70,7 +97,10 @@ pub fn plan(
             };
             vec![entry.to_string()]
         }
-        RuntimeKind::Python | RuntimeKind::Node(_) => {
+        RuntimeKind::Python
+        | RuntimeKind::Node(_)
+        | RuntimeKind::Java(_)
+        | RuntimeKind::Ruby(_) => {
             let info = runtime.ok_or_else(|| PlanError {
                 error_type: "Runtime.InvalidRuntime".into(),
                 message: format!("runtime {} is no longer available on this host", c.runtime),
@@ -81,10 +111,26 @@ pub fn plan(
                     mounts.push(Mount::ro(prefix, prefix));
                 }
             }
-            command_for(&c.runtime, &interp).map_err(|e| PlanError {
-                error_type: "Runtime.InvalidRuntime".into(),
-                message: e.to_string(),
-            })?
+            // Installation files outside /usr (Debian's JDK keeps its conf in /etc/java-NN-openjdk).
+            mounts.extend(info.host_paths.iter().map(|p| Mount::ro(p, p)));
+            match kind {
+                RuntimeKind::Java(major) => {
+                    let tool_options = c
+                        .environment
+                        .get("JAVA_TOOL_OPTIONS")
+                        .map_or("", String::as_str);
+                    java_command(
+                        &interp.to_string_lossy(),
+                        major,
+                        c.memory_size,
+                        tool_options,
+                    )
+                }
+                _ => command_for(&c.runtime, &interp).map_err(|e| PlanError {
+                    error_type: "Runtime.InvalidRuntime".into(),
+                    message: e.to_string(),
+                })?,
+            }
         }
     };
     let mut env: Vec<(String, String)> = vec![
@@ -100,7 +146,12 @@ pub fn plan(
     if let Some(level) = &c.logging.application_log_level {
         env.push(("AWS_LAMBDA_LOG_LEVEL".into(), level.clone()));
     }
-    env.extend(env_for(&c.runtime));
+    match kind {
+        RuntimeKind::Ruby(minor) => {
+            env.extend(ruby_env(minor, runtime.and_then(|r| r.version.as_deref())))
+        }
+        _ => env.extend(env_for(&c.runtime)),
+    }
     // The function's own variables may override the unreserved defaults above.
     for (k, v) in &c.environment {
         env.retain(|(name, _)| name != k);
@@ -136,6 +187,13 @@ pub fn plan(
     spec.cpu_share_of_memory = true;
     spec.network = network_policy(config, &c.vpc.subnet_ids, &c.vpc.security_group_ids);
     Ok(spec)
+}
+
+/// True when `dir/name` exists as a file or a symlink. Never follows a link: a package's
+/// `bootstrap -> /somewhere` resolves only inside the sandbox, not on the host.
+fn has_entry(dir: &Path, name: &str) -> bool {
+    std::fs::symlink_metadata(dir.join(name))
+        .is_ok_and(|m| m.file_type().is_file() || m.file_type().is_symlink())
 }
 
 /// Interpreter prefixes already present in every sandbox (the system's /usr).

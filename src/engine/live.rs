@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::capacity::EnvLease;
 use super::output::{Capture, OutputReader};
 use crate::config::Config;
 use crate::runtime::{ConnLimits, EnvInfo, IdleFreezer, InitOutcome, RuntimeApi, ServeOptions};
-use crate::sandbox::{EnvSpec, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe, Sandbox};
+use crate::sandbox::{
+    EnvSpec, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe, Sandbox, SandboxError,
+};
 
 /// Longest the Init phase may take (AWS: 10 s for on-demand functions).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,6 +34,10 @@ pub struct Live {
     pub init: Option<Duration>,
     /// Keeps the code and layers this environment mounts in the cache while it lives.
     pub pins: Option<super::codecache::Pins>,
+    /// MB of the memory budget this environment holds (its MemorySize).
+    pub memory_mb: u64,
+    /// Set for a provisioned environment: its place in its provisioned set.
+    pub slot: Option<super::provisioned::Slot>,
 }
 
 /// How a cold start ended.
@@ -51,6 +58,9 @@ pub enum Started {
 pub enum StartError {
     #[error("{0}")]
     Sandbox(String),
+    /// Every sandbox uid is in use (admission normally prevents it).
+    #[error("no free sandbox uid")]
+    UidsExhausted,
 }
 
 impl Live {
@@ -120,24 +130,31 @@ impl IdleFreezer for IdleCgroupFreezer {
     }
 }
 
-/// Starts an environment from `spec` and waits for the runtime's first `/next`.
+/// Starts an environment from `spec` and waits for the runtime's first `/next`. `lease` is
+/// the environment's room in the host budget: it is released by the waiter thread once the
+/// environment's processes are gone.
 pub async fn cold_start(
     sandbox: Arc<Sandbox>,
     spec: EnvSpec,
     info: EnvInfo,
     capture: Arc<Capture>,
     revision: String,
+    lease: EnvLease,
     settings: ApiSettings,
 ) -> Result<Started, StartError> {
     let t0 = Instant::now();
     let id = spec.id.clone();
+    let memory_mb = lease.mb();
     let mut env = tokio::task::spawn_blocking(move || sandbox.launch(&spec))
         .await
         .map_err(|e| StartError::Sandbox(format!("sandbox launch task failed: {e}")))?
-        .map_err(|e| {
-            // The detail (host paths, cgroups) is for the operator, not the API client.
-            tracing::error!(env = %id, error = %e, "cannot start an execution environment");
-            StartError::Sandbox(e.public_message())
+        .map_err(|e| match e {
+            SandboxError::UidsExhausted(..) => StartError::UidsExhausted,
+            other => {
+                // The detail (host paths, cgroups) is for the operator, not the API client.
+                tracing::error!(env = %id, error = %other, "cannot start an execution environment");
+                StartError::Sandbox(other.public_message())
+            }
         })?;
     let killer = env.killer();
     let probe = env.memory_probe();
@@ -174,6 +191,8 @@ pub async fn cold_start(
         .stack_size(128 * 1024)
         .spawn(move || {
             let info = env.wait();
+            // Room in the budget is free before anyone sees the exit.
+            drop(lease);
             let _ = tx.send(Some(info));
         });
     if let Err(e) = waiter {
@@ -194,6 +213,8 @@ pub async fn cold_start(
         last_used: Instant::now(),
         init: None,
         pins: None,
+        memory_mb,
+        slot: None,
     };
     let mut exit = live.exit.clone();
     let outcome = tokio::select! {

@@ -9,13 +9,18 @@
 //! All engine work runs on the engine's own multi-threaded tokio runtime; the API awaits it.
 //! Must not touch SQL strings or raw syscalls.
 
+mod admission;
+pub mod capacity;
 pub mod codecache;
+mod concurrency;
 mod invoke;
 mod launch;
 mod live;
 pub mod logwriter;
 mod optdir;
 pub mod output;
+mod pkgfs;
+pub mod provisioned;
 pub mod report;
 
 use std::collections::HashMap;
@@ -24,6 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use capacity::{Admission, ThrottleReason};
+pub use concurrency::ProvisionedView;
 pub use invoke::{InvokeRequest, InvokeResult};
 use live::Live;
 
@@ -54,6 +61,12 @@ pub struct Inner {
     active: AtomicUsize,
     logs: LogWriter,
     shutting_down: std::sync::atomic::AtomicBool,
+    /// Admission: concurrency pools and the host budget of live environments.
+    capacity: Arc<capacity::Capacity>,
+    /// Provisioned concurrency environments.
+    provisioned: Arc<provisioned::Provisioned>,
+    /// Functions whose share was last applied to `capacity` (to reset removed ones).
+    share_names: Mutex<Vec<String>>,
 }
 
 /// The engine: cheap to clone, usable from any runtime.
@@ -86,7 +99,26 @@ impl Engine {
             let _guard = rt.enter();
             LogWriter::start(ctx.store.clone())
         };
+        let limits = capacity::Limits::resolve(&ctx.config, capacity::limits::host_memory_mb());
+        tracing::info!(
+            account = limits.account,
+            min_unreserved = limits.min_unreserved,
+            memory_budget_mb = limits.memory_budget_mb,
+            environments = limits.environments,
+            "capacity"
+        );
+        let capacity = Arc::new(capacity::Capacity::new(limits));
+        let shares = ctx
+            .store
+            .call_blocking(|c| crate::store::concurrency::shares(c))
+            .map_err(Error::from)?;
+        for (name, share) in &shares {
+            capacity.set_share(name, *share);
+        }
         let inner = Arc::new(Inner {
+            capacity,
+            provisioned: Arc::default(),
+            share_names: Mutex::new(shares.into_keys().collect()),
             cache: CodeCache::new(data.join("cache").join("code")),
             runtime_dir,
             empty_opt,
@@ -100,6 +132,12 @@ impl Engine {
         });
         let engine = Engine { inner, rt };
         engine.rt.spawn(reaper(Arc::downgrade(&engine.inner)));
+        engine
+            .rt
+            .spawn(provisioned::supervise(Arc::downgrade(&engine.inner)));
+        engine
+            .rt
+            .spawn(capacity::metrics::flusher(Arc::downgrade(&engine.inner)));
         Ok(engine)
     }
 
@@ -138,6 +176,11 @@ impl Engine {
             l.kill();
         }
         drop(idle);
+        let provisioned = self.inner.provisioned.drain();
+        for l in &provisioned {
+            l.kill();
+        }
+        drop(provisioned);
         let exits: Vec<_> = self
             .inner
             .exits
@@ -158,6 +201,7 @@ impl Engine {
                     *s = Err("lambdabox is shutting down".into());
                 }
                 inner.logs.flush().await;
+                capacity::metrics::flush(&inner).await;
             })
             .await;
     }
@@ -286,6 +330,15 @@ impl Engine {
     /// Retires the warm environments of a deleted function.
     pub fn retire_function(&self, name: &str) {
         self.inner.retire_function(name);
+        let provisioned = self.inner.provisioned.retire_function(name);
+        for l in &provisioned {
+            l.kill();
+        }
+        drop(provisioned);
+        self.inner
+            .capacity
+            .set_share(name, crate::domain::concurrency::Share::default());
+        self.inner.provisioned.changed();
     }
 }
 

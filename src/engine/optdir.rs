@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::codecache::{CacheError, CodeCache};
+use super::pkgfs;
 
 /// Cache entry name of the merged tree for `shas` (in order).
 pub fn merged_key(shas: &[&str]) -> String {
@@ -60,8 +61,14 @@ fn overlay(src: &Path, dest: &Path) -> Result<(), CacheError> {
             if std::fs::hard_link(&from, &to).is_err() {
                 std::fs::copy(&from, &to).map_err(|e| CacheError::Write(to.clone(), e))?;
             }
+        } else if kind.is_symlink() {
+            // A layer's link is copied as a link (its target text); never followed here.
+            if existing.is_some() {
+                remove(&to)?;
+            }
+            pkgfs::copy_link(&from, &to)?;
         }
-        // Extraction never creates symlinks or special files; anything else is skipped.
+        // Extraction never creates special files; anything else is skipped.
     }
     Ok(())
 }
@@ -74,12 +81,7 @@ fn make_dir(p: &Path) -> Result<(), CacheError> {
 }
 
 fn remove(p: &Path) -> Result<(), CacheError> {
-    let r = if p.is_dir() {
-        std::fs::remove_dir_all(p)
-    } else {
-        std::fs::remove_file(p)
-    };
-    r.map_err(|e| CacheError::Write(p.to_path_buf(), e))
+    pkgfs::remove(p)
 }
 
 #[cfg(test)]
@@ -117,6 +119,31 @@ mod tests {
         // Built once: a second call returns the same tree.
         assert_eq!(ensure_merged(&cache, &key, &[]).unwrap(), m);
         assert_ne!(merged_key(&["2", "1"]), merged_key(&["1", "2"]));
+    }
+
+    #[test]
+    fn links_merge_as_links_and_a_linked_directory_is_never_written_into() {
+        let t = tempfile::tempdir().unwrap();
+        let host = t.path().join("host");
+        std::fs::create_dir(&host).unwrap();
+        let cache = CodeCache::new(t.path().join("cache"));
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        write(&a, "lib/libfoo.so.1", "foo");
+        std::os::unix::fs::symlink("libfoo.so.1", a.join("lib/libfoo.so")).unwrap();
+        // layer a makes `bin` a link to a host directory; layer b then ships bin/tool
+        std::os::unix::fs::symlink(&host, a.join("bin")).unwrap();
+        write(&b, "bin/tool", "b");
+        let m = ensure_merged(&cache, &merged_key(&["a", "b"]), &[a, b]).unwrap();
+        assert_eq!(
+            std::fs::read_link(m.join("lib/libfoo.so")).unwrap(),
+            Path::new("libfoo.so.1")
+        );
+        assert!(!std::fs::symlink_metadata(m.join("bin"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(m.join("bin/tool")).unwrap(), "b");
+        assert!(!host.join("tool").exists(), "wrote through a layer's link");
     }
 
     #[test]

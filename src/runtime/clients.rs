@@ -1,7 +1,9 @@
 //! The runtime clients embedded in the binary, and their installation into a directory that the
 //! sandbox bind-mounts read-only at `/var/runtime`.
 //!
-//! Layout written: `<dir>/python/bootstrap.py`, `<dir>/node/index.mjs`. Installation is
+//! Layout written: `<dir>/python/bootstrap.py`, `<dir>/node/index.mjs`,
+//! `<dir>/ruby/bootstrap.rb` and `<dir>/java/lambdabox-java-runtime.jar` (compiled from
+//! `clients/java` by build.rs; absent when the build host had no JDK). Installation is
 //! idempotent: a file whose content already matches is left alone; otherwise it is written to a
 //! temporary name and renamed over, so a running environment never sees a half-written client.
 
@@ -10,20 +12,33 @@ use std::path::Path;
 
 use super::RuntimeError;
 
+include!(concat!(env!("OUT_DIR"), "/java_client.rs"));
+
+/// The Java client inside the runtime directory.
+pub const JAVA_JAR: &str = "java/lambdabox-java-runtime.jar";
+
 /// Every embedded client file: path relative to the runtime directory, content.
-pub const FILES: &[(&str, &str)] = &[
+pub const FILES: &[(&str, &[u8])] = &[
     (
         "python/bootstrap.py",
-        include_str!("clients/python/bootstrap.py"),
+        include_bytes!("clients/python/bootstrap.py"),
     ),
-    ("node/index.mjs", include_str!("clients/node/index.mjs")),
+    ("node/index.mjs", include_bytes!("clients/node/index.mjs")),
+    (
+        "ruby/bootstrap.rb",
+        include_bytes!("clients/ruby/bootstrap.rb"),
+    ),
+    (JAVA_JAR, JAVA_CLIENT_JAR),
 ];
 
 /// Writes the embedded clients under `dir` (created if missing).
 pub fn install_clients(dir: &Path) -> Result<(), RuntimeError> {
     for (rel, content) in FILES {
+        if content.is_empty() {
+            continue; // the Java client when the build had no JDK
+        }
         let path = dir.join(rel);
-        if fs::read(&path).is_ok_and(|old| old == content.as_bytes()) {
+        if fs::read(&path).is_ok_and(|old| old == *content) {
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -49,5 +64,10 @@ mod tests {
         let py = fs::read_to_string(dir.path().join("python/bootstrap.py")).unwrap_or_default();
         assert!(py.contains("AWS_LAMBDA_RUNTIME_API"));
         assert!(dir.path().join("node/index.mjs").exists());
+        assert!(dir.path().join("ruby/bootstrap.rb").exists());
+        // Every lambdabox build host has a JDK (tests/run installs one): the jar is a zip.
+        assert!(std::hint::black_box(JAVA_CLIENT_BUILT), "built without the Java client");
+        let jar = fs::read(dir.path().join(JAVA_JAR)).unwrap_or_default();
+        assert!(jar.starts_with(b"PK"), "jar missing or not a zip");
     }
 }

@@ -139,7 +139,7 @@ fn validate_mount(m: &Mount) -> Result<(), SandboxError> {
             m.inside.display()
         ));
     }
-    if RESERVED.iter().any(|r| m.inside.starts_with(r)) {
+    if RESERVED.iter().any(|r| m.inside.starts_with(r)) && !is_etc_dir_mount(m) {
         return bad(format!(
             "mount target {} is reserved by the sandbox",
             m.inside.display()
@@ -149,6 +149,26 @@ fn validate_mount(m: &Mount) -> Result<(), SandboxError> {
         return bad(format!("mount source {} does not exist", m.host.display()));
     }
     Ok(())
+}
+
+/// A read-only bind of a host directory `/etc/<name>` at its own path (Debian's JDK links its
+/// configuration into `/etc/java-17-openjdk`), never over a file the sandbox generates.
+fn is_etc_dir_mount(m: &Mount) -> bool {
+    const GENERATED: &[&str] = &["passwd", "group", "hosts", "hostname", "nsswitch.conf"];
+    let mut comps = m.inside.components();
+    let shape = comps.next() == Some(Component::RootDir)
+        && comps.next() == Some(Component::Normal("etc".as_ref()));
+    let name = comps.next();
+    let exact = comps.next().is_none();
+    match name {
+        Some(Component::Normal(n)) if shape && exact => {
+            !m.writable
+                && m.host == m.inside
+                && m.host.is_dir()
+                && !GENERATED.iter().any(|g| n == *g)
+        }
+        _ => false,
+    }
 }
 
 /// Absolute, and made only of normal components (no `.`, `..`).
@@ -204,6 +224,22 @@ mod tests {
             let mut s = spec();
             s.mounts = vec![Mount::ro("/usr", inside)];
             assert!(s.validate().is_err(), "{inside} accepted");
+        }
+        // a host /etc directory at its own path, read-only, is allowed (JDK configuration)
+        let mut s = spec();
+        s.mounts = vec![Mount::ro("/etc/ssl", "/etc/ssl")];
+        assert!(s.validate().is_ok());
+        for (host, inside, writable) in [
+            ("/etc/ssl", "/etc/other", false),
+            ("/etc/ssl", "/etc/ssl", true),
+            ("/etc/passwd", "/etc/passwd", false),
+            ("/etc/ssl/certs", "/etc/ssl/certs", false),
+        ] {
+            let mut s = spec();
+            let mut m = Mount::ro(host, inside);
+            m.writable = writable;
+            s.mounts = vec![m];
+            assert!(s.validate().is_err(), "{host} on {inside} accepted");
         }
         let mut s = spec();
         s.mounts = vec![Mount::ro("/usr/../etc", "/var/task")];

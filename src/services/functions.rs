@@ -24,7 +24,7 @@ pub struct Found {
 /// Checks a whole configuration against AWS's constraints and this host's capabilities.
 pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
     validate::package_type(&c.package_type)?;
-    validate::runtime(&c.runtime, &ctx.catalog.ids())?;
+    ctx.catalog.check(&c.runtime)?;
     validate::handler(&c.handler)?;
     validate::role(&c.role)?;
     validate::description(&c.description)?;
@@ -66,6 +66,11 @@ pub fn check_code(zip: Vec<u8>) -> Result<Code, Error> {
     })
 }
 
+/// [`check_code`] on a heavy-work thread (`services::cpu`).
+pub async fn check_code_off(ctx: &Context, zip: Vec<u8>) -> Result<Code, Error> {
+    ctx.cpu.run(move || check_code(zip)).await?
+}
+
 pub(crate) async fn check_storage(ctx: &Context, adding: u64) -> Result<(), Error> {
     let limit = ctx.config.limits.total_code_size;
     let used = ctx.store.call(|c| blobs::total_size(c)).await?;
@@ -89,7 +94,7 @@ pub async fn create(
     validate::function_name(&name)?;
     validate_config(ctx, &config)?;
     validate_tags(&tags)?;
-    let code = check_code(zip)?;
+    let code = check_code_off(ctx, zip).await?;
     let mut config = config;
     super::layers::attach(ctx, &mut config, &[], code.unzipped_size).await?;
     check_storage(ctx, code.data.len() as u64).await?;
@@ -346,7 +351,7 @@ pub async fn update_code(
     revision: Option<String>,
     publish: bool,
 ) -> Result<FunctionVersion, Error> {
-    let code = check_code(zip)?;
+    let code = check_code_off(ctx, zip).await?;
     let current = latest_matching(ctx, r, revision.as_deref()).await?;
     if !current.version.config.layers.is_empty() {
         // Only the size limit can fail: the layers are those already attached.

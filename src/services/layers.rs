@@ -2,7 +2,7 @@
 //! GetLayerVersionByArn, DeleteLayerVersion) and the resolution of a function's `Layers`
 //! into the archives it will run with.
 
-use super::functions::{check_code, cut_page, decode_marker, encode_marker, page_limit};
+use super::functions::{check_code_off, cut_page, decode_marker, encode_marker, page_limit};
 use super::Context;
 use crate::domain::function::{now_ms, FunctionConfig};
 use crate::domain::layer::{self, AttachedLayer, LayerVersion, MAX_LAYERS};
@@ -25,7 +25,7 @@ pub async fn publish(
     if let Some(l) = &meta.license_info {
         layer::license_info(l)?;
     }
-    let content = check_code(zip)?;
+    let content = check_code_off(ctx, zip).await?;
     super::functions::check_storage(ctx, content.data.len() as u64).await?;
     Ok(ctx
         .store

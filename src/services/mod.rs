@@ -2,6 +2,8 @@
 //! dashboard. They speak domain types and errors only: no HTTP, no SQL strings.
 
 pub mod aliases;
+pub mod concurrency;
+pub mod cpu;
 pub mod functions;
 pub mod layers;
 
@@ -25,6 +27,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Resolved function versions for the invoke path, valid while no function changed.
     pub versions: Arc<VersionCache>,
+    /// Blocking threads for heavy request work (`server.blocking_threads`).
+    pub cpu: cpu::Cpu,
 }
 
 impl Context {
@@ -34,12 +38,14 @@ impl Context {
         catalog: Arc<Catalog>,
         config: Arc<Config>,
     ) -> Context {
+        let cpu = cpu::Cpu::new(config.server.effective_blocking_threads());
         Context {
             store,
             identity,
             catalog,
             config,
             versions: Arc::new(VersionCache::default()),
+            cpu,
         }
     }
 }

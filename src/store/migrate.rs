@@ -12,10 +12,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_layers.sql")),
     (3, include_str!("../../migrations/0003_dashboard.sql")),
+    (4, include_str!("../../migrations/0004_concurrency.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

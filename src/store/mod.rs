@@ -7,6 +7,8 @@
 
 pub mod aliases;
 pub mod blobs;
+pub mod capacity_metrics;
+pub mod concurrency;
 pub mod functions;
 pub mod keys;
 pub mod layers;

@@ -15,7 +15,7 @@ use crate::domain::layer::AttachedLayer;
 use crate::services::functions as svc;
 
 #[derive(Serialize, Default)]
-struct Values {
+pub(super) struct Values {
     description: String,
     memory: String,
     timeout: String,
@@ -33,6 +33,19 @@ async fn render(
     name: &str,
     v: Option<Values>,
     errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    render_page(app, web, req, name, v, errors, None).await
+}
+
+/// The page, with the concurrency form's input kept when it came back with an error.
+pub(super) async fn render_page(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    v: Option<Values>,
+    errors: &FieldErrors,
+    concurrency: Option<&super::concurrency::Input>,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
     let found = load(app, name).await?;
@@ -75,6 +88,7 @@ async fn render(
             )
         })
         .collect();
+    super::concurrency::insert(app, name, concurrency, &mut ctx).await?;
     ctx.insert("host_subnets", &subnets);
     ctx.insert("host_groups", &groups);
     ctx.insert(

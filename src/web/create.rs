@@ -1,5 +1,7 @@
-//! The Create function page: runtime choices from the host's catalog, and code from either
-//! the inline single-file editor (with Python and Node starter code) or a zip upload.
+//! The Create function page: runtime choices from the host's catalog (with AWS's deprecation
+//! dates), and code from either the inline single-file editor (Python, Node.js and Ruby starter
+//! code) or a zip upload (the only way for Java, whose jar is compiled, and for `provided*`,
+//! whose `bootstrap` is the user's own program).
 
 use std::collections::BTreeMap;
 
@@ -39,6 +41,48 @@ pub const NODE_STARTER: &str = r#"export const handler = async (event, context) 
 };
 "#;
 
+/// Starter code of the inline editor for Ruby.
+pub const RUBY_STARTER: &str = r#"require 'json'
+
+def lambda_handler(event:, context:)
+  puts "event: #{event.to_json}"
+  {
+    statusCode: 200,
+    body: JSON.generate({ message: 'Hello from lambdabox!', greeting: ENV['GREETING'] }),
+  }
+end
+"#;
+
+/// What the Code section says for runtimes that take a package, not inline code.
+pub const JAVA_UPLOAD: &str = "Java functions are deployed as a .jar (or a .zip with lib/*.jar): build it, e.g. with `mvn package` or `gradle build`, choose “Upload a .zip” and pick the jar; the handler is `package.Class` (a RequestHandler or RequestStreamHandler) or `package.Class::method`.";
+/// The same for custom runtimes.
+pub const PROVIDED_UPLOAD: &str = "Custom runtimes run your own executable `bootstrap` (a Go or Rust binary, say, built for this host's architecture): zip it, choose “Upload a .zip” and pick the zip.";
+
+/// The default handler of a runtime family.
+pub fn default_handler(runtime: &str) -> &'static str {
+    if runtime.starts_with("nodejs") {
+        "index.handler"
+    } else if runtime.starts_with("java") {
+        "example.Handler::handleRequest"
+    } else if runtime.starts_with("provided") {
+        "bootstrap"
+    } else {
+        "lambda_function.lambda_handler"
+    }
+}
+
+/// True for runtimes whose code can only come as a package.
+pub fn upload_only(runtime: &str) -> bool {
+    runtime.starts_with("java") || runtime.starts_with("provided")
+}
+
+/// A runtime choice of the form: its id and AWS's lifecycle dates.
+#[derive(Serialize)]
+struct Choice {
+    id: String,
+    lifecycle: Option<String>,
+}
+
 #[derive(Serialize, Default)]
 struct Values {
     name: String,
@@ -60,6 +104,17 @@ pub fn inline_file(runtime: &str, handler: &str) -> String {
         format!("{module}.mjs")
     } else if runtime.starts_with("python") {
         format!("{module}.py")
+    } else if runtime.starts_with("ruby") {
+        // FILE.METHOD or FILE.Module::Class.method: the file is before the first dot
+        let file = handler.split('.').next().unwrap_or("lambda_function");
+        format!(
+            "{}.rb",
+            if file.is_empty() {
+                "lambda_function"
+            } else {
+                file
+            }
+        )
     } else {
         "bootstrap".to_string()
     }
@@ -85,9 +140,23 @@ fn render(
     ctx.insert("nav", "functions");
     ctx.insert("v", v);
     ctx.insert("errors", &errors.0);
-    ctx.insert("runtimes", &app.ctx.catalog.ids());
+    let today = crate::catalog::table::today();
+    let choices: Vec<Choice> = app
+        .ctx
+        .catalog
+        .ids()
+        .into_iter()
+        .map(|id| Choice {
+            lifecycle: crate::catalog::table::lifecycle(&id, &today),
+            id,
+        })
+        .collect();
+    ctx.insert("runtimes", &choices);
     ctx.insert("python_starter", PYTHON_STARTER);
     ctx.insert("node_starter", NODE_STARTER);
+    ctx.insert("ruby_starter", RUBY_STARTER);
+    ctx.insert("java_upload", JAVA_UPLOAD);
+    ctx.insert("provided_upload", PROVIDED_UPLOAD);
     ctx.insert("host_arch", host_architecture());
     let status = errors.status();
     web.render
@@ -101,17 +170,17 @@ pub async fn form(app: App, web: Web, req: HttpRequest) -> Result<HttpResponse, 
         .or_else(|| ids.first().cloned())
         .unwrap_or_default();
     let v = Values {
-        handler: if runtime.starts_with("nodejs") {
-            "index.handler"
+        handler: default_handler(&runtime).into(),
+        source: if upload_only(&runtime) {
+            "zip"
         } else {
-            "lambda_function.lambda_handler"
+            "inline"
         }
         .into(),
         runtime,
         architecture: host_architecture().into(),
         memory: "128".into(),
         timeout: "3".into(),
-        source: "inline".into(),
         ..Values::default()
     };
     render(&app, &web, &req, &v, &FieldErrors::default())
@@ -155,6 +224,16 @@ pub async fn submit(
                 None
             }
         }
+    } else if upload_only(&v.runtime) {
+        errors.add(
+            "code",
+            if v.runtime.starts_with("java") {
+                JAVA_UPLOAD
+            } else {
+                PROVIDED_UPLOAD
+            },
+        );
+        None
     } else if v.code.trim().is_empty() {
         errors.add("code", "Write the function's code, or upload a .zip file.");
         None
@@ -214,6 +293,13 @@ mod tests {
         );
         assert_eq!(inline_file("nodejs20.x", "index.handler"), "index.mjs");
         assert_eq!(inline_file("nodejs20.x", "src/app.handler"), "src/app.mjs");
+        assert_eq!(inline_file("ruby3.3", "app.Shop::Orders.process"), "app.rb");
+        assert_eq!(
+            inline_file("ruby3.2", "lambda_function.lambda_handler"),
+            "lambda_function.rb"
+        );
+        assert!(upload_only("java17") && upload_only("provided.al2023") && !upload_only("ruby3.2"));
+        assert_eq!(default_handler("java21"), "example.Handler::handleRequest");
         let ids = ["python3.10", "python3.9", "nodejs20.x"].map(String::from);
         assert_eq!(newest_python(&ids).as_deref(), Some("python3.10"));
     }

@@ -37,7 +37,9 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Domain(e) => match e {
-                Error::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+                Error::ResourceNotFound(_) | Error::ProvisionedConcurrencyConfigNotFound(_) => {
+                    StatusCode::NOT_FOUND
+                }
                 Error::ResourceConflict(_) | Error::PreconditionFailed(_) => StatusCode::CONFLICT,
                 Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
                 Error::Service(_) => StatusCode::INTERNAL_SERVER_ERROR,

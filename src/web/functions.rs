@@ -36,6 +36,8 @@ pub struct ListQuery {
 struct Row {
     name: String,
     runtime: String,
+    /// AWS's deprecation date of the runtime (and block dates once deprecated).
+    lifecycle: Option<String>,
     memory: u32,
     last_modified: String,
     invocations: u64,
@@ -60,6 +62,7 @@ pub async fn list(
         .store
         .call(move |c| metrics::counts_since(c, since))
         .await?;
+    let today = crate::catalog::table::today();
     let rows: Vec<Row> = items
         .iter()
         .map(|v| {
@@ -67,6 +70,7 @@ pub async fn list(
             Row {
                 name: v.name.clone(),
                 runtime: v.config.runtime.clone(),
+                lifecycle: crate::catalog::table::lifecycle(&v.config.runtime, &today),
                 memory: v.config.memory_size,
                 last_modified: fmt_time(v.last_modified_ms),
                 invocations: c.invocations,
@@ -106,6 +110,10 @@ pub fn frame(app: &App, found: &Found, tab: &str) -> tera::Context {
     ctx.insert("name_enc", &enc(&v.name));
     ctx.insert("arn", &app.ctx.identity.function_arn(&v.name));
     ctx.insert("runtime", &v.config.runtime);
+    ctx.insert(
+        "runtime_lifecycle",
+        &crate::catalog::table::lifecycle(&v.config.runtime, &crate::catalog::table::today()),
+    );
     ctx.insert("handler", &v.config.handler);
     ctx.insert("memory", &v.config.memory_size);
     ctx.insert("timeout", &v.config.timeout);

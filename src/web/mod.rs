@@ -9,8 +9,10 @@
 
 mod aliases;
 mod assets;
+mod capacity_charts;
 mod chart;
 mod code;
+mod concurrency;
 mod config_tab;
 mod create;
 mod error;
@@ -58,7 +60,10 @@ pub type App = web::Data<Arc<crate::api::AppState>>;
 
 /// Registers `/` (a redirect) and every `/ui/` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(to_dashboard))
+    // `GET /` of a browser goes to the dashboard; a signed or query-protocol call to `/`
+    // (`aws sts get-caller-identity` may send GET /?Action=…) is the API's.
+    let browser = actix_web::guard::fn_guard(|ctx| !crate::api::is_aws_call(ctx.head()));
+    cfg.route("/", web::get().guard(browser).to(to_dashboard))
         .route("/ui", web::get().to(to_dashboard))
         .service(
             web::scope("/ui")
@@ -90,6 +95,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/functions/{name}/configuration",
                     web::post().to(config_tab::save),
+                )
+                .route(
+                    "/functions/{name}/concurrency",
+                    web::post().to(concurrency::save),
                 )
                 .route("/functions/{name}/versions", web::get().to(versions::show))
                 .route(

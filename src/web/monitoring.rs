@@ -78,6 +78,20 @@ pub async fn show(
             None,
         ),
     ];
+    let (n, since) = (name.to_string(), from);
+    let capacity = app
+        .ctx
+        .store
+        .call(move |c| crate::store::capacity_metrics::series(c, &n, since))
+        .await?;
+    let mut charts = charts;
+    charts.extend(super::capacity_charts::charts(
+        &capacity,
+        from,
+        width,
+        period.buckets,
+        &labels,
+    ));
     let mut ctx = frame(&app, &found, "monitoring");
     ctx.insert("charts", &charts);
     ctx.insert("range", period.id);

@@ -239,6 +239,7 @@ pub async fn submit(
                     payload: bytes::Bytes::from(payload),
                     client_context: None,
                     want_tail: true,
+                    admission: crate::engine::Admission::Throttle,
                 })
                 .await;
             let result = match outcome {

@@ -100,10 +100,11 @@ def descendants(pid):
 class Daemon:
     """`lambdabox serve` on 127.0.0.1:0 with a temp data dir."""
 
-    def __init__(self, binary, extra_env=None):
+    def __init__(self, binary, extra_env=None, extra_args=()):
         self.data = tempfile.mkdtemp(prefix="lbx-bench-")
         env = dict(os.environ, **(extra_env or {}))
-        self.proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data, "--log-level", "warn"],
+        self.proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data, "--log-level", "warn",
+                                      *extra_args],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         line = self.proc.stdout.readline().strip()
         assert line.startswith("listening on "), line

@@ -89,6 +89,14 @@ def markdown(r):
                              _f(w.get("daemon_cpu_us_per_req")), f"{_f(w.get('machine_busy_pct'))} %",
                              f"{w.get('non2xx', 0)} / {w.get('timeouts', 0)}" if w.get("errors") else "0"])
         out.append(_table(["conc.", "runtime", "p50", "p99", "req/s", "floor req/s", "floor / result", "p50 over floor", "daemon CPU µs/req", "machine busy", "errors (non-2xx / wrk 2 s timeouts)"], rows))
+    pc = r.get("provisioned")
+    if pc:
+        out.append("## First invocation: provisioned environment vs cold start (interleaved)\n")
+        rows = [[f"{k} (`{v['runtime']}`)", _f(v["cold_first_invoke_ms"]["p50"], 2) + " ms",
+                 _f(v["provisioned_first_invoke_ms"]["p50"], 2) + " ms",
+                 _f(v["cold_first_invoke_ms"]["p99"], 2) + " / " + _f(v["provisioned_first_invoke_ms"]["p99"], 2) + " ms",
+                 f"{v['paired_median_ratio']}×", v["cold_first_invoke_ms"]["n"]] for k, v in pc.items()]
+        out.append(_table(["runtime", "cold p50", "provisioned p50", "p99 (cold / provisioned)", "cold ÷ provisioned (median of pairs)", "n each"], rows))
     ly = r.get("layers")
     if ly:
         out.append("## Cold start with 5 layers vs none (layers already extracted; interleaved)\n")
@@ -130,6 +138,26 @@ def markdown(r):
                 ["CreateFunction, small zip (mean while filling)", _f(cp["create_small_mean_ms"], 2) + " ms", "", ""],
                 ["daemon RSS after all that", _f(cp["rss_mb_after"]) + " MB", "", ""]]
         out.append(_table(["figure", "p50", "p99", "ratio to floor"], rows))
+    lg = r.get("langs")
+    if lg:
+        f = lg.get("floors", {})
+        out.append("## Java and Ruby (own daemon; `ruby3.2` mapped to Debian's ruby 3.1)\n")
+        floors_of = {"java": ("`java -version`", _g(f, "java_floor_ms", "p50")), "ruby": ("`ruby3.1 -e 0`", _g(f, "ruby_floor_ms", "p50"))}
+        rows = []
+        for k in ("java", "ruby"):
+            v = lg.get(k)
+            if not v:
+                continue
+            name, fv = floors_of[k]
+            rows.append([f"{k} (`{v['runtime']}`) cold", _f(v["cold_ms"]["p50"], 1) + " ms", _f(v["cold_ms"]["p99"], 1) + " ms",
+                         f"{name} {_f(fv, 1)} ms", _ratio(v["cold_ms"]["p50"], fv), f"{v['cold_ms']['p50'] - fv:+.1f} ms" if fv else "—"])
+        hu = _g(lg, "health_us", "p50")
+        for k in ("java", "ruby"):
+            v = lg.get(k)
+            if v:
+                rows.append([f"{k} (`{v['runtime']}`) warm", _f(v["warm_us"]["p50"], 0) + " µs", _f(v["warm_us"]["p99"], 0) + " µs",
+                             f"`GET /health` {_f(hu, 0)} µs", _ratio(v["warm_us"]["p50"], hu), f"{_f(v['warm_us']['p50'] - hu, 0)} µs" if hu else "—"])
+        out.append(_table(["figure", "p50", "p99", "floor (same run)", "ratio", "over floor"], rows))
     fz = r.get("freeze")
     if fz:
         out.append(f"## Freezing idle environments (Rust echo, wrk c=1, median of {fz['rounds']} interleaved rounds)\n")

@@ -208,8 +208,16 @@ def test_wrong_region_names_the_served_region(daemon):
 
 
 def test_wrong_service_in_scope_is_refused(daemon):
-    status, _, body = send_signed(sign(daemon, "GET", LIST_PATH, service="iam"))
-    assert status == 403, f"a signature scoped to service 'iam' was accepted by the Lambda API: {body}"
+    """The credential scope names the service: a Lambda path signed for a service lambdabox
+    does not serve is refused with a 400 naming the services served, and one signed for STS
+    is STS's request (which has no such action), never a Lambda answer."""
+    status, headers, body = send_signed(sign(daemon, "GET", LIST_PATH, service="cloudsearch"))
+    assert status == 400, f"a signature scoped to service 'cloudsearch' was served: {body}"
+    assert headers.get("x-amzn-ErrorType") == "UnknownServiceException", dict(headers)
+    assert "lambda" in body["message"] and "sts" in body["message"], body
+    status, headers, body = send_signed(sign(daemon, "GET", LIST_PATH, service="sts"))
+    assert status == 400, body
+    assert b"<Code>MissingAction</Code>" in body, body
 
 
 def test_presigned_get_urls_work(daemon, fn):

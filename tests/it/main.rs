@@ -4,5 +4,7 @@
 
 mod api_smoke;
 mod fixture;
+mod front_door;
 mod runtime_clients;
 mod sandbox_attacks;
+mod sigv4_differential;

@@ -33,14 +33,28 @@ document.addEventListener("DOMContentLoaded", () => {
   const code = document.getElementById("code");
   const handler = document.getElementById("handler");
   if (runtime && code && handler) {
+    const hint = document.getElementById("upload-hint");
     runtime.addEventListener("change", () => {
-      const node = runtime.value.startsWith("nodejs");
-      const starters = [code.dataset.python, code.dataset.node];
-      if (starters.includes(code.value) || code.value.trim() === "") {
-        code.value = node ? code.dataset.node : code.dataset.python;
+      const r = runtime.value;
+      const family = ["nodejs", "ruby", "java", "provided"].find((f) => r.startsWith(f)) || "python";
+      const starters = [code.dataset.python, code.dataset.node, code.dataset.ruby];
+      const starter = { nodejs: code.dataset.node, ruby: code.dataset.ruby }[family] || code.dataset.python;
+      if (starters.includes(code.value) || code.value.trim() === "") code.value = starter;
+      const handlers = {
+        nodejs: "index.handler",
+        java: "example.Handler::handleRequest",
+        provided: "bootstrap",
+      };
+      const defaults = ["lambda_function.lambda_handler", ...Object.values(handlers), ""];
+      if (defaults.includes(handler.value)) {
+        handler.value = handlers[family] || "lambda_function.lambda_handler";
       }
-      if (["lambda_function.lambda_handler", "index.handler", ""].includes(handler.value)) {
-        handler.value = node ? "index.handler" : "lambda_function.lambda_handler";
+      const upload = family === "java" || family === "provided";
+      if (hint) hint.textContent = upload ? hint.dataset[family] : "";
+      if (upload) {
+        const zip = document.querySelector("input[name=source][value=zip]");
+        if (zip) zip.checked = true;
+        showSource();
       }
     });
   }

@@ -16,13 +16,15 @@ type Result<T> = std::result::Result<T, Error>;
 pub async fn account_settings(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> {
     let (code, count) = svc::usage(&state.ctx).await?;
     let c = &state.ctx.config;
+    let pool = state.engine.pool();
+    let unreserved = state.engine.unreserved_concurrency().await?;
     let body = json!({
         "AccountLimit": {
             "TotalCodeSize": c.limits.total_code_size,
             "CodeSizeUnzipped": MAX_UNZIPPED,
             "CodeSizeZipped": MAX_ZIPPED,
-            "ConcurrentExecutions": c.engine.concurrent_executions,
-            "UnreservedConcurrentExecutions": c.engine.concurrent_executions,
+            "ConcurrentExecutions": pool.limit,
+            "UnreservedConcurrentExecutions": unreserved,
         },
         "AccountUsage": {"TotalCodeSize": code, "FunctionCount": count},
     });

@@ -151,6 +151,18 @@ pub fn zip_bytes(zip: Option<&str>, s3: bool, image: bool) -> Result<Vec<u8>, Er
         .map_err(|_| Error::InvalidParameterValue("ZipFile is not valid base64.".into()))
 }
 
+/// [`zip_bytes`] on a heavy-work thread when the base64 text is large.
+pub async fn zip_bytes_off(
+    cpu: &crate::services::cpu::Cpu,
+    zip: Option<String>,
+    s3: bool,
+    image: bool,
+) -> Result<Vec<u8>, Error> {
+    let size = zip.as_ref().map_or(0, String::len);
+    cpu.run_sized(size, move || zip_bytes(zip.as_deref(), s3, image))
+        .await?
+}
+
 /// Applies the members present in `body` to `c` (absent members leave values unchanged).
 pub fn apply_config(body: ConfigBody, c: &mut FunctionConfig) -> Result<(), Error> {
     if let Some(v) = body.runtime {

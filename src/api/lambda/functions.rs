@@ -23,7 +23,7 @@ pub fn function_ref(state: &AppState, label: &str, req: &ApiRequest) -> Result<F
 }
 
 pub async fn create(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> {
-    let body: CreateFunctionBody = req.json()?;
+    let body: CreateFunctionBody = req.json_off(&state.ctx.cpu).await?;
     let raw_name = body
         .function_name
         .ok_or_else(|| Error::InvalidParameterValue("FunctionName is required.".into()))?;
@@ -46,11 +46,13 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> 
     let code = body
         .code
         .ok_or_else(|| Error::InvalidParameterValue("Code is required.".into()))?;
-    let zip = dto::zip_bytes(
-        code.zip_file.as_deref(),
+    let zip = dto::zip_bytes_off(
+        &state.ctx.cpu,
+        code.zip_file,
         code.s3_bucket.is_some() || code.s3_key.is_some(),
         code.image_uri.is_some(),
-    )?;
+    )
+    .await?;
     let mut config = FunctionConfig {
         package_type,
         ..FunctionConfig::default()
@@ -136,15 +138,17 @@ pub async fn list(state: &AppState, req: &ApiRequest) -> Result<HttpResponse> {
 
 pub async fn update_code(state: &AppState, req: &ApiRequest, label: &str) -> Result<HttpResponse> {
     let r = FunctionRef::parse(label, &state.ctx.identity, "functionName")?;
-    let body: UpdateCodeBody = req.json()?;
+    let body: UpdateCodeBody = req.json_off(&state.ctx.cpu).await?;
     if let Some(a) = &body.architectures {
         crate::domain::validate::architectures(a)?;
     }
-    let zip = dto::zip_bytes(
-        body.zip_file.as_deref(),
+    let zip = dto::zip_bytes_off(
+        &state.ctx.cpu,
+        body.zip_file,
         body.s3_bucket.is_some(),
         body.image_uri.is_some(),
-    )?;
+    )
+    .await?;
     let publish = body.publish.unwrap_or(false);
     let updated = svc::update_code(
         &state.ctx,

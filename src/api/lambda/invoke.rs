@@ -55,7 +55,15 @@ pub async fn invoke(
     let payload = if req.body.is_empty() {
         bytes::Bytes::from_static(b"{}")
     } else {
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&req.body) {
+        let body = req.body.clone();
+        let checked = state
+            .ctx
+            .cpu
+            .run_sized(body.len(), move || {
+                serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| e.to_string())
+            })
+            .await?;
+        if let Err(e) = checked {
             return Err(Error::InvalidRequestContent(format!(
                 "Could not parse request body into json: Could not parse payload into json: {e}"
             )));
@@ -96,6 +104,7 @@ pub async fn invoke(
             payload,
             client_context,
             want_tail: log_type == "Tail",
+            admission: crate::engine::Admission::Throttle,
         })
         .await?;
     let mut resp = HttpResponse::Ok();

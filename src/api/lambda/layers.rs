@@ -86,15 +86,17 @@ pub async fn publish(
     label: &str,
 ) -> Result<HttpResponse, Error> {
     let name = layer::parse_name(label, &state.ctx.identity)?;
-    let body: PublishBody = req.json()?;
+    let body: PublishBody = req.json_off(&state.ctx.cpu).await?;
     let content = body
         .content
         .ok_or_else(|| Error::InvalidParameterValue("Content is required.".into()))?;
-    let zip = dto::zip_bytes(
-        content.zip_file.as_deref(),
+    let zip = dto::zip_bytes_off(
+        &state.ctx.cpu,
+        content.zip_file,
         content.s3_bucket.is_some() || content.s3_key.is_some(),
         false,
-    )?;
+    )
+    .await?;
     let meta = LayerMeta {
         description: body.description.unwrap_or_default(),
         compatible_runtimes: body.compatible_runtimes.unwrap_or_default(),

@@ -1,12 +1,16 @@
 //! The Lambda REST API (`/2015-03-31/...` and its sibling date prefixes): routing by method
-//! and path, then one handler per operation.
+//! and path, then one handler per operation. [`service`] declares Lambda to the front door
+//! (operation names and body caps); [`route`] is the match table that runs them.
 
 pub mod account;
 pub mod aliases;
+pub mod concurrency;
 pub mod dto;
 pub mod functions;
 pub mod invoke;
 pub mod layers;
+pub mod provisioned;
+pub mod service;
 pub mod versions;
 
 use actix_web::HttpResponse;
@@ -64,6 +68,24 @@ pub async fn route(
         ("DELETE", ["2018-10-31", "layers", l, "versions", n]) => {
             layers::delete(state, req, l, n).await
         }
+        ("PUT", ["2017-10-31", "functions", f, "concurrency"]) => {
+            concurrency::put(state, req, f).await
+        }
+        ("GET", ["2019-09-30", "functions", f, "concurrency"]) => {
+            concurrency::get(state, req, f).await
+        }
+        ("DELETE", ["2017-10-31", "functions", f, "concurrency"]) => {
+            concurrency::delete(state, req, f).await
+        }
+        ("PUT", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::put(state, req, f).await
+        }
+        ("GET", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::get(state, req, f).await
+        }
+        ("DELETE", ["2019-09-30", "functions", f, "provisioned-concurrency"]) => {
+            provisioned::delete(state, req, f).await
+        }
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
         ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,
@@ -74,7 +96,7 @@ pub async fn route(
 
 /// The answer for a path lambdabox does not serve.
 pub fn unknown_operation(method: &str, path: &str) -> Error {
-    Error::ResourceNotFound(format!(
-        "lambdabox has no operation for {method} {path}. Check the endpoint URL and the service name."
+    Error::UnknownOperation(format!(
+        "Lambda has no operation {method} {path} in lambdabox (see `lambdabox operations` for the operations served). Check the endpoint URL and the service name."
     ))
 }

@@ -91,7 +91,7 @@ fn sandbox_daemon_broken_package_error_names_no_host_path() {
     assert!(status >= 400, "{status} {body}");
     assert!(!body.contains(&data.display().to_string()), "host path in the error: {body}");
     assert!(!body.contains("/cache/"), "cache path in the error: {body}");
-    assert!(body.contains("lib/x.py"), "the error does not say which entry: {body}");
+    assert!(body.contains("package entry lib "), "the error does not say which entry: {body}");
     assert!(
         d.log().contains("cannot prepare the function's code"),
         "the daemon's log lacks the detail"

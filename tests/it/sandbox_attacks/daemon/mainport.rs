@@ -41,8 +41,8 @@ fn still_open(conns: &mut [TcpStream]) -> usize {
 fn sandbox_daemon_main_port_caps_connections_per_client_and_stalled_bodies() {
     let _ = lambdabox::sandbox::raise_nofile_limit();
     let d = daemon(&[
-        ("LAMBDABOX_HTTP__MAX_CONNECTIONS_PER_CLIENT", "100"),
-        ("LAMBDABOX_HTTP__BODY_IDLE_TIMEOUT_SECS", "4"),
+        ("LAMBDABOX_SERVER__MAX_CONNECTIONS_PER_CLIENT", "100"),
+        ("LAMBDABOX_SERVER__BODY_IDLE_TIMEOUT_SECS", "4"),
     ]);
     let to: SocketAddr = format!("127.0.0.1:{}", d.port).parse().expect("addr");
     let base_fds = fd_count(d.pid());

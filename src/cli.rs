@@ -51,6 +51,9 @@ pub enum Command {
     Invoke(InvokeArgs),
     /// Print a function's logs from the database; --follow keeps printing new lines
     Logs(LogsArgs),
+    /// Show the asynchronous invocation queue: pending events per function, the age of the
+    /// oldest, and the counters (read-only; works with the daemon running or stopped)
+    Queue(QueueArgs),
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
@@ -86,9 +89,21 @@ pub struct InvokeArgs {
     /// Version or alias to invoke
     #[arg(long)]
     pub qualifier: Option<String>,
+    /// `Event` queues the invocation (202) instead of waiting for the result
+    #[arg(long, default_value = "RequestResponse", value_parser = ["RequestResponse", "Event", "DryRun"])]
+    pub invocation_type: String,
     /// Daemon address [default: the configured listen address]
     #[arg(long, value_name = "HOST:PORT")]
     pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct QueueArgs {
+    /// Only this function
+    pub function_name: Option<String>,
+    /// Print JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

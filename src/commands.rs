@@ -1,11 +1,12 @@
-//! The `invoke` and `logs` commands: small clients of a running daemon and of its database.
+//! The `invoke`, `logs` and `queue` commands: small clients of a running daemon and of its
+//! databases.
 
 use std::io::Write;
 
 use anyhow::Context as _;
 use base64::Engine as _;
 
-use crate::cli::{InvokeArgs, LogsArgs};
+use crate::cli::{InvokeArgs, LogsArgs, QueueArgs};
 use crate::client;
 use crate::config::Config;
 use crate::domain::function::now_ms;
@@ -32,9 +33,17 @@ pub fn invoke(config: &Config, args: &InvokeArgs) -> anyhow::Result<i32> {
         &keys,
         "POST",
         &path,
-        &[("x-amz-log-type", args.log_type.as_str())],
+        &[
+            ("x-amz-log-type", args.log_type.as_str()),
+            ("x-amz-invocation-type", args.invocation_type.as_str()),
+        ],
         args.payload.as_bytes(),
     )?;
+    if resp.status == 202 || resp.status == 204 {
+        let id = resp.header("x-amzn-requestid").unwrap_or("").to_string();
+        eprintln!("accepted ({}), request id {id}", resp.status);
+        return Ok(0);
+    }
     if let Some(tail) = resp.header("x-amz-log-result") {
         let text = base64::engine::general_purpose::STANDARD
             .decode(tail)
@@ -88,5 +97,104 @@ pub fn logs(config: &Config, args: &LogsArgs) -> anyhow::Result<()> {
         if batch.is_empty() {
             std::thread::sleep(std::time::Duration::from_millis(500));
         }
+    }
+}
+
+/// `lambdabox queue`: pending asynchronous events per function and qualifier, the age of the
+/// oldest, and the queue's counters, read from `<data>/async-queue.db` (read-only).
+pub fn queue(config: &Config, args: &QueueArgs) -> anyhow::Result<()> {
+    use crate::store::async_events;
+    let path = config.data_dir.join(async_events::FILE);
+    if !path.exists() {
+        anyhow::bail!(
+            "no queue database at {}; pass --data-dir of the daemon (it is created on the first start)",
+            path.display()
+        );
+    }
+    let conn = async_events::open_read_only(&path).context("opening the queue database")?;
+    let only = args.function_name.as_deref();
+    let lanes: Vec<_> = async_events::lanes(&conn)?
+        .into_iter()
+        .filter(|l| only.map_or(true, |f| f == l.function_name))
+        .collect();
+    let counters = async_events::counters(&conn, only)?;
+    let now = now_ms();
+    let mut out = std::io::stdout();
+    if args.json {
+        let lanes: Vec<_> = lanes
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "function": l.function_name,
+                    "qualifier": if l.qualifier.is_empty() { "$LATEST" } else { &l.qualifier },
+                    "pending": l.pending,
+                    "oldest_age_ms": now - l.oldest_received_ms,
+                    "next_due_in_ms": (l.next_due_ms - now).max(0),
+                })
+            })
+            .collect();
+        let mut by_fn = serde_json::Map::new();
+        for (f, n, v) in &counters {
+            let e = by_fn
+                .entry(f.clone())
+                .or_insert_with(|| serde_json::json!({}));
+            e[n] = serde_json::json!(v);
+        }
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"lanes": lanes, "counters": by_fn})
+        )?;
+        return Ok(());
+    }
+    if lanes.is_empty() {
+        writeln!(out, "no pending asynchronous events")?;
+    } else {
+        writeln!(
+            out,
+            "{:<40} {:<12} {:>8} {:>12} {:>12}",
+            "FUNCTION", "QUALIFIER", "PENDING", "OLDEST", "NEXT IN"
+        )?;
+        for l in &lanes {
+            let q = if l.qualifier.is_empty() {
+                "$LATEST"
+            } else {
+                &l.qualifier
+            };
+            writeln!(
+                out,
+                "{:<40} {:<12} {:>8} {:>12} {:>12}",
+                l.function_name,
+                q,
+                l.pending,
+                human_ms(now - l.oldest_received_ms),
+                human_ms((l.next_due_ms - now).max(0))
+            )?;
+        }
+    }
+    if !counters.is_empty() {
+        writeln!(
+            out,
+            "\n{:<40} {:<36} {:>10}",
+            "FUNCTION", "COUNTER", "VALUE"
+        )?;
+        for (f, n, v) in &counters {
+            writeln!(out, "{f:<40} {n:<36} {v:>10}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `850ms`, `12.3s`, `4m05s`, `2h07m`.
+fn human_ms(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    } else {
+        format!("{}h{:02}m", ms / 3_600_000, (ms % 3_600_000) / 60_000)
     }
 }

@@ -37,6 +37,7 @@ pub struct Config {
     pub logs: LogsConfig,
     pub limits: LimitsConfig,
     pub runtime_api: RuntimeApiConfig,
+    pub async_invoke: AsyncInvokeConfig,
     pub server: ServerConfig,
 }
 
@@ -179,6 +180,32 @@ pub struct LimitsConfig {
     pub total_code_size: u64,
 }
 
+/// Settings of the asynchronous invocation queue (`InvocationType: Event` and triggers).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AsyncInvokeConfig {
+    /// Attempts of queued events that run at once, all functions together.
+    pub max_concurrency: u32,
+    /// Milliseconds before the first retry after a function error; the second retry waits
+    /// twice as long (AWS: about 1 and 2 minutes). Shorten it for tests.
+    pub retry_delay_ms: u64,
+    /// First back-off after a platform failure (or a throttle), doubled each time.
+    pub backoff_min_ms: u64,
+    /// Longest back-off after platform failures and throttles (AWS: 5 minutes).
+    pub backoff_max_ms: u64,
+}
+
+impl Default for AsyncInvokeConfig {
+    fn default() -> Self {
+        AsyncInvokeConfig {
+            max_concurrency: 16,
+            retry_delay_ms: 60_000,
+            backoff_min_ms: 1_000,
+            backoff_max_ms: 300_000,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -193,6 +220,7 @@ impl Default for Config {
             logs: LogsConfig::default(),
             limits: LimitsConfig::default(),
             runtime_api: RuntimeApiConfig::default(),
+            async_invoke: AsyncInvokeConfig::default(),
             server: ServerConfig::default(),
         }
     }
@@ -389,6 +417,16 @@ impl Config {
                 "server.header_timeout_secs and server.body_idle_timeout_secs must be at least 1"
                     .into(),
             );
+        }
+        let a = &self.async_invoke;
+        if a.max_concurrency == 0 {
+            return bad("async_invoke.max_concurrency must be at least 1".into());
+        }
+        if a.backoff_min_ms == 0 || a.backoff_min_ms > a.backoff_max_ms {
+            return bad(format!(
+                "async_invoke.backoff_min_ms must be at least 1 and at most backoff_max_ms, got {}..{}",
+                a.backoff_min_ms, a.backoff_max_ms
+            ));
         }
         if let (Some(limit), Some(min)) = (
             self.engine.concurrent_executions,

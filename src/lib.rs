@@ -17,4 +17,5 @@ pub mod sandbox;
 pub mod serve;
 pub mod services;
 pub mod store;
+pub mod triggers;
 pub mod web;

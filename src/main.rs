@@ -53,6 +53,7 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(code);
         }
         Command::Logs(args) => lambdabox::commands::logs(&config, &args),
+        Command::Queue(args) => lambdabox::commands::queue(&config, &args),
         Command::Operations => Ok(()),
         Command::Config => {
             print!("{}", config.to_toml());

@@ -179,10 +179,17 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the engine runtime")?;
     let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let async_invoke = crate::triggers::async_invoke::AsyncInvoke::start(
+        ctx.clone(),
+        engine.clone(),
+        engine_rt.handle().clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the asynchronous invocation queue: {e}"))?;
     let state = Arc::new(AppState {
         auth: api::auth::Authenticator::new(store, config.region.clone()),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
+        async_invoke: async_invoke.clone(),
         budget: api::body::BodyBudget::new(config.server.body_budget_bytes()),
         ctx,
     });
@@ -242,6 +249,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             data_dir.join(AWS_CONFIG_FILE).display()
         );
         server.await?;
+        tracing::info!("stopping the asynchronous invocation queue");
+        async_invoke.shutdown(std::time::Duration::from_secs(10)).await;
         tracing::info!("stopping execution environments");
         engine.shutdown().await;
         Ok::<(), std::io::Error>(())

@@ -156,6 +156,7 @@ pub fn lambda_kind(e: &Error) -> ErrorKind {
             ErrorKind::new("ProvisionedConcurrencyConfigNotFoundException", 404)
         }
         TooManyRequests { .. } => ErrorKind::new("TooManyRequestsException", 429),
+        RecursiveInvocation(_) => ErrorKind::new("RecursiveInvocationException", 400),
         UnknownOperation(_) => layer::UNKNOWN_PATH,
         NotImplemented(_) => ErrorKind {
             sender: true,

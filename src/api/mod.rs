@@ -36,6 +36,8 @@ pub struct AppState {
     pub auth: auth::Authenticator,
     pub downloads: download::Downloads,
     pub engine: crate::engine::Engine,
+    /// The asynchronous invocation queue (Event invokes and every trigger).
+    pub async_invoke: crate::triggers::async_invoke::AsyncInvoke,
     /// Body bytes all requests in flight may hold together (`server.body_budget_mb`).
     pub budget: body::BodyBudget,
 }

@@ -40,6 +40,9 @@ pub enum Error {
     ProvisionedConcurrencyConfigNotFound(String),
     #[error("{reason}: {message}")]
     TooManyRequests { reason: String, message: String },
+    /// A chain of invocations was stopped by recursive loop detection.
+    #[error("{0}")]
+    RecursiveInvocation(String),
     /// No operation of the service has this method and path (never "not found": SDKs read
     /// `ResourceNotFoundException` as "the thing does not exist").
     #[error("{0}")]

@@ -378,10 +378,18 @@ mod tests {
         let err = cache.ensure("abc", || Ok(z.clone())).unwrap_err();
         let public = err.public_message();
         assert!(public.contains("package entry a "), "{public}");
-        assert!(!public.contains(&dir.path().display().to_string()), "{public}");
+        assert!(
+            !public.contains(&dir.path().display().to_string()),
+            "{public}"
+        );
         assert!(!public.contains("os error"), "{public}");
-        let create = CacheError::Create(dir.path().join("x"), std::io::Error::from(std::io::ErrorKind::PermissionDenied));
-        assert!(!create.public_message().contains(&dir.path().display().to_string()));
+        let create = CacheError::Create(
+            dir.path().join("x"),
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert!(!create
+            .public_message()
+            .contains(&dir.path().display().to_string()));
     }
 
     #[test]

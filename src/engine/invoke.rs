@@ -28,6 +28,13 @@ use crate::services::functions as svc;
 use crate::store::blobs;
 use crate::store::logs::InvocationRecord;
 
+/// How long an answer waits for a killed environment to be gone.
+const KILL_WAIT: Duration = Duration::from_secs(3);
+
+/// How long, after a function error, the engine waits for the runtime to ask for work again
+/// before it gives the environment back to the pool.
+const PARK_WAIT: Duration = Duration::from_secs(2);
+
 /// A synchronous invocation as the API received it.
 #[derive(Debug, Clone)]
 pub struct InvokeRequest {
@@ -40,6 +47,9 @@ pub struct InvokeRequest {
     /// Client context JSON (already base64-decoded).
     pub client_context: Option<String>,
     pub want_tail: bool,
+    /// The trace header the runtime gets (`Lambda-Runtime-Trace-Id`, `_X_AMZN_TRACE_ID`):
+    /// the async queue and triggers pass the chain's (`domain::trace`); None makes a new one.
+    pub trace_id: Option<String>,
     /// What to do when no capacity is free: `Throttle` (429) for synchronous callers,
     /// `Wait` for async events and queue pollers (see `engine::capacity`).
     pub admission: Admission,
@@ -229,17 +239,17 @@ pub(super) async fn start(
         lease,
         settings,
     )
-        .await
-        .map_err(|e| match e {
-            live::StartError::UidsExhausted => {
-                inner
-                    .capacity
-                    .metrics
-                    .throttle(&fv.name, ThrottleReason::Uids);
-                ThrottleReason::Uids.error()
-            }
-            other => Error::Service(format!("cannot start an execution environment: {other}")),
-        })?;
+    .await
+    .map_err(|e| match e {
+        live::StartError::UidsExhausted => {
+            inner
+                .capacity
+                .metrics
+                .throttle(&fv.name, ThrottleReason::Uids);
+            ThrottleReason::Uids.error()
+        }
+        other => Error::Service(format!("cannot start an execution environment: {other}")),
+    })?;
     match &mut started {
         Started::Ready(live) | Started::Failed { live, .. } => live.pins = Some(pins),
     }
@@ -368,6 +378,20 @@ fn init_failed(
     }
 }
 
+/// After a function error, whether the environment can be reused: some runtimes (Ruby on a
+/// critical exception, a `provided` bootstrap that gives up) post the error and then exit. The
+/// environment goes back to the pool only once its runtime parks on `GET /next` again, so the
+/// next invocation never lands on a dying process; one that exits is a cold start next time,
+/// as in AWS. A runtime that neither polls nor exits within [`PARK_WAIT`] is kept.
+async fn survives_error(live: &mut Live) -> bool {
+    let mut exit = live.exit.clone();
+    tokio::select! {
+        parked = live.api.wait_parked() => parked,
+        _ = exit.wait_for(Option::is_some) => false,
+        _ = tokio::time::sleep(PARK_WAIT) => true,
+    }
+}
+
 enum Ended {
     Runtime(InvokeOutcome),
     Timeout,
@@ -394,7 +418,7 @@ async fn execute(
         payload: req.payload,
         deadline_ms,
         invoked_function_arn: invoked_arn.to_string(),
-        trace_id: trace_id(),
+        trace_id: req.trace_id.unwrap_or_else(trace_id),
         client_context: req.client_context,
         cognito_identity: None,
     };
@@ -455,6 +479,10 @@ async fn execute(
             )
         }
     };
+    let mut keep = keep;
+    if keep && function_error {
+        keep = survives_error(&mut live).await;
+    }
     if keep {
         live.reader.drain().await;
     }
@@ -487,6 +515,10 @@ async fn execute(
         inner.capacity.env_idle();
     } else {
         live.kill();
+        // The caller sees the answer only once the environment is gone and its room in the
+        // budget is free: a retry right after a timeout or crash must not be throttled by
+        // the environment that just died. Bounded; a kill takes milliseconds.
+        let _ = live.exit_info(KILL_WAIT).await;
     }
     InvokeResult {
         payload,

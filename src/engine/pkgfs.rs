@@ -35,7 +35,9 @@ pub fn make_dirs(dest: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
             Ok(m) if m.is_dir() => {}
             // Named relative to the package: the error reaches API clients.
             Ok(_) => {
-                let entry = cur.strip_prefix(dest).map_or_else(|_| cur.clone(), Path::to_path_buf);
+                let entry = cur
+                    .strip_prefix(dest)
+                    .map_or_else(|_| cur.clone(), Path::to_path_buf);
                 return Err(CacheError::ThroughLink(entry));
             }
             Err(_) => {

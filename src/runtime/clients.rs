@@ -66,7 +66,10 @@ mod tests {
         assert!(dir.path().join("node/index.mjs").exists());
         assert!(dir.path().join("ruby/bootstrap.rb").exists());
         // Every lambdabox build host has a JDK (tests/run installs one): the jar is a zip.
-        assert!(std::hint::black_box(JAVA_CLIENT_BUILT), "built without the Java client");
+        assert!(
+            std::hint::black_box(JAVA_CLIENT_BUILT),
+            "built without the Java client"
+        );
         let jar = fs::read(dir.path().join(JAVA_JAR)).unwrap_or_default();
         assert!(jar.starts_with(b"PK"), "jar missing or not a zip");
     }

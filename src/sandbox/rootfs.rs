@@ -316,7 +316,12 @@ fn mask_proc(proc_dir: &Path, scratch: &Path, boot_id: &str) -> R<()> {
     }
     let boot = proc_dir.join("sys/kernel/random/boot_id");
     if boot.exists() {
-        bind(&write("boot_id", &format!("{boot_id}\n"))?, &boot, false, false)?;
+        bind(
+            &write("boot_id", &format!("{boot_id}\n"))?,
+            &boot,
+            false,
+            false,
+        )?;
     }
     let cmdline = proc_dir.join("cmdline");
     if cmdline.exists() {

@@ -91,7 +91,9 @@ fn parse() -> Result<Policy, SandboxError> {
         return Err(bad(format!("unknown version {}", policy.version)));
     }
     if errno_value(&policy.default.errno).is_none() || policy.default.reason.trim().is_empty() {
-        return Err(bad("the default action needs a known errno and a reason".into()));
+        return Err(bad(
+            "the default action needs a known errno and a reason".into()
+        ));
     }
     for rule in policy.allow.iter().chain(&policy.deny) {
         if rule.reason.trim().is_empty() {
@@ -153,7 +155,11 @@ pub fn compile(arch: &str) -> Result<Compiled, SandboxError> {
     let mut groups: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
     let mut denied = 0;
     for rule in policy.deny.iter().filter(|r| applies(r, arch)) {
-        let errno = rule.errno.as_deref().and_then(errno_value).unwrap_or(libc::EPERM as u32);
+        let errno = rule
+            .errno
+            .as_deref()
+            .and_then(errno_value)
+            .unwrap_or(libc::EPERM as u32);
         groups.entry(errno).or_default().push(entry(rule));
         denied += 1;
     }
@@ -175,9 +181,9 @@ pub fn compile(arch: &str) -> Result<Compiled, SandboxError> {
         .chain(groups.keys().map(|errno| format!("errno_{errno}")));
     let mut programs: Vec<Vec<Insn>> = Vec::new();
     for name in names {
-        let prog = map
-            .get(&name)
-            .ok_or_else(|| SandboxError::SeccompPolicy(format!("compiled filter {name} missing")))?;
+        let prog = map.get(&name).ok_or_else(|| {
+            SandboxError::SeccompPolicy(format!("compiled filter {name} missing"))
+        })?;
         let mut insns: Vec<Insn> = Vec::new();
         if programs.is_empty() && arch == "x86_64" {
             insns.extend(x32_guard());
@@ -304,7 +310,10 @@ mod tests {
         for rule in policy.allow.iter().filter(|r| !r.seen.is_empty()) {
             assert!(
                 rule.arch.is_none()
-                    || rule.arch.as_ref().is_some_and(|a| a.iter().any(|x| x == "x86_64")),
+                    || rule
+                        .arch
+                        .as_ref()
+                        .is_some_and(|a| a.iter().any(|x| x == "x86_64")),
                 "{} was measured on x86_64 but is not allowed there",
                 rule.syscall
             );
@@ -313,15 +322,45 @@ mod tests {
         for arch in ["x86_64", "aarch64"] {
             let allow = allowed(&policy, arch);
             for name in [
-                "read", "write", "openat", "close", "mmap", "futex", "clone", "execve",
-                "epoll_pwait", "socket", "connect", "rt_sigaction", "exit_group", "wait4",
+                "read",
+                "write",
+                "openat",
+                "close",
+                "mmap",
+                "futex",
+                "clone",
+                "execve",
+                "epoll_pwait",
+                "socket",
+                "connect",
+                "rt_sigaction",
+                "exit_group",
+                "wait4",
             ] {
-                assert!(allow.iter().any(|a| a == name), "{name} not allowed on {arch}");
+                assert!(
+                    allow.iter().any(|a| a == name),
+                    "{name} not allowed on {arch}"
+                );
             }
         }
-        let seen: Vec<&str> = policy.allow.iter().flat_map(|r| r.seen.iter().map(String::as_str)).collect();
-        for family in ["python", "node", "rust", "awslambdaric", "ruby", "go", "java"] {
-            assert!(seen.contains(&family), "no measurement recorded for {family}");
+        let seen: Vec<&str> = policy
+            .allow
+            .iter()
+            .flat_map(|r| r.seen.iter().map(String::as_str))
+            .collect();
+        for family in [
+            "python",
+            "node",
+            "rust",
+            "awslambdaric",
+            "ruby",
+            "go",
+            "java",
+        ] {
+            assert!(
+                seen.contains(&family),
+                "no measurement recorded for {family}"
+            );
         }
     }
 
@@ -333,7 +372,13 @@ mod tests {
                 .deny
                 .iter()
                 .filter(|r| r.syscall == name && r.errno.as_deref() == Some(errno))
-                .flat_map(|r| r.args.as_ref().and_then(Value::as_array).cloned().unwrap_or_default())
+                .flat_map(|r| {
+                    r.args
+                        .as_ref()
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                })
                 .filter_map(|a| a.get("val")?.as_u64())
                 .collect()
         };
@@ -344,11 +389,28 @@ mod tests {
         }
         // … and AF_VSOCK (40), AF_PACKET (17) are not among the exceptions.
         let first = policy.deny.iter().find(|r| r.syscall == "socket").unwrap();
-        let exceptions: Vec<u64> = first.args.as_ref().unwrap().as_array().unwrap().iter().filter_map(|a| a["val"].as_u64()).collect();
+        let exceptions: Vec<u64> = first
+            .args
+            .as_ref()
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["val"].as_u64())
+            .collect();
         assert!(!exceptions.contains(&40) && !exceptions.contains(&17));
         // clone: every namespace flag.
         let flags = rule_vals("clone", "EPERM");
-        for f in [0x80, 0x20000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000] {
+        for f in [
+            0x80,
+            0x20000,
+            0x0200_0000,
+            0x0400_0000,
+            0x0800_0000,
+            0x1000_0000,
+            0x2000_0000,
+            0x4000_0000,
+        ] {
             assert!(flags.contains(&f), "clone flag {f:#x} not denied");
         }
         let clone3 = policy.deny.iter().find(|r| r.syscall == "clone3").unwrap();

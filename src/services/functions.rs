@@ -56,6 +56,21 @@ pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
     Ok(())
 }
 
+/// DeadLetterConfig.TargetArn must name an SQS queue or SNS topic that this lambdabox
+/// serves; until those services exist, it is refused with a message that says so.
+async fn check_dead_letter(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
+    if let Some(arn) = &c.dead_letter_target {
+        ctx.destinations
+            .check(
+                &ctx.identity,
+                arn,
+                crate::domain::event_invoke::DestinationUse::DeadLetter,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Validates a package and computes its digest.
 pub fn check_code(zip: Vec<u8>) -> Result<Code, Error> {
     let info = zipcheck::check(&zip)?;
@@ -93,6 +108,7 @@ pub async fn create(
 ) -> Result<FunctionVersion, Error> {
     validate::function_name(&name)?;
     validate_config(ctx, &config)?;
+    check_dead_letter(ctx, &config).await?;
     validate_tags(&tags)?;
     let code = check_code_off(ctx, zip).await?;
     let mut config = config;
@@ -396,6 +412,9 @@ where
     let mut next = current.version.config.clone();
     change(&mut next)?;
     validate_config(ctx, &next)?;
+    if next.dead_letter_target != current.version.config.dead_letter_target {
+        check_dead_letter(ctx, &next).await?;
+    }
     if !next.layers.is_empty() {
         let code_unzipped = super::layers::code_unzipped(ctx, &current.version.code_sha256).await?;
         super::layers::attach(

@@ -4,6 +4,8 @@
 pub mod aliases;
 pub mod concurrency;
 pub mod cpu;
+pub mod destinations;
+pub mod event_invoke;
 pub mod functions;
 pub mod layers;
 
@@ -27,6 +29,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Resolved function versions for the invoke path, valid while no function changed.
     pub versions: Arc<VersionCache>,
+    /// The destination kinds this daemon delivers to (registered at start-up).
+    pub destinations: Arc<destinations::Destinations>,
     /// Blocking threads for heavy request work (`server.blocking_threads`).
     pub cpu: cpu::Cpu,
 }
@@ -45,6 +49,7 @@ impl Context {
             catalog,
             config,
             versions: Arc::new(VersionCache::default()),
+            destinations: Arc::new(destinations::Destinations::default()),
             cpu,
         }
     }

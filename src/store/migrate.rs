@@ -13,22 +13,37 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_layers.sql")),
     (3, include_str!("../../migrations/0003_dashboard.sql")),
     (4, include_str!("../../migrations/0004_concurrency.sql")),
+    (5, include_str!("../../migrations/0005_async_config.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
-/// Brings the database up to [`SCHEMA_VERSION`].
+/// Migrations of the asynchronous invocation queue's own database file.
+pub const QUEUE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/queue/0001_events.sql"))];
+
+/// Brings the main database up to [`SCHEMA_VERSION`].
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    apply_list(conn, path, MIGRATIONS)
+}
+
+/// Brings a database up to the last version of `migrations` (numbered from 1, in order).
+pub fn apply_list(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &[(i64, &str)],
+) -> Result<(), StoreError> {
+    let known = migrations.last().map_or(0, |(v, _)| *v);
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > SCHEMA_VERSION {
+    if current > known {
         return Err(StoreError::Newer {
             path: path.to_path_buf(),
             found: current,
-            known: SCHEMA_VERSION,
+            known,
         });
     }
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in migrations {
         if *version <= current {
             continue;
         }
@@ -36,7 +51,7 @@ pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
-        tracing::info!(version, "applied database migration");
+        tracing::info!(version, db = %path.display(), "applied database migration");
     }
     Ok(())
 }

@@ -6,9 +6,11 @@
 //! before the caller can answer success. No HTTP or sandbox code here.
 
 pub mod aliases;
+pub mod async_events;
 pub mod blobs;
 pub mod capacity_metrics;
 pub mod concurrency;
+pub mod event_invoke;
 pub mod functions;
 pub mod keys;
 pub mod layers;
@@ -77,6 +79,21 @@ impl Store {
         let mut first = pool::connect(path)?;
         migrate::apply(&mut first, path)?;
         let pool = Pool::new(path.to_path_buf(), first, 4)?;
+        Ok(Store {
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// Opens (creating if needed) a database with its own migration list and `size`
+    /// connections: the asynchronous invocation queue's file.
+    pub fn open_with(
+        path: &Path,
+        migrations: &[(i64, &str)],
+        size: usize,
+    ) -> Result<Store, StoreError> {
+        let mut first = pool::connect(path)?;
+        migrate::apply_list(&mut first, path, migrations)?;
+        let pool = Pool::new(path.to_path_buf(), first, size.max(1))?;
         Ok(Store {
             pool: Arc::new(pool),
         })

@@ -7,6 +7,14 @@ use actix_web::{web, HttpResponse};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../web/templates/base.html")),
     (
+        "async_form.html",
+        include_str!("../../web/templates/async_form.html"),
+    ),
+    (
+        "async_queue.html",
+        include_str!("../../web/templates/async_queue.html"),
+    ),
+    (
         "macros.html",
         include_str!("../../web/templates/macros.html"),
     ),

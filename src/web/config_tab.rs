@@ -47,6 +47,32 @@ pub(super) async fn render_page(
     errors: &FieldErrors,
     concurrency: Option<&super::concurrency::Input>,
 ) -> Result<HttpResponse, WebError> {
+    render_full(app, web, req, name, v, errors, concurrency, None).await
+}
+
+/// The page, with the asynchronous settings form's input kept when it came back with an error.
+pub(super) async fn render_async(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    async_form: super::async_config::Submitted,
+) -> Result<HttpResponse, WebError> {
+    let errors = FieldErrors::default();
+    render_full(app, web, req, name, None, &errors, None, Some(async_form)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_full(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    v: Option<Values>,
+    errors: &FieldErrors,
+    concurrency: Option<&super::concurrency::Input>,
+    async_form: Option<super::async_config::Submitted>,
+) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
     let found = load(app, name).await?;
     let c = &found.version.config;
@@ -91,13 +117,15 @@ pub(super) async fn render_page(
     super::concurrency::insert(app, name, concurrency, &mut ctx).await?;
     ctx.insert("host_subnets", &subnets);
     ctx.insert("host_groups", &groups);
+    let async_status = async_form.as_ref().map(|a| a.status());
+    super::async_config::insert_form(app, name, &mut ctx, async_form).await?;
     ctx.insert(
         "flash",
         &req.query_string()
             .contains("saved=1")
             .then_some("Configuration saved. The next invocation uses it."),
     );
-    let status = errors.status();
+    let status = async_status.unwrap_or_else(|| errors.status());
     web.render
         .page_status(status, "configuration.html", Some(&s), &mut ctx)
 }

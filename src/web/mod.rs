@@ -9,6 +9,7 @@
 
 mod aliases;
 mod assets;
+mod async_config;
 mod capacity_charts;
 mod chart;
 mod code;
@@ -95,6 +96,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/functions/{name}/configuration",
                     web::post().to(config_tab::save),
+                )
+                .route(
+                    "/functions/{name}/async",
+                    web::post().to(async_config::save),
                 )
                 .route(
                     "/functions/{name}/concurrency",

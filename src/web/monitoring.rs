@@ -102,5 +102,6 @@ pub async fn show(
     ctx.insert("from", &fmt_time(from));
     ctx.insert("to", &fmt_time(end));
     ctx.insert("truncated", &(total >= MAX_SAMPLES));
+    super::async_config::insert_stats(&app, &name, &mut ctx).await?;
     web.render.page("monitoring.html", Some(&s), ctx)
 }

@@ -239,6 +239,7 @@ pub async fn submit(
                     payload: bytes::Bytes::from(payload),
                     client_context: None,
                     want_tail: true,
+                    trace_id: None,
                     admission: crate::engine::Admission::Throttle,
                 })
                 .await;

@@ -138,6 +138,9 @@ def markdown(r):
                 ["CreateFunction, small zip (mean while filling)", _f(cp["create_small_mean_ms"], 2) + " ms", "", ""],
                 ["daemon RSS after all that", _f(cp["rss_mb_after"]) + " MB", "", ""]]
         out.append(_table(["figure", "p50", "p99", "ratio to floor"], rows))
+    aq = r.get("async")
+    if aq:
+        out.append(async_section(aq))
     lg = r.get("langs")
     if lg:
         f = lg.get("floors", {})
@@ -175,6 +178,32 @@ def markdown(r):
     return "\n".join(out)
 
 
+def async_section(aq):
+    out = ["## Asynchronous invocation (issue 13, fresh daemon)\n",
+           f"Disk floor: {aq['fdatasync_per_s']:,} durable commits/s (fdatasync, one writer, data directory's file system). "
+           "Every 202 below is a committed transaction; concurrent requests share a commit.\n"]
+    rows = []
+    for c in (1, 8):
+        w = _g(aq, "wrk", c) or {}
+        g, e = w.get("get_function") or {}, w.get("event") or {}
+        rows.append([f"c={c}", _f(e.get("rps")), _f(g.get("rps")), f"{w.get('ratio')}", f"{e.get('rps', 0) / aq['fdatasync_per_s']:.1f}",
+                     _f(e.get("p50_us")) + " µs", _f(e.get("p99_us")) + " µs", f"{e.get('non2xx', 0)} / {e.get('timeouts', 0)}"])
+    for c in (1, 8):
+        w = _g(aq, "accept_only", c) or {}
+        g, e = w.get("get_function") or {}, w.get("event") or {}
+        if e:
+            rows.append([f"c={c}, accepting only (function at its concurrency limit)", _f(e.get("rps")), _f(g.get("rps")), f"{w.get('ratio')}",
+                         f"{e.get('rps', 0) / aq['fdatasync_per_s']:.1f}", _f(e.get("p50_us")) + " µs", _f(e.get("p99_us")) + " µs",
+                         f"{e.get('non2xx', 0)} / {e.get('timeouts', 0)}"])
+    out.append(_table(["conc.", "accepted events/s", "GetFunction req/s (floor)", "events / GetFunction", "events per fdatasync", "202 p50", "202 p99", "errors"], rows))
+    lat = aq.get("latency_ms", {})
+    rows = [[k.replace("_", " "), _f(v["p50"], 2) + " ms", _f(v["p99"], 2) + " ms", v["n"]] for k, v in lat.items()]
+    out.append(_table(["idle latency", "p50", "p99", "n"], rows))
+    out.append(f"Event start over a warm sync invoke's start, both from the request leaving the client (p50): {aq.get('over_sync_p50_ms')} ms. "
+               f"Queue drained after the throughput runs: {aq.get('drained')}.\n")
+    return "\n".join(out)
+
+
 def goals(r):
     inv, fl = r.get("invoke", {}), r.get("floors", {})
     rows = []
@@ -200,4 +229,13 @@ def goals(r):
     for k, v in (r.get("layers") or {}).items():
         added = v.get("paired_median_diff_ms", v["five_layers_ms"]["p50"] - v["no_layers_ms"]["p50"])
         rows.append([f"5 layers add to a {k} cold start (once extracted, median of paired differences; issue 5)", "< 1 ms", f"{added:+.2f} ms", added < 1])
-    return "## Goals (issues 7 and 5)\n\n" + _table(["goal", "target", "measured", "held"], [r[:3] + ["yes" if r[3] else "**no**"] for r in rows])
+    aq = r.get("async") or {}
+    for c in (1, 8):
+        for key, what in (("wrk", "while running them"), ("accept_only", "accepting only")):
+            e = _g(aq, key, c, "event", "rps")
+            if e:
+                rows.append([f"accepted async events/s, durable, c={c}, {what} (issue 13)", "≥ 3,000/s", f"{e:,}/s ({_g(aq, key, c, 'ratio')}× GetFunction)", e >= 3000])
+    o = _g(aq, "over_sync_p50_ms")
+    if o is not None:
+        rows.append(["async accept-to-start over a warm sync invoke, idle, p50 (issue 13)", "≤ 5 ms", f"{o:+.2f} ms", o <= 5])
+    return "## Goals (issues 7, 5 and 13)\n\n" + _table(["goal", "target", "measured", "held"], [r[:3] + ["yes" if r[3] else "**no**"] for r in rows])

@@ -28,6 +28,7 @@ ROUTES = [
     ("POST", "/ui/functions/{fn}/upload"),
     ("GET", "/ui/functions/{fn}/test"), ("POST", "/ui/functions/{fn}/test"),
     ("GET", "/ui/functions/{fn}/configuration"), ("POST", "/ui/functions/{fn}/configuration"),
+    ("POST", "/ui/functions/{fn}/async"),
     ("POST", "/ui/functions/{fn}/concurrency"),
     ("GET", "/ui/functions/{fn}/versions"), ("POST", "/ui/functions/{fn}/versions"),
     ("GET", "/ui/functions/{fn}/logs"), ("GET", "/ui/functions/{fn}/logs/tail"),

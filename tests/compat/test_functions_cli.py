@@ -489,7 +489,12 @@ def test_create_duplicate_is_a_conflict(daemon, tmp_path):
 def _runtimes(daemon) -> list[str]:
     p = daemon.lambdabox("runtimes")
     assert p.returncode == 0, p.stderr
-    return [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
+    # Rows are `ID  STATUS  …` (continuation lines start with spaces): the available ones.
+    return [
+        line.split()[0]
+        for line in p.stdout.splitlines()
+        if not line.startswith(" ") and len(line.split()) > 1 and line.split()[1] == "available"
+    ]
 
 
 CREATE_ERRORS = [

@@ -265,13 +265,15 @@ def test_dry_run_via_cli(daemon, lam, tmp_path):
     assert body == b""
 
 
-def test_event_invocation_type_is_a_clear_error_via_cli(daemon, lam, tmp_path):
+def test_event_invocation_type_is_accepted_via_cli(daemon, lam, tmp_path):
+    # queued and answered 202 (issue 13; its behaviour: test_async.py)
     name = create_function(lam, {"app.py": PY_PROBE})
     rc, out, err, body, _ = cli_invoke(daemon, tmp_path, name, "{}",
                                        "--invocation-type", "Event")
-    assert rc != 0, f"Event invoke answered {out!r} instead of an error"
-    assert re.search(r"An error occurred \(\w+\) when calling the Invoke operation[^:]*: .+", err), err
-    assert "Event" in err or "async" in err.lower()
+    assert rc == 0, err
+    assert out["StatusCode"] == 202
+    assert "FunctionError" not in out
+    assert body == b""
 
 
 def test_invalid_json_via_cli(daemon, lam, tmp_path):

@@ -1,4 +1,5 @@
-//! Invoke (`POST /2015-03-31/functions/{Fn}/invocations`): RequestResponse and DryRun.
+//! Invoke (`POST /2015-03-31/functions/{Fn}/invocations`): RequestResponse, DryRun and
+//! Event (queued, 202), and the deprecated InvokeAsync (`POST /2014-11-13/…/invoke-async/`).
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -7,8 +8,11 @@ use base64::Engine as _;
 use super::functions::function_ref;
 use crate::api::request::ApiRequest;
 use crate::api::{empty_response, AppState};
+use crate::domain::event_invoke::{RecursiveLoop, MAX_ASYNC_PAYLOAD, MAX_CHAIN_DEPTH};
+use crate::domain::trace::TraceHeader;
 use crate::domain::Error;
 use crate::engine::InvokeRequest;
+use crate::triggers::async_invoke::{AsyncEvent, Provenance};
 
 /// Largest synchronous request payload (6 MB).
 pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
@@ -33,12 +37,7 @@ pub async fn invoke(
         ));
     }
     match kind {
-        "RequestResponse" | "DryRun" => {}
-        "Event" => {
-            return Err(Error::InvalidParameterValue(
-                "Asynchronous invocation (InvocationType Event) is not available in this lambdabox version yet; invoke with InvocationType RequestResponse.".into(),
-            ))
-        }
+        "RequestResponse" | "DryRun" | "Event" => {}
         other => {
             return Err(Error::constraint(
                 other,
@@ -47,29 +46,17 @@ pub async fn invoke(
             ))
         }
     }
-    if req.body.len() > MAX_SYNC_PAYLOAD {
+    let limit = if kind == "Event" {
+        MAX_ASYNC_PAYLOAD
+    } else {
+        MAX_SYNC_PAYLOAD
+    };
+    if req.body.len() > limit {
         return Err(Error::RequestTooLarge(format!(
-            "Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
+            "Request must be smaller than {limit} bytes for the InvokeFunction operation"
         )));
     }
-    let payload = if req.body.is_empty() {
-        bytes::Bytes::from_static(b"{}")
-    } else {
-        let body = req.body.clone();
-        let checked = state
-            .ctx
-            .cpu
-            .run_sized(body.len(), move || {
-                serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| e.to_string())
-            })
-            .await?;
-        if let Err(e) = checked {
-            return Err(Error::InvalidRequestContent(format!(
-                "Could not parse request body into json: Could not parse payload into json: {e}"
-            )));
-        }
-        req.body.clone()
-    };
+    let payload = json_payload(state, req).await?;
     let client_context = match req.header("x-amz-client-context") {
         None => None,
         Some(b64) => {
@@ -96,6 +83,33 @@ pub async fn invoke(
         crate::services::functions::get(&state.ctx, &r).await?;
         return Ok(empty_response(StatusCode::NO_CONTENT, req));
     }
+    let trace_header = req.header("x-amzn-trace-id").map(str::to_string);
+    if kind == "Event" {
+        // Client context reaches synchronous invocations only, as on AWS.
+        state
+            .async_invoke
+            .enqueue(AsyncEvent {
+                function: r,
+                payload,
+                request_id: req.request_id.clone(),
+                provenance: Provenance::api(trace_header),
+            })
+            .await?;
+        return Ok(empty_response(StatusCode::ACCEPTED, req));
+    }
+    let trace_id = match trace_header.as_deref().and_then(TraceHeader::parse) {
+        Some(parent) => {
+            let t = parent.enter(&r.name);
+            check_recursion(state, &r.name, &t).await?;
+            Some(t.render())
+        }
+        // A new chain, counting this invocation: calls its code makes continue from it.
+        None => Some(
+            TraceHeader::new_root(crate::domain::function::now_ms() / 1000)
+                .enter(&r.name)
+                .render(),
+        ),
+    };
     let result = state
         .engine
         .invoke(InvokeRequest {
@@ -104,6 +118,7 @@ pub async fn invoke(
             payload,
             client_context,
             want_tail: log_type == "Tail",
+            trace_id,
             admission: crate::engine::Admission::Throttle,
         })
         .await?;
@@ -121,4 +136,71 @@ pub async fn invoke(
         ));
     }
     Ok(resp.body(result.payload))
+}
+
+/// The request body as the event: `{}` when empty, refused when not JSON. The parse runs on
+/// the blocking pool for heavy request work (`services::cpu`), sized by the body.
+async fn json_payload(state: &AppState, req: &ApiRequest) -> Result<bytes::Bytes, Error> {
+    if req.body.is_empty() {
+        return Ok(bytes::Bytes::from_static(b"{}"));
+    }
+    let body = req.body.clone();
+    let checked = state
+        .ctx
+        .cpu
+        .run_sized(body.len(), move || {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| e.to_string())
+        })
+        .await?;
+    if let Err(e) = checked {
+        return Err(Error::InvalidRequestContent(format!(
+            "Could not parse request body into json: Could not parse payload into json: {e}"
+        )));
+    }
+    Ok(req.body.clone())
+}
+
+/// Recursive loop detection on the synchronous path: a call made from inside a chain that
+/// already invoked this function 16 times is refused unless its RecursiveLoop is Allow.
+async fn check_recursion(state: &AppState, name: &str, t: &TraceHeader) -> Result<(), Error> {
+    if t.count_for(name) <= MAX_CHAIN_DEPTH {
+        return Ok(());
+    }
+    if crate::services::event_invoke::recursion(&state.ctx, name).await? == RecursiveLoop::Allow {
+        return Ok(());
+    }
+    tracing::warn!(function = %name, trace = %t.canonical(), "recursive loop detected on a synchronous invoke; refused");
+    Err(Error::RecursiveInvocation(format!(
+        "Lambda has detected your function being invoked in a recursive loop with other resources and stopped your function's invocation: this chain of requests already invoked {name} {MAX_CHAIN_DEPTH} times. Set RecursiveLoop to Allow with PutFunctionRecursionConfig if the loop is intended."
+    )))
+}
+
+/// InvokeAsync (deprecated, `POST /2014-11-13/functions/{Fn}/invoke-async/`): the body is
+/// the event; answers 202 with `{"Status": 202}`.
+pub async fn invoke_async(
+    state: &AppState,
+    req: &ApiRequest,
+    label: &str,
+) -> Result<HttpResponse, Error> {
+    let r = function_ref(state, label, req)?;
+    if req.body.len() > MAX_ASYNC_PAYLOAD {
+        return Err(Error::RequestTooLarge(format!(
+            "Request must be smaller than {MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation"
+        )));
+    }
+    let payload = json_payload(state, req).await?;
+    state
+        .async_invoke
+        .enqueue(AsyncEvent {
+            function: r,
+            payload,
+            request_id: req.request_id.clone(),
+            provenance: Provenance::api(req.header("x-amzn-trace-id").map(str::to_string)),
+        })
+        .await?;
+    Ok(crate::api::json_response(
+        StatusCode::ACCEPTED,
+        req,
+        &serde_json::json!({"Status": 202}),
+    ))
 }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod aliases;
 pub mod concurrency;
 pub mod dto;
+pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
 pub mod layers;
@@ -67,6 +68,30 @@ pub async fn route(
         ("GET", ["2018-10-31", "layers", l, "versions", n]) => layers::get(state, req, l, n).await,
         ("DELETE", ["2018-10-31", "layers", l, "versions", n]) => {
             layers::delete(state, req, l, n).await
+        }
+        ("POST", ["2014-11-13", "functions", f, "invoke-async"]) => {
+            invoke::invoke_async(state, req, f).await
+        }
+        ("PUT", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::put(state, req, f).await
+        }
+        ("POST", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::update(state, req, f).await
+        }
+        ("GET", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::get(state, req, f).await
+        }
+        ("DELETE", ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            event_invoke::delete(state, req, f).await
+        }
+        ("GET", ["2019-09-25", "functions", f, "event-invoke-config", "list"]) => {
+            event_invoke::list(state, req, f).await
+        }
+        ("PUT", ["2024-08-31", "functions", f, "recursion-config"]) => {
+            event_invoke::put_recursion(state, req, f).await
+        }
+        ("GET", ["2024-08-31", "functions", f, "recursion-config"]) => {
+            event_invoke::get_recursion(state, req, f).await
         }
         ("PUT", ["2017-10-31", "functions", f, "concurrency"]) => {
             concurrency::put(state, req, f).await

@@ -14,8 +14,8 @@ use crate::api::service::{Operation, Service};
 use crate::api::AppState;
 use crate::domain::Error;
 
-/// Largest asynchronous (`Event`) invoke payload (1 MB).
-pub const MAX_ASYNC_PAYLOAD: usize = 1_048_576;
+/// Largest asynchronous (`Event`) invoke payload (1 MB), the async queue's limit.
+pub use crate::domain::event_invoke::MAX_ASYNC_PAYLOAD;
 
 pub static SERVICE: Service = Service {
     name: "AWS Lambda",
@@ -34,6 +34,7 @@ pub static SERVICE: Service = Service {
         "/2020-06-30/",
         "/2021-10-31/",
         "/2024-08-31/",
+        "/2014-11-13/",
     ],
     xml_namespace: "",
     operations: OPERATIONS,
@@ -83,6 +84,56 @@ static OPERATIONS: &[Operation] = &[
     )
     .cap_by(invoke_cap)
     .too_large(invoke_too_large),
+    Operation::rest(
+        "InvokeAsync",
+        "POST",
+        "/2014-11-13/functions/{FunctionName}/invoke-async",
+        serve,
+    )
+    .cap(MAX_ASYNC_PAYLOAD)
+    .too_large(invoke_async_too_large),
+    Operation::rest(
+        "PutFunctionEventInvokeConfig",
+        "PUT",
+        "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        serve,
+    ),
+    Operation::rest(
+        "UpdateFunctionEventInvokeConfig",
+        "POST",
+        "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        serve,
+    ),
+    Operation::rest(
+        "GetFunctionEventInvokeConfig",
+        "GET",
+        "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        serve,
+    ),
+    Operation::rest(
+        "DeleteFunctionEventInvokeConfig",
+        "DELETE",
+        "/2019-09-25/functions/{FunctionName}/event-invoke-config",
+        serve,
+    ),
+    Operation::rest(
+        "ListFunctionEventInvokeConfigs",
+        "GET",
+        "/2019-09-25/functions/{FunctionName}/event-invoke-config/list",
+        serve,
+    ),
+    Operation::rest(
+        "PutFunctionRecursionConfig",
+        "PUT",
+        "/2024-08-31/functions/{FunctionName}/recursion-config",
+        serve,
+    ),
+    Operation::rest(
+        "GetFunctionRecursionConfig",
+        "GET",
+        "/2024-08-31/functions/{FunctionName}/recursion-config",
+        serve,
+    ),
     Operation::rest(
         "PublishVersion",
         "POST",
@@ -229,6 +280,13 @@ fn invoke_cap(head: &Head) -> usize {
 fn invoke_too_large(cap: usize) -> ApiError {
     let e = Error::RequestTooLarge(format!(
         "Request must be smaller than {cap} bytes for the InvokeFunction operation"
+    ));
+    lambda_kind(&e).with(e.to_string())
+}
+
+fn invoke_async_too_large(cap: usize) -> ApiError {
+    let e = Error::RequestTooLarge(format!(
+        "Request must be smaller than {cap} bytes for the InvokeAsync operation"
     ));
     lambda_kind(&e).with(e.to_string())
 }

@@ -192,7 +192,8 @@ mod tests {
         // A well-behaved runtime still gets served afterwards.
         let reply = blocking(move || {
             let mut s = TcpStream::connect(addr).unwrap();
-            s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
             let mut buf = [0u8; 64];
             let n = s.read(&mut buf).unwrap();
             String::from_utf8_lossy(&buf[..n]).into_owned()
@@ -217,7 +218,9 @@ mod tests {
             let t0 = Instant::now();
             let mut slow_closed = false;
             while t0.elapsed() < Duration::from_secs(5) {
-                if slow.write_all(b"X-Pad: a\r\n").is_err() || closed_within(&mut slow, Duration::from_millis(50)) {
+                if slow.write_all(b"X-Pad: a\r\n").is_err()
+                    || closed_within(&mut slow, Duration::from_millis(50))
+                {
                     slow_closed = true;
                     break;
                 }
@@ -246,8 +249,14 @@ mod tests {
         .await;
         let (slow_closed, slow_after, answer, idle_closed) = results;
         assert!(slow_closed, "endless head kept open");
-        assert!(slow_after < Duration::from_secs(4), "closed after {slow_after:?}");
-        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
+        assert!(
+            slow_after < Duration::from_secs(4),
+            "closed after {slow_after:?}"
+        );
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{answer}"
+        );
         assert!(idle_closed, "idle connection kept open");
         let deadline = Instant::now() + Duration::from_secs(5);
         while api.connections_open() > 0 && Instant::now() < deadline {

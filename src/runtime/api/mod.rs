@@ -157,6 +157,19 @@ impl RuntimeApi {
         rx.await.unwrap_or(InvokeOutcome::Closed)
     }
 
+    /// Waits until the runtime parks on `GET /next` again after its last invocation (true), or
+    /// the server shuts down (false). A runtime that crashes after posting an error never does.
+    pub async fn wait_parked(&self) -> bool {
+        let (mut parked, mut closed) = {
+            let s = self.lock();
+            (s.parked(), s.closed())
+        };
+        tokio::select! {
+            r = parked.wait_for(|p| *p) => r.is_ok(),
+            _ = closed.wait_for(|c| *c) => false,
+        }
+    }
+
     /// Stops accepting connections and fails what is outstanding: a waiting `invoke` ends
     /// `Closed`, parked `/next` polls get a 500, extensions get their `SHUTDOWN` event.
     pub fn shutdown(&self) {

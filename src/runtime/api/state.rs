@@ -14,7 +14,9 @@
 //! closing thaw it. The event is handed to the parked `/next` BEFORE the thaw, so the
 //! connection task writes it while the kernel thaws the runtime: the thaw overlaps the
 //! delivery instead of preceding it. Both happen under the state mutex, so a freeze never
-//! overtakes the thaw that follows it.
+//! overtakes the thaw that follows it. The freeze happens exactly where `parked` becomes true
+//! (the engine's `survives_error` waits for that watch after a function error), so an
+//! environment that is back in the pool is a frozen one.
 
 use std::sync::Arc;
 
@@ -85,6 +87,8 @@ pub struct State {
     freezer: Option<Arc<dyn IdleFreezer>>,
     /// The freezer was asked to freeze and not yet to thaw.
     frozen: bool,
+    /// `true` while a `GET /next` is parked: the runtime finished its work and waits.
+    parked: watch::Sender<bool>,
 }
 
 impl Default for State {
@@ -111,6 +115,7 @@ impl State {
             closed: watch::Sender::new(false),
             freezer,
             frozen: false,
+            parked: watch::Sender::new(false),
         }
     }
 
@@ -142,6 +147,11 @@ impl State {
     /// Watches shutdown.
     pub fn closed(&self) -> watch::Receiver<bool> {
         self.closed.subscribe()
+    }
+
+    /// Watches whether a `GET /next` is parked (the runtime is idle and asking for work).
+    pub fn parked(&self) -> watch::Receiver<bool> {
+        self.parked.subscribe()
     }
 
     /// The runtime calls `GET /next`: it is ready, and finished any previous invocation.
@@ -177,6 +187,7 @@ impl State {
         let (tx, rx) = oneshot::channel();
         // A newer poll replaces an older one; the older connection is gone or confused.
         self.waiter = Some(tx);
+        self.parked.send_replace(true);
         // Nothing to do until the engine offers an invocation: stop the environment meanwhile.
         self.freeze();
         Ok(Next::Wait(rx))
@@ -211,6 +222,7 @@ impl State {
     /// Gives `inv` to a parked `/next`, or keeps it pending.
     fn offer(&mut self, inv: Invocation) {
         if let Some(waiter) = self.waiter.take() {
+            self.parked.send_replace(false);
             let request_id = inv.request_id.clone();
             match waiter.send(inv) {
                 Ok(()) => {
@@ -300,6 +312,7 @@ impl State {
         self.thaw();
         self.phase = Phase::Closed;
         self.waiter = None;
+        self.parked.send_replace(false);
         self.pending = None;
         self.in_flight = None;
         if let Some(tx) = self.outcome.take() {
@@ -424,6 +437,27 @@ mod tests {
     }
 
     #[test]
+    fn parked_follows_the_runtime_asking_for_work() {
+        let mut s = State::new();
+        let parked = s.parked();
+        assert!(!*parked.borrow());
+        let Ok(Next::Wait(_rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        assert!(*parked.borrow());
+        let _out = s.invoke(inv("a"));
+        assert!(!*parked.borrow(), "delivery ends the parking");
+        let _ = s.answer("a", Answer::Error);
+        assert!(!*parked.borrow(), "an answer alone is not a new poll");
+        let Ok(Next::Wait(_rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        assert!(*parked.borrow());
+        s.close();
+        assert!(!*parked.borrow());
+    }
+
+    #[test]
     fn second_outstanding_invoke_is_refused() {
         let mut s = State::new();
         let _out = s.invoke(inv("a"));
@@ -479,10 +513,16 @@ mod tests {
 
     impl IdleFreezer for Recorder {
         fn freeze(&self) {
-            self.0.lock().unwrap_or_else(|e| e.into_inner()).push("freeze");
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push("freeze");
         }
         fn thaw(&self) {
-            self.0.lock().unwrap_or_else(|e| e.into_inner()).push("thaw");
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push("thaw");
         }
     }
 
@@ -496,15 +536,18 @@ mod tests {
     fn parked_next_freezes_and_an_invocation_thaws_after_delivery() {
         let rec = Arc::new(Recorder::default());
         let mut s = State::with_freezer(Some(rec.clone() as Arc<dyn IdleFreezer>));
+        let parked = s.parked();
         let Ok(Next::Wait(mut rx)) = s.next() else {
             panic!("expected wait")
         };
         assert!(s.is_frozen());
+        assert!(*parked.borrow(), "frozen exactly when parked");
         assert_eq!(rec.calls(), ["freeze"]);
         let _out = s.invoke(inv("a"));
         // Delivered first, then thawed.
         assert!(rx.try_recv().is_ok());
         assert!(!s.is_frozen());
+        assert!(!*parked.borrow());
         assert_eq!(rec.calls(), ["freeze", "thaw"]);
         let _ = s.answer("a", Answer::Response);
         let Ok(Next::Wait(_rx)) = s.next() else {

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    child_dirs, keyed_u64, kill_listed, remove_dir_retry, write, Backend, ControlFile,
-    CounterFile, EnvCgroup, Limits,
+    child_dirs, keyed_u64, kill_listed, remove_dir_retry, write, Backend, ControlFile, CounterFile,
+    EnvCgroup, Limits,
 };
 use crate::sandbox::SandboxError;
 
@@ -174,8 +174,10 @@ impl EnvCgroup for V2Group {
     }
 
     fn set_frozen(&self, frozen: bool) -> Result<(), SandboxError> {
-        self.freeze_file
-            .write(&self.dir.join("cgroup.freeze"), if frozen { "1" } else { "0" })
+        self.freeze_file.write(
+            &self.dir.join("cgroup.freeze"),
+            if frozen { "1" } else { "0" },
+        )
     }
 
     fn is_frozen(&self) -> Option<bool> {
@@ -271,7 +273,10 @@ mod tests {
         assert_eq!(group.is_frozen(), Some(true));
         group.set_frozen(false).unwrap();
         assert_eq!(fs::read_to_string(dir.join("cgroup.freeze")).unwrap(), "0");
-        assert_eq!(group.thaw_file(), Some((dir.join("cgroup.freeze"), "0".into())));
+        assert_eq!(
+            group.thaw_file(),
+            Some((dir.join("cgroup.freeze"), "0".into()))
+        );
     }
 
     /// The real v2 freezer on this host's cgroup2 mount (hybrid hosts have an empty one at
@@ -322,7 +327,10 @@ mod tests {
         let _ = child.wait();
         let _ = fs::remove_dir(&dir);
         assert_eq!(a, b, "the child used CPU while frozen");
-        assert!(c > b, "the child did not run after the thaw ({b} -> {c} ticks)");
+        assert!(
+            c > b,
+            "the child did not run after the thaw ({b} -> {c} ticks)"
+        );
     }
 
     fn cgroup2_mount() -> Option<PathBuf> {

@@ -32,11 +32,27 @@ pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
 
 /// Creates a python3.11 function `name` (handler `app.handler`) from `app_py`.
 pub fn create_python(d: &Daemon, name: &str, app_py: &str, memory: u32, timeout: u32) {
-    create(d, name, "python3.11", "app.handler", &zip_of(&[("app.py", app_py)]), memory, timeout);
+    create(
+        d,
+        name,
+        "python3.11",
+        "app.handler",
+        &zip_of(&[("app.py", app_py)]),
+        memory,
+        timeout,
+    );
 }
 
 /// Creates a function from a zip.
-pub fn create(d: &Daemon, name: &str, runtime: &str, handler: &str, zip: &[u8], memory: u32, timeout: u32) {
+pub fn create(
+    d: &Daemon,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    zip: &[u8],
+    memory: u32,
+    timeout: u32,
+) {
     use base64::Engine as _;
     let body = serde_json::json!({
         "FunctionName": name,
@@ -47,14 +63,23 @@ pub fn create(d: &Daemon, name: &str, runtime: &str, handler: &str, zip: &[u8], 
         "MemorySize": memory,
         "Timeout": timeout,
     });
-    let resp = d.signed("POST", "/2015-03-31/functions", body.to_string().as_bytes(), "us-east-1");
+    let resp = d.signed(
+        "POST",
+        "/2015-03-31/functions",
+        body.to_string().as_bytes(),
+        "us-east-1",
+    );
     let status = resp.status();
     let text = resp.text().unwrap_or_default();
     assert_eq!(status, 201, "create {name}: {text}");
 }
 
 /// Invokes `name` with `payload`; (status, function error header, body).
-pub fn invoke(d: &Daemon, name: &str, payload: &serde_json::Value) -> (u16, Option<String>, String) {
+pub fn invoke(
+    d: &Daemon,
+    name: &str,
+    payload: &serde_json::Value,
+) -> (u16, Option<String>, String) {
     let path = format!("/2015-03-31/functions/{name}/invocations");
     let resp = d.signed("POST", &path, payload.to_string().as_bytes(), "us-east-1");
     let status = resp.status().as_u16();
@@ -86,7 +111,15 @@ impl Caller {
         let path = format!("/2015-03-31/functions/{name}/invocations");
         let body = payload.to_string();
         let host = self.endpoint.trim_start_matches("http://");
-        let headers = crate::fixture::sigv4_headers("POST", host, &path, body.as_bytes(), &self.key.0, &self.key.1, "us-east-1");
+        let headers = crate::fixture::sigv4_headers(
+            "POST",
+            host,
+            &path,
+            body.as_bytes(),
+            &self.key.0,
+            &self.key.1,
+            "us-east-1",
+        );
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
@@ -106,13 +139,18 @@ impl Caller {
 #[track_caller]
 pub fn invoke_ok(d: &Daemon, name: &str, payload: &serde_json::Value) -> serde_json::Value {
     let (status, err, body) = invoke(d, name, payload);
-    assert!(status == 200 && err.is_none(), "invoke {name}: {status} {err:?} {body}");
+    assert!(
+        status == 200 && err.is_none(),
+        "invoke {name}: {status} {err:?} {body}"
+    );
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("invoke {name}: {e}: {body}"))
 }
 
 /// Open fds of a process.
 pub fn fd_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Resident set size of a process, in bytes.
@@ -127,7 +165,10 @@ pub fn rss_bytes(pid: u32) -> u64 {
 
 /// A daemon for these tests; `adjust` adds environment variables (config keys).
 pub fn daemon(env: &[(&str, &str)]) -> Daemon {
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Daemon::start_with(move |cmd| {
         for (k, v) in env {
             cmd.env(k, v);

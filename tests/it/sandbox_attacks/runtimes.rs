@@ -103,7 +103,10 @@ fn run(fx: &Fixture, id: &str, argv: Vec<String>, file: &str, source: &str) -> S
     std::fs::write(code.join(file), source).expect("write source");
     let mut spec = lambdabox::sandbox::EnvSpec::new(id, argv);
     spec.mounts = vec![Mount::ro(&code, "/var/task")];
-    spec.env = vec![("PATH".into(), "/usr/bin:/bin".into()), ("HOME".into(), "/tmp".into())];
+    spec.env = vec![
+        ("PATH".into(), "/usr/bin:/bin".into()),
+        ("HOME".into(), "/tmp".into()),
+    ];
     spec.memory_mb = 1024;
     spec.tmp_mb = 128;
     let (info, out) = fx.run(&spec);
@@ -114,18 +117,41 @@ fn run(fx: &Fixture, id: &str, argv: Vec<String>, file: &str, source: &str) -> S
 #[test]
 fn sandbox_allow_list_runs_java_ruby_and_static_go() {
     let fx = Fixture::new();
-    let java = ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"]
-        .into_iter()
-        .find(|p| Path::new(p).exists());
+    let java = [
+        "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java",
+        "/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
     match java {
         Some(java) => {
-            let out = run(&fx, "java", vec![java.into(), "-XX:+UseSerialGC".into(), "/var/task/Main.java".into()], "Main.java", JAVA);
-            assert!(out.lines().any(|l| l.starts_with("java ok 6 hello child [lo] 42")), "{out}");
+            let out = run(
+                &fx,
+                "java",
+                vec![
+                    java.into(),
+                    "-XX:+UseSerialGC".into(),
+                    "/var/task/Main.java".into(),
+                ],
+                "Main.java",
+                JAVA,
+            );
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with("java ok 6 hello child [lo] 42")),
+                "{out}"
+            );
         }
         None => eprintln!("SKIP java: no JDK installed"),
     }
     if Path::new("/usr/bin/ruby").exists() {
-        let out = run(&fx, "ruby", vec!["/usr/bin/ruby".into(), "/var/task/main.rb".into()], "main.rb", RUBY);
+        let out = run(
+            &fx,
+            "ruby",
+            vec!["/usr/bin/ruby".into(), "/var/task/main.rb".into()],
+            "main.rb",
+            RUBY,
+        );
         expect_line(&out, "ruby ok 14 hello child [\"lo\"] 42");
     } else {
         eprintln!("SKIP ruby: not installed");

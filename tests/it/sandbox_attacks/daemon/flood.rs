@@ -111,7 +111,10 @@ fn sandbox_daemon_runtime_api_flood_and_endless_heads_are_bounded() {
     };
     let (mut max_fds, mut max_rss, mut echoes) = (base_fds, base_rss, 0);
     let (flood, endless) = std::thread::scope(|s| {
-        let flood = s.spawn(attack("flood", serde_json::json!({"children": 20, "hold": 10})));
+        let flood = s.spawn(attack(
+            "flood",
+            serde_json::json!({"children": 20, "hold": 10}),
+        ));
         let endless = s.spawn(attack(
             "endless-head",
             serde_json::json!({"children": 10, "per": 100, "secs": 12}),
@@ -158,5 +161,9 @@ fn sandbox_daemon_runtime_api_flood_and_endless_heads_are_bounded() {
         after >> 20,
         base_rss >> 20
     );
-    assert!(fd_count(pid) <= base_fds + 32, "fds after the attack: {}", fd_count(pid));
+    assert!(
+        fd_count(pid) <= base_fds + 32,
+        "fds after the attack: {}",
+        fd_count(pid)
+    );
 }

@@ -55,14 +55,22 @@ fn frozen_states(data_dir: &std::path::Path) -> Vec<String> {
     for e in std::fs::read_dir(&v1).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with("lbx-") {
-            out.push(std::fs::read_to_string(e.path().join("freezer.state")).unwrap_or_default().trim().to_string());
+            out.push(
+                std::fs::read_to_string(e.path().join("freezer.state"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            );
         }
     }
     out
 }
 
 fn run(freeze: bool) -> (Vec<serde_json::Value>, Vec<String>) {
-    let env = [("LAMBDABOX_SANDBOX__FREEZE_IDLE", if freeze { "true" } else { "false" })];
+    let env = [(
+        "LAMBDABOX_SANDBOX__FREEZE_IDLE",
+        if freeze { "true" } else { "false" },
+    )];
     let d = daemon(&env);
     create_python(&d, "counter", COUNTER, 256, 10);
     let mut answers = vec![invoke_ok(&d, "counter", &serde_json::json!({}))];
@@ -81,22 +89,114 @@ fn sandbox_daemon_freezes_background_work_between_invocations() {
     // Between the end of invocation 2 and the start of invocation 3 (1.5 s) the child ran
     // only until the runtime asked for its next event: a few ticks at most.
     let idle = a[2]["first"].as_i64().unwrap_or(0) - a[1]["second"].as_i64().unwrap_or(0);
-    assert!(idle <= 30, "the background process ran {idle} ticks while idle: {a:?}");
+    assert!(
+        idle <= 30,
+        "the background process ran {idle} ticks while idle: {a:?}"
+    );
     // It resumes during the invocation …
     let during = a[2]["second"].as_i64().unwrap_or(0) - a[2]["first"].as_i64().unwrap_or(0);
-    assert!(during >= 5, "the background process made {during} ticks in 0.5 s after the thaw: {a:?}");
+    assert!(
+        during >= 5,
+        "the background process made {during} ticks in 0.5 s after the thaw: {a:?}"
+    );
     // … and the clock kept running while frozen, as on AWS: the child's 10 ms sleep that was
     // due during the freeze returned right after the thaw, ≈ 1.5 s after it began.
     let gap = a[2]["max_gap"].as_f64().unwrap_or(0.0);
     assert!(gap >= 1.0, "longest gap between ticks only {gap} s: {a:?}");
     if !states.is_empty() {
-        assert!(states.iter().all(|s| s == "FROZEN"), "idle environment not frozen: {states:?}");
+        assert!(
+            states.iter().all(|s| s == "FROZEN"),
+            "idle environment not frozen: {states:?}"
+        );
     }
 
     // With freezing switched off (sandbox.freeze_idle = false) the same child keeps counting.
     let (b, states) = run(false);
     eprintln!("not frozen: {b:?}, states: {states:?}");
     let idle = b[2]["first"].as_i64().unwrap_or(0) - b[1]["second"].as_i64().unwrap_or(0);
-    assert!(idle > 50, "without freezing the child should have kept counting: {b:?}");
+    assert!(
+        idle > 50,
+        "without freezing the child should have kept counting: {b:?}"
+    );
     assert!(states.iter().all(|s| s == "THAWED"), "{states:?}");
+}
+
+const IDLE: &str = r#"
+def handler(event, context):
+    return {'ok': True}
+"#;
+
+/// Polls `f` every 200 ms until it holds or `secs` pass; whether it held.
+fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    f()
+}
+
+/// A frozen environment can still be killed wherever the engine kills one: eviction to make
+/// room, idle reaping and daemon shutdown all end a FROZEN environment (on cgroup v1 a frozen
+/// task does not die of SIGKILL until it is thawed; the kill thaws the cgroup after signalling).
+#[test]
+fn sandbox_daemon_kills_frozen_environments_on_eviction_reaping_and_shutdown() {
+    let mut d = daemon(&[
+        ("LAMBDABOX_SANDBOX__FREEZE_IDLE", "true"),
+        ("LAMBDABOX_ENGINE__MEMORY_BUDGET_MB", "256"),
+        ("LAMBDABOX_ENGINE__IDLE_TIMEOUT_SECS", "4"),
+    ]);
+    create_python(&d, "first", IDLE, 256, 10);
+    create_python(&d, "second", IDLE, 256, 10);
+    invoke_ok(&d, "first", &serde_json::json!({}));
+    let v1 = !frozen_states(&d.data_dir).is_empty();
+    if v1 {
+        assert!(
+            eventually(5, || frozen_states(&d.data_dir) == ["FROZEN"]),
+            "the idle environment is not frozen: {:?}",
+            frozen_states(&d.data_dir)
+        );
+    }
+    // The budget holds one environment: `second` needs `first` (frozen) evicted and gone.
+    let t = std::time::Instant::now();
+    let (status, err, body) = super::invoke(&d, "second", &serde_json::json!({}));
+    assert!(
+        status == 200 && err.is_none(),
+        "second after evicting the frozen first: {status} {err:?} {body}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "eviction took {:?}",
+        t.elapsed()
+    );
+    if v1 {
+        assert!(
+            eventually(5, || frozen_states(&d.data_dir) == ["FROZEN"]),
+            "one frozen environment expected: {:?}",
+            frozen_states(&d.data_dir)
+        );
+        // Idle reaping (idle_timeout_secs = 4, checked every 5 s) removes the frozen one.
+        assert!(
+            eventually(30, || frozen_states(&d.data_dir).is_empty()),
+            "the frozen idle environment was not reaped: {:?}",
+            frozen_states(&d.data_dir)
+        );
+    }
+    // Shutdown with a frozen idle environment: the daemon exits and leaves no cgroup behind.
+    invoke_ok(&d, "first", &serde_json::json!({}));
+    if v1 {
+        assert!(eventually(5, || frozen_states(&d.data_dir) == ["FROZEN"]));
+    }
+    let status = d.signal_and_wait("TERM", Duration::from_secs(20));
+    assert!(
+        status.is_some(),
+        "the daemon did not stop with a frozen environment"
+    );
+    assert!(
+        frozen_states(&d.data_dir).is_empty(),
+        "left behind: {:?}",
+        frozen_states(&d.data_dir)
+    );
 }

@@ -59,39 +59,74 @@ fn sandbox_daemon_shows_no_host_facts_inside() {
     secrets.retain(|(_, v)| v.len() >= 8);
     for (what, value) in &secrets {
         if let Some(at) = text.find(value.as_str()) {
-            let from = text[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
+            let from = text[..at]
+                .char_indices()
+                .rev()
+                .nth(300)
+                .map_or(0, |(i, _)| i);
             let context: String = text[from..].chars().take(700).collect();
             panic!("the {what} ({value}) is visible inside:\n{context}");
         }
     }
-    let boot = |v: &serde_json::Value| v["/proc/sys/kernel/random/boot_id"].as_str().unwrap_or("").trim().to_string();
+    let boot = |v: &serde_json::Value| {
+        v["/proc/sys/kernel/random/boot_id"]
+            .as_str()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
     assert_eq!(boot(&a).len(), 36, "boot id inside: {:?}", boot(&a));
     assert_ne!(boot(&a), boot(&b), "two environments share a boot id");
     let mountinfo = a["/proc/self/mountinfo"].as_str().unwrap_or("");
     assert!(
-        mountinfo.lines().any(|l| l.contains(" /var/task ") && l.contains(" - overlay ")),
+        mountinfo
+            .lines()
+            .any(|l| l.contains(" /var/task ") && l.contains(" - overlay ")),
         "/var/task is not the neutral overlay:\n{mountinfo}"
     );
-    for masked in ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms"] {
+    for masked in [
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/timer_list",
+        "/proc/sched_debug",
+        "/proc/kallsyms",
+    ] {
         let v = a[masked].as_str().unwrap_or("");
-        assert!(v.is_empty() || v.starts_with('<'), "{masked} is readable: {}", &v[..v.len().min(200)]);
+        assert!(
+            v.is_empty() || v.starts_with('<'),
+            "{masked} is readable: {}",
+            &v[..v.len().min(200)]
+        );
     }
     assert_eq!(a["acpi"], serde_json::json!([]), "/proc/acpi is not masked");
-    assert_eq!(a["/proc/cmdline"].as_str().map(str::trim), Some("lambdabox"));
+    assert_eq!(
+        a["/proc/cmdline"].as_str().map(str::trim),
+        Some("lambdabox")
+    );
 }
 
 #[test]
 fn sandbox_daemon_broken_package_error_names_no_host_path() {
     let d = daemon(&[]);
     // "lib" is a file, then "lib/x.py" needs it to be a directory: extraction fails.
-    let zip = zip_of(&[("app.py", "def handler(e, c):\n    return 1\n"), ("lib", "x"), ("lib/x.py", "y")]);
+    let zip = zip_of(&[
+        ("app.py", "def handler(e, c):\n    return 1\n"),
+        ("lib", "x"),
+        ("lib/x.py", "y"),
+    ]);
     create(&d, "broken", "python3.11", "app.handler", &zip, 128, 5);
     let (status, _, body) = invoke(&d, "broken", &serde_json::json!({}));
     let data = std::fs::canonicalize(&d.data_dir).unwrap_or_else(|_| d.data_dir.clone());
     assert!(status >= 400, "{status} {body}");
-    assert!(!body.contains(&data.display().to_string()), "host path in the error: {body}");
+    assert!(
+        !body.contains(&data.display().to_string()),
+        "host path in the error: {body}"
+    );
     assert!(!body.contains("/cache/"), "cache path in the error: {body}");
-    assert!(body.contains("package entry lib "), "the error does not say which entry: {body}");
+    assert!(
+        body.contains("package entry lib "),
+        "the error does not say which entry: {body}"
+    );
     assert!(
         d.log().contains("cannot prepare the function's code"),
         "the daemon's log lacks the detail"

@@ -13,7 +13,8 @@ fn stalled_upload(source: &str, to: SocketAddr) -> Option<TcpStream> {
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
     let src: SocketAddr = format!("{source}:0").parse().ok()?;
     sock.bind(&src.into()).ok()?;
-    sock.connect_timeout(&to.into(), Duration::from_secs(2)).ok()?;
+    sock.connect_timeout(&to.into(), Duration::from_secs(2))
+        .ok()?;
     let mut s: TcpStream = sock.into();
     s.write_all(b"POST /2015-03-31/functions/x/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc")
         .ok()?;
@@ -46,14 +47,23 @@ fn sandbox_daemon_main_port_caps_connections_per_client_and_stalled_bodies() {
     ]);
     let to: SocketAddr = format!("127.0.0.1:{}", d.port).parse().expect("addr");
     let base_fds = fd_count(d.pid());
-    let mut conns: Vec<TcpStream> = (0..1500).filter_map(|_| stalled_upload("127.0.0.2", to)).collect();
-    assert!(conns.len() >= 1000, "only {} connections opened", conns.len());
+    let mut conns: Vec<TcpStream> = (0..1500)
+        .filter_map(|_| stalled_upload("127.0.0.2", to))
+        .collect();
+    assert!(
+        conns.len() >= 1000,
+        "only {} connections opened",
+        conns.len()
+    );
     std::thread::sleep(Duration::from_secs(2));
     // Another client is served while the first holds its share.
     assert_eq!(d.get("/health").status(), 200);
     let held = still_open(&mut conns);
     let fds = fd_count(d.pid());
-    eprintln!("opened {}, held after 2 s: {held}; daemon fds {base_fds} -> {fds}", conns.len());
+    eprintln!(
+        "opened {}, held after 2 s: {held}; daemon fds {base_fds} -> {fds}",
+        conns.len()
+    );
     assert!(held <= 100, "{held} connections of one client kept open");
     assert!(fds <= base_fds + 120, "daemon fds {base_fds} -> {fds}");
     // The stalled bodies time out (4 s without a byte) and their connections close.
@@ -61,7 +71,12 @@ fn sandbox_daemon_main_port_caps_connections_per_client_and_stalled_bodies() {
     while still_open(&mut conns) > 0 && t0.elapsed() < Duration::from_secs(15) {
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(still_open(&mut conns), 0, "stalled uploads still open after {:?}", t0.elapsed());
+    assert_eq!(
+        still_open(&mut conns),
+        0,
+        "stalled uploads still open after {:?}",
+        t0.elapsed()
+    );
     drop(conns);
     // The client's slots were given back: it can connect again.
     let mut again = stalled_upload("127.0.0.2", to).expect("reconnect");

@@ -130,6 +130,10 @@ fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
 
 /// Runs the daemon until a termination signal.
 pub fn run(config: Config) -> anyhow::Result<()> {
+    match crate::sandbox::raise_nofile_limit() {
+        Ok(n) => tracing::debug!(limit = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
     let store = open_store(&config)?;
     // A relative --data-dir (the default `data`) is made absolute once it exists: execution
     // environments bind-mount paths under it and the sandbox accepts only absolute ones.
@@ -175,6 +179,24 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the engine runtime")?;
     let engine = Engine::start(ctx.clone(), sandbox, engine_rt.handle().clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sqs = crate::services::sqs::Queues::open(ctx.identity.clone(), &config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot open the queue database: {e}"))?;
+    engine_rt.spawn(crate::services::sqs::housekeeping::run(Arc::downgrade(
+        &sqs,
+    )));
+    {
+        let sqs = sqs.clone();
+        engine_rt.spawn(async move { sqs.resume_moves().await });
+    }
+    ctx.destinations.register(Arc::new(
+        crate::services::sqs::destination::SqsDestination::new(Arc::downgrade(&sqs)),
+    ));
+    let pollers = crate::triggers::esm::Pollers::start(
+        ctx.clone(),
+        engine.clone(),
+        sqs.clone(),
+        engine_rt.handle().clone(),
+    );
     let async_invoke = crate::triggers::async_invoke::AsyncInvoke::start(
         ctx.clone(),
         engine.clone(),
@@ -195,6 +217,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let state = Arc::new(AppState {
         scheduler,
         auth: api::auth::Authenticator::new(store, config.region.clone()),
+        sqs: sqs.clone(),
+        pollers: pollers.clone(),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
         engine: engine.clone(),
         async_invoke: async_invoke.clone(),
@@ -209,16 +233,27 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!(%addr, "listening beyond loopback: every API call still needs a signed key");
     }
     let data_dir = config.data_dir.clone();
+    let (stop_sqs, stop_pollers) = (sqs.clone(), pollers.clone());
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
         let web_data = actix_web::web::Data::new(web_state);
+        let http = config.server.clone();
+        let per_client = crate::http_guard::PerClient::new(http.max_connections_per_client);
+        let body_idle = std::time::Duration::from_secs(http.body_idle_timeout_secs);
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
+                .wrap_fn(move |mut req, srv| {
+                    crate::http_guard::idle_body(&mut req, body_idle);
+                    actix_web::dev::Service::call(srv, req)
+                })
                 .app_data(data.clone())
                 .app_data(web_data.clone())
                 .configure(crate::web::configure)
                 .configure(api::configure)
         })
+        .client_request_timeout(std::time::Duration::from_secs(http.header_timeout_secs))
+        .keep_alive(std::time::Duration::from_secs(http.keep_alive_secs))
+        .on_connect(move |conn, ext| per_client.on_connect(conn, ext))
         .workers(config.server.effective_workers())
         // After an early answer (a refused signature, a body over its cap) the unread rest of
         // the body is drained this long, so the client reads the answer instead of a reset.
@@ -237,6 +272,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
                 _ = int.recv() => tracing::info!("SIGINT: shutting down"),
             }
+            // Long polls answer at once, pollers finish their batch: nothing holds the
+            // server's graceful stop for up to 20 s.
+            stop_pollers.shutdown();
+            stop_sqs.stop_waiting();
             handle.stop(true).await;
         });
         println!("listening on http://{addr}");
@@ -250,6 +289,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         server.await?;
         tracing::info!("recording the scheduler's last firings");
         scheduler_handle.flush().await;
+        tracing::info!("stopping the queue pollers");
+        pollers.shutdown();
         tracing::info!("stopping the asynchronous invocation queue");
         async_invoke.shutdown(std::time::Duration::from_secs(10)).await;
         tracing::info!("stopping execution environments");
@@ -257,6 +298,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Ok::<(), std::io::Error>(())
     })?;
     engine_rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    sqs.shutdown();
     tracing::info!("stopped");
     Ok(())
 }

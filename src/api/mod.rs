@@ -22,6 +22,7 @@ pub mod request;
 pub mod scheduler;
 pub mod service;
 pub mod sigv4;
+pub mod sqs;
 pub mod sts;
 
 use std::sync::Arc;
@@ -44,6 +45,10 @@ pub struct AppState {
     pub budget: body::BodyBudget,
     /// The clock of rules and schedules, and what sends events to targets.
     pub scheduler: crate::scheduler::Scheduler,
+    /// The SQS queues (`services::sqs`).
+    pub sqs: Arc<crate::services::sqs::Queues>,
+    /// The event source mapping pollers (`triggers::esm`).
+    pub pollers: Arc<crate::triggers::esm::Pollers>,
 }
 
 /// Registers every route.

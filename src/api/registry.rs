@@ -8,6 +8,7 @@ use super::service::{Public, Service};
 /// Every service served, in the order listings show them.
 pub static SERVICES: &[&Service] = &[
     &super::lambda::service::SERVICE,
+    &super::sqs::SERVICE,
     &super::sts::SERVICE,
     &super::events::SERVICE,
     &super::scheduler::SERVICE,

@@ -12,6 +12,7 @@ pub mod function;
 pub mod layer;
 pub mod pattern;
 pub mod schedule;
+pub mod sqs;
 pub mod trace;
 pub mod validate;
 pub mod zipcheck;

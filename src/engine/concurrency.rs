@@ -56,6 +56,11 @@ impl Engine {
         self.inner.capacity.snapshot()
     }
 
+    /// Whether an invocation of `function` would be admitted now without waiting.
+    pub fn would_admit(&self, function: &str) -> bool {
+        self.inner.capacity.would_admit(function)
+    }
+
     /// Invocations of `function` running now.
     pub fn running(&self, function: &str) -> u32 {
         self.inner.capacity.in_flight(function)

@@ -6,11 +6,13 @@ pub mod concurrency;
 pub mod cpu;
 pub mod destinations;
 pub mod event_invoke;
+pub mod event_source_mappings;
 pub mod events;
 pub mod functions;
 pub mod layers;
 pub mod policy;
 pub mod schedules;
+pub mod sqs;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -14,11 +14,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_dashboard.sql")),
     (4, include_str!("../../migrations/0004_concurrency.sql")),
     (5, include_str!("../../migrations/0005_async_config.sql")),
-    (6, include_str!("../../migrations/0006_scheduler.sql")),
+    (
+        6,
+        include_str!("../../migrations/0006_event_source_mappings.sql"),
+    ),
+    (7, include_str!("../../migrations/0007_scheduler.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

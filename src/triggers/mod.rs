@@ -1,5 +1,7 @@
-//! Triggers: what turns outside events into invocations. Today the asynchronous invocation
+//! Triggers: what turns outside events into invocations: the asynchronous invocation
 //! queue ([`async_invoke`]), which every other trigger (schedules, bucket notifications,
-//! topics, event buses) hands its events to. Must not touch SQL strings or the sandbox.
+//! topics, event buses) hands its events to, and the event source mapping pollers ([`esm`],
+//! SQS queues → functions). Must not touch SQL strings or the sandbox.
 
 pub mod async_invoke;
+pub mod esm;

@@ -6,6 +6,7 @@ pub mod account;
 pub mod aliases;
 pub mod concurrency;
 pub mod dto;
+pub mod esm;
 pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
@@ -117,6 +118,11 @@ pub async fn route(
         ("DELETE", ["2015-03-31", "functions", f, "policy", sid]) => {
             policy::remove(state, req, f, sid).await
         }
+        ("POST", ["2015-03-31", "event-source-mappings"]) => esm::create(state, req).await,
+        ("GET", ["2015-03-31", "event-source-mappings"]) => esm::list(state, req).await,
+        ("GET", ["2015-03-31", "event-source-mappings", u]) => esm::get(state, req, u).await,
+        ("PUT", ["2015-03-31", "event-source-mappings", u]) => esm::update(state, req, u).await,
+        ("DELETE", ["2015-03-31", "event-source-mappings", u]) => esm::delete(state, req, u).await,
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
         ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,

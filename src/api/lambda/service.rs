@@ -256,6 +256,36 @@ static OPERATIONS: &[Operation] = &[
         "/2019-09-30/functions/{FunctionName}/provisioned-concurrency",
         serve,
     ),
+    Operation::rest(
+        "CreateEventSourceMapping",
+        "POST",
+        "/2015-03-31/event-source-mappings",
+        serve,
+    ),
+    Operation::rest(
+        "ListEventSourceMappings",
+        "GET",
+        "/2015-03-31/event-source-mappings",
+        serve,
+    ),
+    Operation::rest(
+        "GetEventSourceMapping",
+        "GET",
+        "/2015-03-31/event-source-mappings/{UUID}",
+        serve,
+    ),
+    Operation::rest(
+        "UpdateEventSourceMapping",
+        "PUT",
+        "/2015-03-31/event-source-mappings/{UUID}",
+        serve,
+    ),
+    Operation::rest(
+        "DeleteEventSourceMapping",
+        "DELETE",
+        "/2015-03-31/event-source-mappings/{UUID}",
+        serve,
+    ),
     Operation::rest("TagResource", "POST", "/2017-03-31/tags/{Resource}", serve),
     Operation::rest(
         "UntagResource",

@@ -515,6 +515,21 @@ impl Capacity {
         }
     }
 
+    /// Whether an invocation of `function` would be admitted now without waiting (queue
+    /// pollers check it before they receive, so that a throttled function's messages stay
+    /// in the queue instead of waiting in flight).
+    pub fn would_admit(&self, function: &str) -> bool {
+        let st = self.lock();
+        let pool_free = st.unreserved_used < st.unreserved_cap && st.pool_waiters.is_empty();
+        match st.functions.get(function) {
+            None => pool_free,
+            Some(f) => match f.share.reserved {
+                Some(r) => f.dedicated_used < r && f.waiters.is_empty(),
+                None => f.dedicated_used < f.share.provisioned || pool_free,
+            },
+        }
+    }
+
     /// Invocations of `function` running now.
     pub fn in_flight(&self, function: &str) -> u32 {
         self.lock()

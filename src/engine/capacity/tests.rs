@@ -1,3 +1,4 @@
+//! Unit tests of the capacity model: account pool, reservations, FIFO waiters, memory and uid budget.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;

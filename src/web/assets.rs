@@ -58,6 +58,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "settings.html",
         include_str!("../../web/templates/settings.html"),
     ),
+    (
+        "queues.html",
+        include_str!("../../web/templates/queues.html"),
+    ),
+    ("queue.html", include_str!("../../web/templates/queue.html")),
 ];
 
 /// (file name, content type, bytes) of every file in `web/static`.

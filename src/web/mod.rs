@@ -119,10 +119,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/functions/{name}/monitoring",
                     web::get().to(monitoring::show),
                 )
-                .route(
-                    "/functions/{name}/triggers",
-                    web::get().to(triggers::show),
-                )
+                .route("/functions/{name}/triggers", web::get().to(triggers::show))
                 .route(
                     "/functions/{name}/triggers",
                     web::post().to(triggers::submit),

@@ -59,7 +59,10 @@ pub async fn send(
         ))
     };
     if values.body.is_empty() {
-        errors.add("body", "Write a message body: SQS refuses an empty message.");
+        errors.add(
+            "body",
+            "Write a message body: SQS refuses an empty message.",
+        );
     }
     let some = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
     let mut input = SendInput {

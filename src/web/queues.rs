@@ -174,7 +174,11 @@ pub async fn render(
         Some(n) => {
             let n = n.trim().parse::<i64>().unwrap_or(10).clamp(1, MAX_PEEK);
             let msgs = app.sqs.peek(&q, n).await?;
-            Some(msgs.into_iter().map(|m| Message::of(m, now)).collect::<Vec<_>>())
+            Some(
+                msgs.into_iter()
+                    .map(|m| Message::of(m, now))
+                    .collect::<Vec<_>>(),
+            )
         }
         None => None,
     };

@@ -66,6 +66,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "trigger_rules.html",
         include_str!("../../web/templates/trigger_rules.html"),
     ),
+    (
+        "queues.html",
+        include_str!("../../web/templates/queues.html"),
+    ),
+    ("queue.html", include_str!("../../web/templates/queue.html")),
 ];
 
 /// (file name, content type, bytes) of every file in `web/static`.

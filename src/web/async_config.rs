@@ -189,7 +189,8 @@ pub async fn insert_stats(app: &App, name: &str, ctx: &mut tera::Context) -> Res
     Ok(())
 }
 
-fn age(ms: i64) -> String {
+/// A duration in milliseconds as `42 s`, `3 min 5 s` or `2 h 10 min`.
+pub(super) fn age(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     match s {
         0..=59 => format!("{s} s"),

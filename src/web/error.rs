@@ -29,6 +29,17 @@ impl From<crate::store::StoreError> for WebError {
     }
 }
 
+impl From<crate::domain::sqs::SqsError> for WebError {
+    fn from(e: crate::domain::sqs::SqsError) -> Self {
+        use crate::domain::sqs::SqsError;
+        match e {
+            SqsError::QueueDoesNotExist(_) => WebError::NotFound("There is no such queue.".into()),
+            SqsError::Internal(m) => WebError::Internal(m),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl WebError {
     fn status(&self) -> StatusCode {
         match self {

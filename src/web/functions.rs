@@ -1,5 +1,5 @@
 //! The functions list (with search and 24 h counts), the function page's shared frame,
-//! deleting a function, and the Triggers tab.
+//! and deleting a function (the Triggers tab is [`super::triggers`]).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -125,20 +125,6 @@ pub fn frame(app: &App, found: &Found, tab: &str) -> tera::Context {
 /// `GET /ui/functions/{name}`: the Code tab.
 pub async fn show(name: web::Path<String>) -> HttpResponse {
     redirect(&format!("/ui/functions/{}/code", enc(&name)))
-}
-
-/// `GET /ui/functions/{name}/triggers`
-pub async fn triggers(
-    app: App,
-    web: Web,
-    req: HttpRequest,
-    name: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    let s = current(&req)?;
-    let found = load(&app, &name).await?;
-    let mut ctx = frame(&app, &found, "triggers");
-    super::schedules::triggers_block(&app, &found.version.name, &mut ctx).await?;
-    web.render.page("triggers.html", Some(&s), ctx)
 }
 
 /// `POST /ui/functions/{name}/delete`: the name must be typed again to confirm.

@@ -25,11 +25,14 @@ pub mod login;
 mod logs;
 mod monitoring;
 pub mod password;
+mod queue_actions;
+mod queues;
 mod render;
 mod schedules;
 mod session;
 mod settings;
 mod test_tab;
+mod triggers;
 mod versions;
 mod zipedit;
 
@@ -117,9 +120,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/functions/{name}/monitoring",
                     web::get().to(monitoring::show),
                 )
+                .route("/functions/{name}/triggers", web::get().to(triggers::show))
                 .route(
                     "/functions/{name}/triggers",
-                    web::get().to(functions::triggers),
+                    web::post().to(triggers::submit),
+                )
+                .route("/queues", web::get().to(queues::list))
+                .route("/queues/{name}", web::get().to(queues::show))
+                .route("/queues/{name}/send", web::post().to(queue_actions::send))
+                .route("/queues/{name}/purge", web::post().to(queue_actions::purge))
+                .route(
+                    "/queues/{name}/redrive",
+                    web::post().to(queue_actions::redrive),
                 )
                 .route("/layers", web::get().to(layers::show))
                 .route("/layers", web::post().to(layers::publish))

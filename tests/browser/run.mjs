@@ -3,7 +3,8 @@
 //
 // Flows: sign in; create a Python function in the inline editor; run a test event and see the
 // result and log lines; change an environment variable and see it take effect; publish a
-// version and an alias; watch the live log tail while invoking from the AWS CLI; sign out.
+// version and an alias; watch the live log tail while invoking from the AWS CLI; send, peek
+// and purge on the Queues page (an XSS body) and add a queue trigger on the Triggers tab; sign out.
 // A screenshot of every page goes to target/browser-artifacts/ (also on failure).
 //
 // Usage: node tests/browser/run.mjs   (env: LAMBDABOX_BIN, CHROMIUM, LAMBDABOX_AWS_CLI)
@@ -219,7 +220,7 @@ async function main() {
       await page.waitForSelector("figure.chart svg rect");
       await snap(page, "monitoring");
       await page.click("nav.tabs >> text=Triggers");
-      await page.waitForSelector("text=No triggers");
+      await page.waitForSelector("#esm-empty");
       await snap(page, "triggers");
       await page.click("header >> text=Layers");
       await page.waitForSelector("h1:has-text('Layers')");
@@ -231,6 +232,38 @@ async function main() {
       await page.goto(url("/ui/functions"));
       await page.waitForSelector(`#functions >> text=${fn}`);
       await snap(page, "functions");
+    });
+
+    await step("queues: send, peek, purge, and a queue trigger from the Triggers tab", page, async () => {
+      const q = `bq-${Date.now().toString(36)}`;
+      await awsCli(daemon, ["sqs", "create-queue", "--queue-name", q]);
+      await page.click("header >> text=Queues");
+      await page.waitForSelector(`#queues >> text=${q}`);
+      await page.click(`#queues >> text=${q}`);
+      await page.waitForURL(new RegExp(`/ui/queues/${q}$`));
+      const body = `<b>bold?</b><script>window.__xss = 1</script> ${q}`;
+      await page.fill("#send-body", body);
+      await page.click("#send-message");
+      await page.waitForSelector("text=Message sent.");
+      assert((await page.textContent("#q-visible")).trim() === "1", "one visible message");
+      await page.click("#peek-messages");
+      await page.waitForSelector("#peeked");
+      assert((await page.textContent("#peeked pre.body")) === body, "the body is shown as text");
+      assert((await page.evaluate(() => window.__xss)) === undefined, "the body's script did not run");
+      assert((await page.textContent("#q-visible")).trim() === "1", "a peek leaves the message visible");
+      await snap(page, "queue-peek");
+      await page.click("#purge summary");
+      await page.fill("#purge-confirm", q);
+      await page.click("#purge-queue");
+      await page.waitForSelector("text=Queue purged");
+      assert((await page.textContent("#q-visible")).trim() === "0", "purged");
+      await page.goto(url(`/ui/functions/${fn}/triggers`));
+      await page.selectOption("#esm-queue", q);
+      await page.fill("#esm-batch", "5");
+      await page.click("#esm-create");
+      await page.waitForSelector("text=Event source mapping created.");
+      assert((await page.textContent("#mappings")).includes(q), "the mapping lists its queue");
+      await snap(page, "triggers-mapping");
     });
 
     await step("phone width and dark mode", page, async () => {

@@ -264,16 +264,19 @@ impl Queues {
             .map_err(internal)
     }
 
-    /// The oldest messages of a queue, unreceived (dashboard peek).
+    /// The oldest `limit` messages of a queue as they are (dashboard peek): a read on the
+    /// read pool, so no message's visibility, receive count or receipt handle changes and
+    /// a peek never counts as a receive.
     pub async fn peek(
         &self,
         q: &Queue,
         limit: i64,
     ) -> Result<Vec<crate::store::queues::messages::StoredMessage>, SqsError> {
         let id = q.row.id;
+        let now = now_ms();
         self.db
             .reads
-            .call(move |c| crate::store::queues::messages::peek(c, id, limit))
+            .call(move |c| crate::store::queues::messages::peek(c, id, now, limit))
             .await
             .map_err(internal)
     }

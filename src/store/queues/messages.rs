@@ -425,11 +425,17 @@ pub fn change_visibility(
     })
 }
 
-/// The oldest `limit` messages of a queue, without receiving them (dashboard).
-pub fn peek(c: &Connection, queue_id: i64, limit: i64) -> Result<Vec<StoredMessage>, StoreError> {
+/// The oldest `limit` unexpired messages of a queue at `now_ms`, read only: their
+/// visibility, receive count and receipt stay as they are (dashboard peek).
+pub fn peek(
+    c: &Connection,
+    queue_id: i64,
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<StoredMessage>, StoreError> {
     let mut st = c.prepare(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE queue_id = ?1 ORDER BY id LIMIT ?2"
+        "SELECT {COLUMNS} FROM messages WHERE queue_id = ?1 AND expires_ms > ?2 ORDER BY id LIMIT ?3"
     ))?;
-    let rows = st.query_map(params![queue_id, limit], stored)?;
+    let rows = st.query_map(params![queue_id, now_ms, limit], stored)?;
     Ok(rows.map(|r| r.map(|(m, _)| m)).collect::<Result<_, _>>()?)
 }

@@ -317,7 +317,7 @@ def test_destinations_and_dead_letter_queues_lambdabox_does_not_serve_are_refuse
     c = fast.client()
     name = create(fast, WORKER)
     refused = {
-        f"arn:aws:sqs:{REGION}:{ACCOUNT}:q": "does not serve SQS queues yet",
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:q": "the SQS queue does not exist",
         f"arn:aws:sns:{REGION}:{ACCOUNT}:t": "does not serve SNS topics yet",
         f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default": "does not serve EventBridge event buses yet",
         f"arn:aws:lambda:{REGION}:111111111111:function:x": "region and account",
@@ -339,11 +339,11 @@ def test_destinations_and_dead_letter_queues_lambdabox_does_not_serve_are_refuse
     # the CLI's message for the same
     rc, _, err = fast.aws("put-function-event-invoke-config", "--function-name", name, "--destination-config",
                           json.dumps({"OnSuccess": {"Destination": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}}))
-    assert rc != 0 and "InvalidParameterValueException" in err and "SQS queues" in err
-    # DeadLetterConfig: SQS/SNS only, and not served yet: refused on create and update
+    assert rc != 0 and "InvalidParameterValueException" in err and "SQS queue does not exist" in err
+    # DeadLetterConfig: SQS/SNS only, an existing queue (SNS not served yet): refused on create and update
     dlq = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"
     code, msg, _ = error_of(lambda: c.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": dlq}))
-    assert code == "InvalidParameterValueException" and "does not serve SQS queues yet" in msg and "OnFailure" in msg
+    assert code == "InvalidParameterValueException" and "SQS queue does not exist" in msg
     assert "DeadLetterConfig" not in c.get_function_configuration(FunctionName=name)
     code, msg, _ = error_of(lambda: c.update_function_configuration(
         FunctionName=name, DeadLetterConfig={"TargetArn": function_arn(name)}))
@@ -579,7 +579,7 @@ def test_queue_command_and_dashboard_show_pending_events_and_settings(tmp_path_f
         assert r.status == 422 and 'id="err-async_max_age"' in r.text
         r = ui.post(f"/ui/functions/{name}/async", {"retries": "2", "max_age": "600",
                                                     "on_success": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q", "on_failure": ""})
-        assert r.status == 422 and 'id="err-async_on_success"' in r.text and "SQS queues" in r.text
+        assert r.status == 422 and 'id="err-async_on_success"' in r.text and "SQS queue does not exist" in r.text
         assert c.get_function_event_invoke_config(FunctionName=name)["MaximumRetryAttempts"] == 1
         # without a CSRF token: refused
         r = ui.post(f"/ui/functions/{name}/async", {"retries": "0", "max_age": "600"}, csrf=False)

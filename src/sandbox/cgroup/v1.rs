@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, CounterFile,
-    EnvCgroup, Limits,
+    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, sweep_dir, write, Backend,
+    CounterFile, EnvCgroup, Limits,
 };
 use crate::sandbox::SandboxError;
 
@@ -55,8 +55,7 @@ impl Backend for V1 {
         for (_, parent) in &self.parents {
             for dir in child_dirs(parent) {
                 kill_listed(&dir);
-                remove_dir_retry(&dir)?;
-                removed += 1;
+                removed += usize::from(sweep_dir(&dir));
             }
         }
         Ok(removed)

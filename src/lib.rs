@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod http_guard;
 pub mod runtime;
 pub mod sandbox;
 pub mod serve;

@@ -130,6 +130,10 @@ fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
 
 /// Runs the daemon until a termination signal.
 pub fn run(config: Config) -> anyhow::Result<()> {
+    match crate::sandbox::raise_nofile_limit() {
+        Ok(n) => tracing::debug!(limit = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
     let store = open_store(&config)?;
     // A relative --data-dir (the default `data`) is made absolute once it exists: execution
     // environments bind-mount paths under it and the sandbox accepts only absolute ones.
@@ -220,13 +224,23 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
         let web_data = actix_web::web::Data::new(web_state);
+        let http = config.server.clone();
+        let per_client = crate::http_guard::PerClient::new(http.max_connections_per_client);
+        let body_idle = std::time::Duration::from_secs(http.body_idle_timeout_secs);
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
+                .wrap_fn(move |mut req, srv| {
+                    crate::http_guard::idle_body(&mut req, body_idle);
+                    actix_web::dev::Service::call(srv, req)
+                })
                 .app_data(data.clone())
                 .app_data(web_data.clone())
                 .configure(crate::web::configure)
                 .configure(api::configure)
         })
+        .client_request_timeout(std::time::Duration::from_secs(http.header_timeout_secs))
+        .keep_alive(std::time::Duration::from_secs(http.keep_alive_secs))
+        .on_connect(move |conn, ext| per_client.on_connect(conn, ext))
         .workers(config.server.effective_workers())
         // After an early answer (a refused signature, a body over its cap) the unread rest of
         // the body is drained this long, so the client reads the answer instead of a reset.

@@ -41,6 +41,27 @@ pub enum CacheError {
     BadLink(String, PathBuf),
 }
 
+impl CacheError {
+    /// What an API client is told: what is wrong with the package, never a path on the
+    /// daemon's host (the full error goes to the daemon's log).
+    pub fn public_message(&self) -> String {
+        match self {
+            CacheError::Create(..) | CacheError::Write(..) => {
+                "lambdabox could not write the extracted code to its own disk; the daemon's log has the details".into()
+            }
+            CacheError::ThroughLink(entry) => format!(
+                "package entry {} would be written through a file or link the package contains; no name in the zip may be both a file (or link) and a directory",
+                entry.display()
+            ),
+            CacheError::BadLink(label, path) => format!(
+                "package {label} has a link with an empty, NUL-holding or too long target: {}",
+                path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Handle to the cache directory.
 #[derive(Debug, Clone)]
 pub struct CodeCache {
@@ -346,6 +367,29 @@ mod tests {
         cache.ensure("l1", || Ok(z)).unwrap();
         assert_eq!(cache.evict_idle(Duration::ZERO), 1);
         assert!(outside.join("keep").exists());
+    }
+
+    #[test]
+    fn a_broken_package_is_explained_without_host_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(dir.path().join("code"));
+        // "a" is a file, then "a/b" needs it to be a directory.
+        let z = zip_with(&[("a", b"x", 0o644), ("a/b", b"y", 0o644)]);
+        let err = cache.ensure("abc", || Ok(z.clone())).unwrap_err();
+        let public = err.public_message();
+        assert!(public.contains("package entry a "), "{public}");
+        assert!(
+            !public.contains(&dir.path().display().to_string()),
+            "{public}"
+        );
+        assert!(!public.contains("os error"), "{public}");
+        let create = CacheError::Create(
+            dir.path().join("x"),
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert!(!create
+            .public_message()
+            .contains(&dir.path().display().to_string()));
     }
 
     #[test]

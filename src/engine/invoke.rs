@@ -229,18 +229,27 @@ pub(super) async fn start(
         account_id: inner.ctx.identity.account_id.clone(),
     };
     tracing::debug!(function = %fv.name, env = %env_id, "cold start");
-    let mut started = live::cold_start(sandbox, spec, info, capture, fv.revision_id.clone(), lease)
-        .await
-        .map_err(|e| match e {
-            live::StartError::UidsExhausted => {
-                inner
-                    .capacity
-                    .metrics
-                    .throttle(&fv.name, ThrottleReason::Uids);
-                ThrottleReason::Uids.error()
-            }
-            other => Error::Service(format!("cannot start an execution environment: {other}")),
-        })?;
+    let settings = live::ApiSettings::from_config(&inner.ctx.config);
+    let mut started = live::cold_start(
+        sandbox,
+        spec,
+        info,
+        capture,
+        fv.revision_id.clone(),
+        lease,
+        settings,
+    )
+    .await
+    .map_err(|e| match e {
+        live::StartError::UidsExhausted => {
+            inner
+                .capacity
+                .metrics
+                .throttle(&fv.name, ThrottleReason::Uids);
+            ThrottleReason::Uids.error()
+        }
+        other => Error::Service(format!("cannot start an execution environment: {other}")),
+    })?;
     match &mut started {
         Started::Ready(live) | Started::Failed { live, .. } => live.pins = Some(pins),
     }
@@ -298,7 +307,13 @@ async fn prepare_files(
     })
     .await
     .map_err(|e| Error::Service(format!("code extraction task failed: {e}")))?
-    .map_err(|e| Error::Service(format!("cannot prepare the function's code: {e}")))?;
+    .map_err(|e| {
+        tracing::error!(function = %fv.name, error = %e, "cannot prepare the function's code");
+        Error::Service(format!(
+            "cannot prepare the function's code: {}",
+            e.public_message()
+        ))
+    })?;
     Ok((pins, code_dir, opt_dir))
 }
 

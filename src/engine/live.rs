@@ -9,8 +9,11 @@ use tokio::sync::watch;
 
 use super::capacity::EnvLease;
 use super::output::{Capture, OutputReader};
-use crate::runtime::{EnvInfo, InitOutcome, RuntimeApi};
-use crate::sandbox::{EnvSpec, ExitInfo, ExitStatus, Killer, MemoryProbe, Sandbox, SandboxError};
+use crate::config::Config;
+use crate::runtime::{ConnLimits, EnvInfo, IdleFreezer, InitOutcome, RuntimeApi, ServeOptions};
+use crate::sandbox::{
+    EnvSpec, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe, Sandbox, SandboxError,
+};
 
 /// Longest the Init phase may take (AWS: 10 s for on-demand functions).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,6 +87,49 @@ impl Live {
     }
 }
 
+/// How the engine serves each environment's Runtime API (from the daemon config).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiSettings {
+    pub limits: ConnLimits,
+    /// Freeze environments while their runtime waits on `/next` (`sandbox.freeze_idle`).
+    pub freeze_idle: bool,
+}
+
+impl ApiSettings {
+    pub fn from_config(config: &Config) -> ApiSettings {
+        let r = &config.runtime_api;
+        ApiSettings {
+            limits: ConnLimits {
+                max_connections: r.max_connections,
+                header_timeout: Duration::from_millis(r.header_timeout_ms),
+                max_head_bytes: r.max_header_bytes,
+            },
+            freeze_idle: config.sandbox.freeze_idle,
+        }
+    }
+}
+
+/// The sandbox's cgroup freezer as the Runtime API's idle hook.
+#[derive(Debug)]
+struct IdleCgroupFreezer {
+    env: String,
+    freezer: Freezer,
+}
+
+impl IdleFreezer for IdleCgroupFreezer {
+    fn freeze(&self) {
+        if let Err(e) = self.freezer.freeze() {
+            tracing::warn!(env = %self.env, error = %e, "cannot freeze idle environment");
+        }
+    }
+
+    fn thaw(&self) {
+        if let Err(e) = self.freezer.thaw() {
+            tracing::warn!(env = %self.env, error = %e, "cannot thaw environment");
+        }
+    }
+}
+
 /// Starts an environment from `spec` and waits for the runtime's first `/next`. `lease` is
 /// the environment's room in the host budget: it is released by the waiter thread once the
 /// environment's processes are gone.
@@ -94,6 +140,7 @@ pub async fn cold_start(
     capture: Arc<Capture>,
     revision: String,
     lease: EnvLease,
+    settings: ApiSettings,
 ) -> Result<Started, StartError> {
     let t0 = Instant::now();
     let id = spec.id.clone();
@@ -103,7 +150,11 @@ pub async fn cold_start(
         .map_err(|e| StartError::Sandbox(format!("sandbox launch task failed: {e}")))?
         .map_err(|e| match e {
             SandboxError::UidsExhausted(..) => StartError::UidsExhausted,
-            other => StartError::Sandbox(other.to_string()),
+            other => {
+                // The detail (host paths, cgroups) is for the operator, not the API client.
+                tracing::error!(env = %id, error = %other, "cannot start an execution environment");
+                StartError::Sandbox(other.public_message())
+            }
         })?;
     let killer = env.killer();
     let probe = env.memory_probe();
@@ -113,7 +164,20 @@ pub async fn cold_start(
     let output = env
         .output()
         .ok_or_else(|| StartError::Sandbox("the sandbox gave no output pipe".into()))?;
-    let api = RuntimeApi::serve(listener, info).map_err(|e| {
+    let freezer = env
+        .freezer()
+        .filter(|_| settings.freeze_idle)
+        .map(|freezer| {
+            Arc::new(IdleCgroupFreezer {
+                env: id.clone(),
+                freezer,
+            }) as Arc<dyn IdleFreezer>
+        });
+    let options = ServeOptions {
+        limits: settings.limits,
+        freezer,
+    };
+    let api = RuntimeApi::serve_with(listener, info, options).map_err(|e| {
         killer.kill();
         StartError::Sandbox(e.to_string())
     })?;

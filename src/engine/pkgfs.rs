@@ -33,7 +33,13 @@ pub fn make_dirs(dest: &Path, rel: &Path) -> Result<PathBuf, CacheError> {
         cur.push(part);
         match std::fs::symlink_metadata(&cur) {
             Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(CacheError::ThroughLink(cur)),
+            // Named relative to the package: the error reaches API clients.
+            Ok(_) => {
+                let entry = cur
+                    .strip_prefix(dest)
+                    .map_or_else(|_| cur.clone(), Path::to_path_buf);
+                return Err(CacheError::ThroughLink(entry));
+            }
             Err(_) => {
                 std::fs::create_dir(&cur).map_err(|e| CacheError::Create(cur.clone(), e))?;
                 std::fs::set_permissions(&cur, std::fs::Permissions::from_mode(0o755))

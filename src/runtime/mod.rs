@@ -14,7 +14,10 @@ pub mod clients;
 pub mod command;
 mod error;
 
-pub use api::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, RuntimeApi, MAX_RESPONSE_BYTES};
+pub use api::{
+    ConnLimits, EnvInfo, IdleFreezer, InitOutcome, Invocation, InvokeOutcome, RuntimeApi,
+    ServeOptions, MAX_RESPONSE_BYTES,
+};
 pub use clients::install_clients;
 pub use command::{command_for, env_for, RuntimeKind};
 pub use error::RuntimeError;

@@ -5,7 +5,8 @@
 //! Ordering rule for teardown: wait for the helper's `Exited` (the init and so every process of
 //! the PID namespace is gone) → reap the helper → read peak memory and OOM count → remove the
 //! cgroup. Killing = SIGKILL to the init through its pidfd (no pid reuse race), which makes the
-//! kernel kill the whole PID namespace; on v2 `cgroup.kill` as well.
+//! kernel kill the whole PID namespace; on v2 `cgroup.kill` as well; then a thaw, because a
+//! frozen cgroup v1 task only dies once thawed.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -72,7 +73,32 @@ impl Killer {
         let _ = sys::pidfd_kill(self.init.as_fd(), libc::SIGKILL);
         if let Some(cg) = &self.cgroup {
             cg.kill_all();
+            if cg.can_freeze() {
+                let _ = cg.set_frozen(false);
+            }
         }
+    }
+}
+
+/// Freezes and thaws every process of an environment from any thread (cgroup v1 `freezer`,
+/// v2 `cgroup.freeze`). A freeze returns at once; the kernel stops the tasks asynchronously.
+#[derive(Debug, Clone)]
+pub struct Freezer {
+    cgroup: Arc<dyn EnvCgroup>,
+}
+
+impl Freezer {
+    pub fn freeze(&self) -> Result<(), super::SandboxError> {
+        self.cgroup.set_frozen(true)
+    }
+
+    pub fn thaw(&self) -> Result<(), super::SandboxError> {
+        self.cgroup.set_frozen(false)
+    }
+
+    /// `Some(true)` once the kernel reports every task frozen.
+    pub fn is_frozen(&self) -> Option<bool> {
+        self.cgroup.is_frozen()
     }
 }
 
@@ -119,6 +145,14 @@ impl Environment {
     /// Read end of the single pipe that is the runtime's stdout and stderr.
     pub fn output(&mut self) -> Option<File> {
         self.output.take()
+    }
+
+    /// The environment's freezer, when its cgroup can be frozen.
+    pub fn freezer(&self) -> Option<Freezer> {
+        let cgroup = self.cgroup.as_ref().filter(|c| c.can_freeze())?;
+        Some(Freezer {
+            cgroup: Arc::clone(cgroup),
+        })
     }
 
     pub fn killer(&self) -> Killer {

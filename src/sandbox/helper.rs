@@ -46,7 +46,7 @@ fn run() -> Result<i32, SandboxError> {
         return Err(refuse());
     }
     match start(&launch) {
-        Ok(started) => supervise(started),
+        Ok(started) => supervise(started, &launch),
         Err(message) => {
             protocol::send(control, &Reply::Failed { message }, &[])?;
             Ok(1)
@@ -160,8 +160,8 @@ fn start(launch: &Launch) -> Result<Started, String> {
     }
 }
 
-/// Waits for the init to exit; kills it if the daemon closes the control socket.
-fn supervise(started: Started) -> Result<i32, SandboxError> {
+/// Waits for the init to exit; kills (and thaws) it if the daemon closes the control socket.
+fn supervise(started: Started, launch: &Launch) -> Result<i32, SandboxError> {
     let control = sys::std_fd(0);
     let mut daemon_alive = true;
     loop {
@@ -179,6 +179,10 @@ fn supervise(started: Started) -> Result<i32, SandboxError> {
             let _ = sys::recv_msg(control, 64);
             daemon_alive = false;
             let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
+            // The daemon may have died while the environment was frozen.
+            if let Some((path, value)) = &launch.thaw {
+                let _ = fs::write(path, value);
+            }
         }
     }
     let init_status = sys::waitpid(started.pid, false)

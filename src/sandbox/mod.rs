@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-pub use environment::{Environment, ExitInfo, ExitStatus, Killer, MemoryProbe};
+pub use environment::{Environment, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe};
 pub use error::SandboxError;
 pub use helper::helper_main;
 pub use protections::Protections;
@@ -117,7 +117,7 @@ impl Sandbox {
             user_namespace,
             cgroups: backend.as_ref().map(|b| b.describe()),
             landlock_abi,
-            seccomp_rules: seccomp.as_ref().map(|c| c.denied),
+            seccomp_rules: seccomp.as_ref().map(|c| (c.allowed, c.denied)),
             missing,
         };
         Ok(Sandbox {
@@ -190,10 +190,12 @@ impl Sandbox {
             outer_gid: sys::getgid(),
             root_dir: self.root_dir.clone(),
             cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+            thaw: cgroup.as_ref().and_then(|c| c.thaw_file()),
             seccomp: self.seccomp.clone(),
             landlock: self.landlock,
             runtime_api_port: port,
             hostname,
+            boot_id: uuid::Uuid::new_v4().to_string(),
             spec,
         };
         let (ours, theirs) = sys::seqpacket_pair().map_err(SandboxError::Control)?;
@@ -285,6 +287,14 @@ impl Drop for Sandbox {
             b.remove_parent();
         }
     }
+}
+
+/// Raises the daemon's own open-file soft limit to its hard limit (as Go and systemd
+/// services do): every environment holds a few fds in the daemon (control socket, output
+/// pipe, pidfd, cgroup files, at most `runtime_api.max_connections` Runtime API connections),
+/// and a soft limit of 1024 would cap a busy host at a hundred or so environments.
+pub fn raise_nofile_limit() -> std::io::Result<u64> {
+    sys::raise_soft_limit(libc::RLIMIT_NOFILE)
 }
 
 /// True when `path` is the helper subcommand argument (for `main`).

@@ -12,8 +12,9 @@ pub struct Protections {
     pub cgroups: Option<String>,
     /// 0 when the kernel has no landlock.
     pub landlock_abi: u32,
-    /// Number of seccomp deny rules installed; None when seccomp is unavailable.
-    pub seccomp_rules: Option<usize>,
+    /// Syscalls the seccomp allow-list lets through and its deny rules; None when seccomp is
+    /// unavailable.
+    pub seccomp_rules: Option<(usize, usize)>,
     /// Human-readable list of what is missing.
     pub missing: Vec<String>,
 }
@@ -44,7 +45,10 @@ impl fmt::Display for Protections {
             abi => write!(f, "; landlock abi {abi}")?,
         }
         match self.seccomp_rules {
-            Some(n) => write!(f, "; seccomp deny-list ({n} rules)")?,
+            Some((allowed, denied)) => write!(
+                f,
+                "; seccomp allow-list ({allowed} syscalls, {denied} deny rules)"
+            )?,
             None => write!(f, "; seccomp unavailable")?,
         }
         write!(f, "; uid per environment, no capabilities, no_new_privs")?;
@@ -77,7 +81,7 @@ mod tests {
             user_namespace: true,
             cgroups: None,
             landlock_abi: 0,
-            seccomp_rules: Some(60),
+            seccomp_rules: Some((280, 70)),
             missing: vec!["landlock".into()],
         };
         let s = p.to_string();

@@ -47,11 +47,16 @@ pub struct Launch {
     pub root_dir: PathBuf,
     pub root_entries: Vec<RootEntry>,
     pub cgroup_procs: Vec<PathBuf>,
+    /// File and value that thaw the environment's cgroup: the helper writes it after killing a
+    /// possibly frozen environment (cgroup v1 frozen tasks do not die until thawed).
+    pub thaw: Option<(PathBuf, String)>,
     pub seccomp: Option<Compiled>,
     pub landlock: bool,
     /// Port of the in-namespace Runtime API listener (network `None`), or the host port.
     pub runtime_api_port: u16,
     pub hostname: String,
+    /// What `/proc/sys/kernel/random/boot_id` reads inside (one per environment).
+    pub boot_id: String,
 }
 
 /// Helper → daemon.

@@ -3,9 +3,21 @@
 //! PID namespace; then `pivot_root` and a detached unmount of the old root.
 //!
 //! Runs in the environment's init (PID 1, own mount namespace) before landlock and seccomp.
-//! Ordering rule: make `/` private → tmpfs root → system binds → spec binds (parents first) →
-//! /etc files → /tmp, /dev, /proc → root read-only → pivot_root. Mount targets are created
-//! without following symlinks, so nothing is ever created on the host through the new tree.
+//! Ordering rule: make `/` private → tmpfs root → scratch tmpfs (`/.lbx`) → system binds →
+//! spec mounts (parents first) → /etc files → /tmp, /dev, /proc and its masks → scratch
+//! detached → root read-only → pivot_root. Mount targets are created without following
+//! symlinks, so nothing is ever created on the host through the new tree.
+//!
+//! No host facts inside: `/proc/self/mountinfo` shows, for a bind mount, the source's path
+//! inside its file system, i.e. the host path of the data directory and the code's digest.
+//! So read-only directory mounts of the spec are overlayfs mounts whose only (read-only)
+//! layers are given as `/proc/self/fd/N` of directories the init opened: mountinfo shows
+//! `overlay` and those fd paths, nothing of the host. Likewise the masks over /proc come
+//! from a scratch tmpfs that is detached once they are bound: a per-environment
+//! `/proc/sys/kernel/random/boot_id`, a neutral `/proc/cmdline`, and empty files and
+//! directories over the /proc entries container runtimes hide (kcore, keys, kallsyms,
+//! timer_list, sched_debug, acpi, scsi …); /proc/sys, bus, fs, irq and sysrq-trigger are
+//! read-only.
 
 use std::ffi::CString;
 use std::fs;
@@ -18,6 +30,28 @@ use super::sys;
 
 /// Devices bound from the host's /dev.
 pub const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
+
+/// /proc files hidden behind an empty read-only file (as container runtimes mask them).
+const MASKED_FILES: &[&str] = &[
+    "kcore",
+    "keys",
+    "key-users",
+    "kallsyms",
+    "modules",
+    "latency_stats",
+    "timer_list",
+    "timer_stats",
+    "sched_debug",
+    "config.gz",
+];
+/// /proc directories hidden behind an empty read-only directory.
+const MASKED_DIRS: &[&str] = &["acpi", "asound", "scsi", "firmware"];
+/// /proc entries bound read-only onto themselves.
+const READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "bus", "fs", "irq"];
+/// What `/proc/cmdline` reads inside.
+const CMDLINE: &str = "lambdabox\n";
+/// Scratch tmpfs, relative to the new root; detached before pivot_root.
+const SCRATCH: &str = ".lbx";
 
 type R<T> = Result<T, String>;
 
@@ -191,11 +225,24 @@ pub fn build(launch: &Launch) -> R<()> {
         }
     }
 
+    let scratch = make_dirs(root, Path::new(SCRATCH))?;
+    mnt(
+        Some(Path::new("tmpfs")),
+        &scratch,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        Some("size=64k,mode=755"),
+    )?;
+    let empty = scratch.join("empty");
+    fs::create_dir(&empty).map_err(|e| format!("mkdir {}: {e}", empty.display()))?;
+
     let mut mounts: Vec<_> = launch.spec.mounts.iter().collect();
     mounts.sort_by_key(|m| m.inside.components().count());
     for m in mounts {
         let target = make_target(root, &m.host, &m.inside)?;
-        bind(&m.host, &target, m.writable, false)?;
+        if m.writable || !m.host.is_dir() || overlay(&m.host, &empty, &target).is_err() {
+            bind(&m.host, &target, m.writable, false)?;
+        }
     }
 
     let tmp = make_dirs(root, Path::new("/tmp"))?;
@@ -219,17 +266,80 @@ pub fn build(launch: &Launch) -> R<()> {
         proc_flags,
         None,
     )?;
-    for hidden in ["sys", "sysrq-trigger"] {
-        let p = proc_dir.join(hidden);
-        if p.exists() {
-            bind(&p, &p, false, false)?;
-        }
-    }
+    mask_proc(&proc_dir, &scratch, &launch.boot_id)?;
+    sys::umount_detach(&cstr(&scratch)?).map_err(|e| format!("detach scratch: {e}"))?;
+    fs::remove_dir(&scratch).map_err(|e| format!("rmdir {}: {e}", scratch.display()))?;
 
     make_dirs(root, Path::new("/var"))?;
     let ro = libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
     mnt(None, root, None, ro, None)?;
     pivot(root)
+}
+
+/// A read-only overlay of `host` (plus the empty `empty`) on `target`, its layers named by
+/// `/proc/self/fd` paths so that mountinfo shows no host path.
+fn overlay(host: &Path, empty: &Path, target: &Path) -> R<()> {
+    use std::os::fd::AsRawFd;
+    let open = |p: &Path| fs::File::open(p).map_err(|e| format!("open {}: {e}", p.display()));
+    let (lower, blank) = (open(host)?, open(empty)?);
+    let data = format!(
+        "lowerdir=/proc/self/fd/{}:/proc/self/fd/{}",
+        lower.as_raw_fd(),
+        blank.as_raw_fd()
+    );
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
+    mnt(
+        Some(Path::new("overlay")),
+        target,
+        Some("overlay"),
+        flags,
+        Some(&data),
+    )
+}
+
+/// Masks and read-only binds over the environment's /proc (see the module doc). The mask
+/// sources live on the scratch tmpfs.
+fn mask_proc(proc_dir: &Path, scratch: &Path, boot_id: &str) -> R<()> {
+    let write = |name: &str, contents: &str| -> R<PathBuf> {
+        let p = scratch.join(name);
+        fs::write(&p, contents).map_err(|e| format!("write {}: {e}", p.display()))?;
+        Ok(p)
+    };
+    let blank_file = write("blank", "")?;
+    let blank_dir = scratch.join("blank.d");
+    fs::create_dir(&blank_dir).map_err(|e| format!("mkdir {}: {e}", blank_dir.display()))?;
+    for name in READ_ONLY {
+        let p = proc_dir.join(name);
+        if p.exists() {
+            bind(&p, &p, false, false)?;
+        }
+    }
+    let boot = proc_dir.join("sys/kernel/random/boot_id");
+    if boot.exists() {
+        bind(
+            &write("boot_id", &format!("{boot_id}\n"))?,
+            &boot,
+            false,
+            false,
+        )?;
+    }
+    let cmdline = proc_dir.join("cmdline");
+    if cmdline.exists() {
+        bind(&write("cmdline", CMDLINE)?, &cmdline, false, false)?;
+    }
+    for name in MASKED_FILES {
+        let p = proc_dir.join(name);
+        if p.is_file() {
+            bind(&blank_file, &p, false, false)?;
+        }
+    }
+    for name in MASKED_DIRS {
+        let p = proc_dir.join(name);
+        if p.is_dir() {
+            bind(&blank_dir, &p, false, false)?;
+        }
+    }
+    Ok(())
 }
 
 fn build_dev(root: &Path, shm_mb: u64) -> R<()> {

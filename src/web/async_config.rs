@@ -132,9 +132,10 @@ pub async fn save(
             }
             Err(e) => {
                 let text = e.to_string();
-                let field = if text.contains("OnSuccess") {
+                let names = |arn: &str| !arn.is_empty() && text.contains(arn);
+                let field = if text.contains("OnSuccess") || names(&values.on_success) {
                     "async_on_success"
-                } else if text.contains("OnFailure") {
+                } else if text.contains("OnFailure") || names(&values.on_failure) {
                     "async_on_failure"
                 } else {
                     "async_form"

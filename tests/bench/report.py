@@ -164,6 +164,13 @@ def markdown(r):
                 rows.append([f"{k} (`{v['runtime']}`) warm", _f(v["warm_us"]["p50"], 0) + " µs", _f(v["warm_us"]["p99"], 0) + " µs",
                              f"`GET /health` {_f(hu, 0)} µs", _ratio(v["warm_us"]["p50"], hu), f"{_f(v['warm_us']['p50'] - hu, 0)} µs" if hu else "—"])
         out.append(_table(["figure", "p50", "p99", "floor (same run)", "ratio", "over floor"], rows))
+    fz = r.get("freeze")
+    if fz:
+        out.append(f"## Freezing idle environments (Rust echo, wrk c=1, median of {fz['rounds']} interleaved rounds)\n")
+        rows = [[name, _f(fz[name]["floor_p50_us"]) + " µs", _f(fz[name]["c1_p50_us"]) + " µs", _f(fz[name]["c1_p99_us"]) + " µs", _f(fz[name]["c1_rps"]) + " req/s"]
+                for name in ("unfrozen", "frozen")]
+        out.append(_table(["sandbox.freeze_idle", "floor `GET /health` p50", "invoke p50", "invoke p99", "throughput"], rows))
+        out.append(f"Frozen − unfrozen, invoke p50: {fz['delta_c1_p50_us']} µs.\n")
     out.append(goals(r))
     pr = r.get("profile")
     if pr and "error" not in pr:

@@ -313,7 +313,7 @@ def test_event_invoke_config_with_the_cli(fast):
     assert rc != 0 and "ValidationException" in err
 
 
-def test_destinations_and_dead_letter_queues_lambdabox_does_not_serve_are_refused(fast, tmp_path):
+def test_destinations_and_dead_letter_queues_lambdabox_cannot_deliver_to_are_refused(fast, tmp_path):
     c = fast.client()
     name = create(fast, WORKER)
     refused = {
@@ -340,7 +340,7 @@ def test_destinations_and_dead_letter_queues_lambdabox_does_not_serve_are_refuse
     rc, _, err = fast.aws("put-function-event-invoke-config", "--function-name", name, "--destination-config",
                           json.dumps({"OnSuccess": {"Destination": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}}))
     assert rc != 0 and "InvalidParameterValueException" in err and "SQS queue does not exist" in err
-    # DeadLetterConfig: SQS/SNS only, an existing queue (SNS not served yet): refused on create and update
+    # DeadLetterConfig: SQS/SNS only; a missing queue and SNS (not served) are refused on create and update
     dlq = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"
     code, msg, _ = error_of(lambda: c.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": dlq}))
     assert code == "InvalidParameterValueException" and "SQS queue does not exist" in msg

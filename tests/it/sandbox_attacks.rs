@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
+mod daemon;
 mod filesystem;
 mod kernel;
 mod lifecycle;
 mod limits;
 mod network;
 mod process;
+mod runtimes;
 mod support;
 mod unprivileged;

@@ -9,6 +9,11 @@
 //! Ordering: `serve` must run inside a tokio runtime; `shutdown` (or drop) stops accepting and
 //! fails whatever is outstanding, but lets open connections finish their current request.
 //!
+//! Function code can reach this server directly, so [`ServeOptions::limits`] bounds what one
+//! environment can make the daemon hold (connections, head size, header and idle time; see
+//! `limits`), and an optional [`IdleFreezer`] stops the environment while its runtime waits on
+//! `/next` (see `freeze`).
+//!
 //! ```no_run
 //! # async fn engine(listener: std::net::TcpListener) -> Result<(), lambdabox::runtime::RuntimeError> {
 //! use lambdabox::runtime::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, RuntimeApi};
@@ -34,6 +39,8 @@
 mod body;
 mod error;
 mod extensions;
+mod freeze;
+mod limits;
 mod router;
 mod state;
 mod types;
@@ -41,13 +48,12 @@ mod types;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 pub use error::ApiError;
+pub use freeze::IdleFreezer;
+pub use limits::{ConnLimits, DEFAULT_MAX_HEAD_BYTES};
 pub use types::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, MAX_RESPONSE_BYTES};
 
 use super::RuntimeError;
@@ -61,6 +67,17 @@ struct Shared {
     info: EnvInfo,
     extensions: Extensions,
     connections: AtomicU64,
+    /// Connections open right now (at most `limits.max_connections`).
+    open: AtomicU64,
+}
+
+/// How a Runtime API server is run: its limits and whether the environment is frozen while idle.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    pub limits: ConnLimits,
+    /// Frozen when the runtime waits on `/next` with nothing to deliver, thawed when an event is
+    /// handed over or the server shuts down.
+    pub freezer: Option<Arc<dyn IdleFreezer>>,
 }
 
 /// Handle on one environment's Runtime API server.
@@ -72,11 +89,20 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Serves the Runtime API on `listener` from a spawned task. Must be called inside a tokio
-    /// runtime.
+    /// Serves the Runtime API on `listener` from a spawned task, with the default limits and
+    /// no freezing. Must be called inside a tokio runtime.
     pub fn serve(
         listener: std::net::TcpListener,
         info: EnvInfo,
+    ) -> Result<RuntimeApi, RuntimeError> {
+        RuntimeApi::serve_with(listener, info, ServeOptions::default())
+    }
+
+    /// Like [`RuntimeApi::serve`], with explicit limits and freezer.
+    pub fn serve_with(
+        listener: std::net::TcpListener,
+        info: EnvInfo,
+        options: ServeOptions,
     ) -> Result<RuntimeApi, RuntimeError> {
         let handle =
             tokio::runtime::Handle::try_current().map_err(|_| RuntimeError::NoTokioRuntime)?;
@@ -87,16 +113,21 @@ impl RuntimeApi {
             let _guard = handle.enter();
             tokio::net::TcpListener::from_std(listener).map_err(RuntimeError::Listener)?
         };
-        let state = State::new();
+        let state = State::with_freezer(options.freezer);
         let readiness = state.readiness();
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             info,
             extensions: Extensions::default(),
             connections: AtomicU64::new(0),
+            open: AtomicU64::new(0),
         });
         let accept = handle
-            .spawn(accept_loop(listener, Arc::clone(&shared)))
+            .spawn(limits::accept_loop(
+                listener,
+                Arc::clone(&shared),
+                options.limits,
+            ))
             .abort_handle();
         Ok(RuntimeApi {
             shared,
@@ -152,6 +183,11 @@ impl RuntimeApi {
         self.shared.connections.load(Ordering::Relaxed)
     }
 
+    /// Connections open right now (never more than the limit).
+    pub fn connections_open(&self) -> u64 {
+        self.shared.open.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.shared
             .state
@@ -163,35 +199,5 @@ impl RuntimeApi {
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let mut builder = http1::Builder::new();
-    builder.keep_alive(true).auto_date_header(false);
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                // EMFILE and friends: back off instead of spinning.
-                tracing::warn!(error = %e, "runtime api accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        shared.connections.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY on runtime api connection");
-        }
-        let shared = Arc::clone(&shared);
-        let conn = builder.serve_connection(
-            TokioIo::new(stream),
-            service_fn(move |req| router::handle(Arc::clone(&shared), req)),
-        );
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "runtime api connection ended with an error");
-            }
-        });
     }
 }

@@ -8,11 +8,23 @@
 //!
 //! Every method is synchronous and cheap: callers hold the mutex only around one call and never
 //! across an `.await`; waiting happens on the oneshot receivers these methods hand out.
+//!
+//! Freezing (when a [`IdleFreezer`] is set): a `GET /next` that parks with nothing pending freezes
+//! the environment; handing an invocation over (to the parked `/next` or as pending) and
+//! closing thaw it. The event is handed to the parked `/next` BEFORE the thaw, so the
+//! connection task writes it while the kernel thaws the runtime: the thaw overlaps the
+//! delivery instead of preceding it. Both happen under the state mutex, so a freeze never
+//! overtakes the thaw that follows it. The freeze happens exactly where `parked` becomes true
+//! (the engine's `survives_error` waits for that watch after a function error), so an
+//! environment that is back in the pool is a frozen one.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::{oneshot, watch};
 
 use super::error::ApiError;
+use super::freeze::IdleFreezer;
 use super::types::{InitOutcome, Invocation, InvokeOutcome};
 
 /// What a `GET /next` gets.
@@ -72,6 +84,9 @@ pub struct State {
     readiness: watch::Sender<Option<InitOutcome>>,
     /// Flips to `true` once, on shutdown.
     closed: watch::Sender<bool>,
+    freezer: Option<Arc<dyn IdleFreezer>>,
+    /// The freezer was asked to freeze and not yet to thaw.
+    frozen: bool,
     /// `true` while a `GET /next` is parked: the runtime finished its work and waits.
     parked: watch::Sender<bool>,
 }
@@ -85,6 +100,11 @@ impl Default for State {
 impl State {
     /// A fresh environment in the `Init` phase.
     pub fn new() -> State {
+        State::with_freezer(None)
+    }
+
+    /// A fresh environment whose processes `freezer` stops while it waits for work.
+    pub fn with_freezer(freezer: Option<Arc<dyn IdleFreezer>>) -> State {
         State {
             phase: Phase::Init,
             waiter: None,
@@ -93,7 +113,29 @@ impl State {
             in_flight: None,
             readiness: watch::Sender::new(None),
             closed: watch::Sender::new(false),
+            freezer,
+            frozen: false,
             parked: watch::Sender::new(false),
+        }
+    }
+
+    /// True while the environment is (being) frozen.
+    #[cfg(test)]
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    fn freeze(&mut self) {
+        if let (Some(f), false) = (&self.freezer, self.frozen) {
+            f.freeze();
+            self.frozen = true;
+        }
+    }
+
+    fn thaw(&mut self) {
+        if let (Some(f), true) = (&self.freezer, self.frozen) {
+            f.thaw();
+            self.frozen = false;
         }
     }
 
@@ -146,6 +188,8 @@ impl State {
         // A newer poll replaces an older one; the older connection is gone or confused.
         self.waiter = Some(tx);
         self.parked.send_replace(true);
+        // Nothing to do until the engine offers an invocation: stop the environment meanwhile.
+        self.freeze();
         Ok(Next::Wait(rx))
     }
 
@@ -186,15 +230,19 @@ impl State {
                         request_id,
                         answered: false,
                     });
+                    self.thaw();
                     return;
                 }
                 Err(inv) => {
                     self.pending = Some(inv);
+                    self.thaw();
                     return;
                 }
             }
         }
         self.pending = Some(inv);
+        // The runtime must run to come and fetch it.
+        self.thaw();
     }
 
     /// The runtime starts posting a response or error for `request_id`. On success the caller
@@ -260,6 +308,8 @@ impl State {
 
     /// Shutdown: parked polls fail, an outstanding invocation ends `Closed`.
     pub fn close(&mut self) {
+        // A frozen environment must be able to exit (cgroup v1 frozen tasks do not die).
+        self.thaw();
         self.phase = Phase::Closed;
         self.waiter = None;
         self.parked.send_replace(false);
@@ -455,6 +505,81 @@ mod tests {
         let _ = s.next();
         let err = s.init_error("x".into(), Bytes::new()).err();
         assert_eq!(err.map(|e| e.status().as_u16()), Some(403));
+    }
+
+    /// Records the freezer calls in order.
+    #[derive(Debug, Default)]
+    struct Recorder(std::sync::Mutex<Vec<&'static str>>);
+
+    impl IdleFreezer for Recorder {
+        fn freeze(&self) {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push("freeze");
+        }
+        fn thaw(&self) {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push("thaw");
+        }
+    }
+
+    impl Recorder {
+        fn calls(&self) -> Vec<&'static str> {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        }
+    }
+
+    #[test]
+    fn parked_next_freezes_and_an_invocation_thaws_after_delivery() {
+        let rec = Arc::new(Recorder::default());
+        let mut s = State::with_freezer(Some(rec.clone() as Arc<dyn IdleFreezer>));
+        let parked = s.parked();
+        let Ok(Next::Wait(mut rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        assert!(s.is_frozen());
+        assert!(*parked.borrow(), "frozen exactly when parked");
+        assert_eq!(rec.calls(), ["freeze"]);
+        let _out = s.invoke(inv("a"));
+        // Delivered first, then thawed.
+        assert!(rx.try_recv().is_ok());
+        assert!(!s.is_frozen());
+        assert!(!*parked.borrow());
+        assert_eq!(rec.calls(), ["freeze", "thaw"]);
+        let _ = s.answer("a", Answer::Response);
+        let Ok(Next::Wait(_rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        assert_eq!(rec.calls(), ["freeze", "thaw", "freeze"]);
+        s.close();
+        assert_eq!(rec.calls(), ["freeze", "thaw", "freeze", "thaw"]);
+    }
+
+    #[test]
+    fn no_freeze_when_work_is_waiting_and_no_thaw_when_not_frozen() {
+        let rec = Arc::new(Recorder::default());
+        let mut s = State::with_freezer(Some(rec.clone() as Arc<dyn IdleFreezer>));
+        let _out = s.invoke(inv("a"));
+        delivered(s.next());
+        assert!(rec.calls().is_empty(), "{:?}", rec.calls());
+        s.close();
+        assert!(rec.calls().is_empty(), "{:?}", rec.calls());
+    }
+
+    #[test]
+    fn dropped_waiter_thaws_so_the_runtime_can_fetch_the_event() {
+        let rec = Arc::new(Recorder::default());
+        let mut s = State::with_freezer(Some(rec.clone() as Arc<dyn IdleFreezer>));
+        let Ok(Next::Wait(rx)) = s.next() else {
+            panic!("expected wait")
+        };
+        drop(rx);
+        let _out = s.invoke(inv("a"));
+        assert_eq!(rec.calls(), ["freeze", "thaw"]);
+        assert_eq!(delivered(s.next()).request_id, "a");
     }
 
     #[test]

@@ -11,7 +11,12 @@
 //! Ordering rule: create and limit the group (memory, pids) BEFORE the environment's first
 //! process is released (the helper attaches the cloned init by pid, then lets it run); the CPU
 //! quota is applied right after the runtime's exec; read the peak and OOM count
-//! AFTER the last process is reaped and BEFORE removing the group.
+//! AFTER the last process is reaped and BEFORE removing the group. A kill is followed by a
+//! thaw: cgroup v1 frozen tasks do not die until thawed.
+//!
+//! Freezing (v1 `freezer.state`, v2 `cgroup.freeze`): a write asks the kernel to stop every
+//! task; it returns at once and the tasks stop asynchronously. The control file is kept open
+//! and rewritten with `pwrite`, like the peak counter.
 
 mod v1;
 mod v2;
@@ -88,6 +93,14 @@ pub trait EnvCgroup: Send + Sync + std::fmt::Debug {
     fn oom_killed(&self) -> bool;
     /// Kills every process in the group (v2: cgroup.kill; v1: each listed pid).
     fn kill_all(&self);
+    /// True when the group can be frozen (v2 always; v1 with the freezer controller).
+    fn can_freeze(&self) -> bool;
+    /// Stops (`true`) or resumes (`false`) every process in the group.
+    fn set_frozen(&self, frozen: bool) -> Result<(), SandboxError>;
+    /// The kernel's view: `Some(true)` once every task is frozen, `None` without a freezer.
+    fn is_frozen(&self) -> Option<bool>;
+    /// The file and value that thaw the group (the helper thaws after its own kill).
+    fn thaw_file(&self) -> Option<(PathBuf, String)>;
     /// Removes the group; retries briefly while exiting tasks leave.
     fn remove(&self) -> Result<(), SandboxError>;
 }
@@ -106,7 +119,7 @@ pub fn detect(parent: &str) -> Option<Box<dyn Backend>> {
         }
     }
     let mut dirs = Vec::new();
-    for controller in ["memory", "pids", "cpu"] {
+    for controller in ["memory", "pids", "cpu", "freezer"] {
         let Some(m) = mounts
             .iter()
             .find(|m| m.fstype == "cgroup" && m.options.split(',').any(|o| o == controller))
@@ -210,6 +223,29 @@ impl CounterFile {
         let mut buf = [0u8; 32];
         let n = file.read_at(&mut buf, 0).ok()?;
         std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
+    }
+}
+
+/// A control file written on every invocation (the freezer), opened once and rewritten with
+/// `pwrite` at offset 0.
+#[derive(Debug, Default)]
+pub(crate) struct ControlFile {
+    file: std::sync::OnceLock<Option<fs::File>>,
+}
+
+impl ControlFile {
+    pub(crate) fn write(&self, path: &Path, value: &str) -> Result<(), SandboxError> {
+        use std::os::unix::fs::FileExt;
+        let file = self
+            .file
+            .get_or_init(|| fs::OpenOptions::new().write(true).open(path).ok())
+            .as_ref()
+            .ok_or_else(|| {
+                SandboxError::Cgroup(path.to_path_buf(), io::Error::from(io::ErrorKind::NotFound))
+            })?;
+        file.write_at(value.as_bytes(), 0)
+            .map(|_| ())
+            .map_err(|e| SandboxError::Cgroup(path.to_path_buf(), e))
     }
 }
 

@@ -95,6 +95,23 @@ pub fn set_rlimit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result
     check(unsafe { libc::setrlimit(resource, &lim) }).map(|_| ())
 }
 
+/// Raises the soft limit of `resource` to its hard limit; returns the new soft limit.
+pub fn raise_soft_limit(resource: libc::__rlimit_resource_t) -> io::Result<u64> {
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: cur is a valid out-pointer.
+    check(unsafe { libc::getrlimit(resource, &mut cur) })?;
+    let lim = libc::rlimit {
+        rlim_cur: cur.rlim_max,
+        rlim_max: cur.rlim_max,
+    };
+    // SAFETY: lim is a valid rlimit.
+    check(unsafe { libc::setrlimit(resource, &lim) })?;
+    Ok(cur.rlim_max)
+}
+
 /// Installs a classic BPF seccomp program (the caller set no_new_privs already).
 pub fn install_seccomp(program: &[libc::sock_filter]) -> io::Result<()> {
     let prog = libc::sock_fprog {

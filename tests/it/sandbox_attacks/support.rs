@@ -105,7 +105,7 @@ impl Fixture {
                 "processes of uid {uid} survived: {left:?}; output:\n{output}"
             );
         }
-        for controller in ["memory", "pids", "cpu"] {
+        for controller in ["memory", "pids", "cpu", "freezer"] {
             let dir = cgroup_dir(controller, &self.parent).join(id);
             assert!(
                 !dir.exists(),

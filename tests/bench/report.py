@@ -141,6 +141,9 @@ def markdown(r):
     aq = r.get("async")
     if aq:
         out.append(async_section(aq))
+    qs = r.get("queues")
+    if qs:
+        out.append(queues_section(qs))
     lg = r.get("langs")
     if lg:
         f = lg.get("floors", {})
@@ -201,6 +204,29 @@ def async_section(aq):
     out.append(_table(["idle latency", "p50", "p99", "n"], rows))
     out.append(f"Event start over a warm sync invoke's start, both from the request leaving the client (p50): {aq.get('over_sync_p50_ms')} ms. "
                f"Queue drained after the throughput runs: {aq.get('drained')}.\n")
+    return "\n".join(out)
+
+
+def queues_section(qs):
+    fs = qs["fdatasync_per_s"]
+    out = ["## Queues (issue 16, fresh daemon)\n",
+           f"Disk floor: {fs:,} durable commits/s (fdatasync, one writer). Every SendMessage answer below is a committed "
+           f"message (AWS JSON 1.0, 200-byte body, one standard queue); {qs.get('sent_stored', 0):,} messages were stored.\n"]
+    rows = []
+    for c in (1, 8):
+        w = _g(qs, "send", c) or {}
+        g, s = w.get("get_function") or {}, w.get("send") or {}
+        rows.append([f"{c} producer{'s' if c > 1 else ''}", _f(s.get("rps")), _f(g.get("rps")), f"{w.get('ratio')}",
+                     f"{s.get('rps', 0) / fs:.1f}", _f(s.get("p50_us")) + " µs", _f(s.get("p99_us")) + " µs",
+                     f"{s.get('non2xx', 0)} / {s.get('timeouts', 0)}"])
+    out.append(_table(["producers", "messages/s", "GetFunction req/s (floor)", "sends / GetFunction", "sends per fdatasync",
+                       "send p50", "send p99", "errors"], rows))
+    e = qs.get("e2e") or {}
+    si = qs.get("sync_invoke") or {}
+    rows = [[f"{e.get('messages', 0):,} queued messages → mapping (BatchSize 10) → Python batch function", _f(e.get("msgs_per_s")) + " msgs/s",
+             f"{_f(_g(si, 1, 'rps'))} / {_f(_g(si, 8, 'rps'))}", f"{e.get('ratio_sync_c1')} / {e.get('ratio_sync_c8')}",
+             f"{e.get('secs')} s, {e.get('left')} left"]]
+    out.append(_table(["end to end", "rate", "sync invokes/s of the same function, c=1 / c=8 (floor)", "messages / sync invoke", "time"], rows))
     return "\n".join(out)
 
 

@@ -292,6 +292,29 @@ pub(crate) fn remove_dir_retry(dir: &Path) -> Result<(), SandboxError> {
     ))
 }
 
+/// Longest a start-up sweep waits for one leftover group's tasks to leave. After a `kill -9`
+/// of the daemon its environments' processes are killed too, but on a loaded host they may
+/// take seconds to exit (and release their memory charge) before rmdir succeeds.
+const SWEEP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Removes a leftover environment group during a sweep: kills its tasks and retries rmdir
+/// for up to [`SWEEP_WAIT`]. A group that stays busy is left behind with a warning (it has a
+/// unique name, so it cannot clash with a new group, and the next start retries it); the
+/// sandbox stays usable. Returns whether it was removed.
+pub(crate) fn sweep_dir(dir: &Path) -> bool {
+    let deadline = std::time::Instant::now() + SWEEP_WAIT;
+    loop {
+        match remove_dir_retry(dir) {
+            Ok(()) => return true,
+            Err(e) if std::time::Instant::now() >= deadline => {
+                tracing::warn!(group = %dir.display(), error = %e, "cannot remove a cgroup left by an earlier run; left in place");
+                return false;
+            }
+            Err(_) => kill_listed(dir),
+        }
+    }
+}
+
 /// Child directories of `dir` (the leftover environment groups during a sweep).
 pub(crate) fn child_dirs(dir: &Path) -> Vec<PathBuf> {
     fs::read_dir(dir)

@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, write, Backend, ControlFile,
-    CounterFile, EnvCgroup, Limits,
+    child_dirs, keyed_u64, kill_listed, read_u64, remove_dir_retry, sweep_dir, write, Backend,
+    ControlFile, CounterFile, EnvCgroup, Limits,
 };
 use crate::sandbox::SandboxError;
 
@@ -94,8 +94,7 @@ impl Backend for V1 {
         for (_, parent) in &self.parents {
             for dir in child_dirs(parent) {
                 kill_listed(&dir);
-                remove_dir_retry(&dir)?;
-                if !dir.ends_with(SENTINEL) {
+                if sweep_dir(&dir) && !dir.ends_with(SENTINEL) {
                     removed += 1;
                 }
             }

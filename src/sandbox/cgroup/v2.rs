@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    child_dirs, keyed_u64, kill_listed, remove_dir_retry, write, Backend, ControlFile, CounterFile,
-    EnvCgroup, Limits,
+    child_dirs, keyed_u64, kill_listed, remove_dir_retry, sweep_dir, write, Backend, ControlFile,
+    CounterFile, EnvCgroup, Limits,
 };
 use crate::sandbox::SandboxError;
 
@@ -77,8 +77,7 @@ impl Backend for V2 {
                 let _ = write(&dir, "cgroup.freeze", "0");
             }
             kill_listed(&dir);
-            remove_dir_retry(&dir)?;
-            removed += 1;
+            removed += usize::from(sweep_dir(&dir));
         }
         Ok(removed)
     }

@@ -1,9 +1,10 @@
 //! SQS queues as destinations of asynchronous invocations (OnSuccess/OnFailure records) and
 //! as function dead-letter queues, in AWS's message formats: a record is the JSON body of one
 //! message; a dead letter is the original event unchanged with the `RequestID`, `ErrorCode`
-//! and `ErrorMessage` attributes. A FIFO queue takes the function ARN as MessageGroupId and a
-//! hash of the body as deduplication id unless it dedups by content. `deliver` answers once
-//! the message is committed (the queue's group commit).
+//! and `ErrorMessage` attributes. FIFO queues are refused (at configuration time, and at
+//! delivery if one took a standard queue's place): AWS delivers only to standard queues and
+//! counts such a delivery as a `DestinationDeliveryFailures`. `deliver` answers once the
+//! message is committed (the queue's group commit).
 
 use std::sync::Weak;
 
@@ -33,12 +34,19 @@ impl SqsDestination {
             .queues
             .upgrade()
             .ok_or_else(|| Error::Service("the queue service is stopping".into()))?;
-        queues.by_arn(&arn.arn).await.ok_or_else(|| {
+        let q = queues.by_arn(&arn.arn).await.ok_or_else(|| {
             Error::InvalidParameterValue(format!(
                 "The destination ARN {} is invalid: the SQS queue does not exist.",
                 arn.arn
             ))
-        })
+        })?;
+        if q.attrs.fifo {
+            return Err(Error::InvalidParameterValue(format!(
+                "The destination ARN {} is a FIFO queue: Lambda delivers invocation records and dead letters only to standard SQS queues.",
+                arn.arn
+            )));
+        }
+        Ok(q)
     }
 }
 
@@ -50,8 +58,8 @@ fn string(v: &str) -> AttributeValue {
     }
 }
 
-/// The message a delivery becomes.
-fn message_of(d: &Delivery, fifo: bool, content_dedup: bool) -> SendInput {
+/// The message a delivery becomes (on a standard queue).
+fn message_of(d: &Delivery) -> SendInput {
     let (body, attributes) = match &d.message {
         Message::Record { record, .. } => (record.to_string(), Attributes::new()),
         Message::DeadLetter {
@@ -88,17 +96,13 @@ fn message_of(d: &Delivery, fifo: bool, content_dedup: bool) -> SendInput {
     if !d.trace_header.is_empty() {
         system.insert("AWSTraceHeader".into(), string(&d.trace_header));
     }
-    let dedup_id = (fifo && !content_dedup).then(|| {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(body.as_bytes()))
-    });
     SendInput {
         body,
         delay_seconds: None,
         attributes,
         system_attributes: system,
-        dedup_id,
-        group_id: fifo.then(|| d.source_function_arn.clone()),
+        dedup_id: None,
+        group_id: None,
     }
 }
 
@@ -122,7 +126,7 @@ impl Destination for SqsDestination {
                 .queues
                 .upgrade()
                 .ok_or_else(|| Error::Service("the queue service is stopping".into()))?;
-            let m = message_of(&delivery, q.attrs.fifo, q.attrs.content_based_deduplication);
+            let m = message_of(&delivery);
             queues
                 .send(&q, m, &queues.me.account_id)
                 .await
@@ -151,7 +155,7 @@ mod tests {
 
     #[test]
     fn dead_letters_keep_the_event_and_carry_the_error() {
-        let m = message_of(&dead(&"é".repeat(700)), false, false);
+        let m = message_of(&dead(&"é".repeat(700)));
         assert_eq!(m.body, "{\"orderId\":42}");
         assert_eq!(
             m.attributes["RequestID"].string_value.as_deref(),
@@ -169,16 +173,5 @@ mod tests {
             e.len()
         );
         assert!(m.group_id.is_none() && m.dedup_id.is_none());
-    }
-
-    #[test]
-    fn fifo_queues_get_a_group_and_a_dedup_id() {
-        let m = message_of(&dead("boom"), true, false);
-        assert_eq!(
-            m.group_id.as_deref(),
-            Some("arn:aws:lambda:us-east-1:000000000000:function:f")
-        );
-        assert_eq!(m.dedup_id.as_ref().map(String::len), Some(64));
-        assert!(message_of(&dead("boom"), true, true).dedup_id.is_none());
     }
 }

@@ -96,10 +96,12 @@ impl QueueAttributes {
         set: &BTreeMap<String, String>,
         creating: bool,
     ) -> Result<(), SqsError> {
+        // All or nothing: a refused attribute leaves the queue's attributes as they were.
+        let mut next = self.clone();
         for (name, value) in set {
-            self.apply_one(me, name, value, creating)?;
+            next.apply_one(me, name, value, creating)?;
         }
-        if !self.fifo {
+        if !next.fifo {
             for fifo_only in [
                 "ContentBasedDeduplication",
                 "DeduplicationScope",
@@ -112,6 +114,7 @@ impl QueueAttributes {
                 }
             }
         }
+        *self = next;
         Ok(())
     }
 

@@ -144,6 +144,9 @@ def markdown(r):
     qs = r.get("queues")
     if qs:
         out.append(queues_section(qs))
+    sc = r.get("schedules")
+    if sc:
+        out.append(schedules_section(sc))
     lg = r.get("langs")
     if lg:
         f = lg.get("floors", {})
@@ -227,6 +230,22 @@ def queues_section(qs):
              f"{_f(_g(si, 1, 'rps'))} / {_f(_g(si, 8, 'rps'))}", f"{e.get('ratio_sync_c1')} / {e.get('ratio_sync_c8')}",
              f"{e.get('secs')} s, {e.get('left')} left"]]
     out.append(_table(["end to end", "rate", "sync invokes/s of the same function, c=1 / c=8 (floor)", "messages / sync invoke", "time"], rows))
+    return "\n".join(out)
+
+
+def schedules_section(sc):
+    fl = sc["floor_async"]
+    f = fl["start_from_request_ms"]
+    la = sc["lateness_ms"]
+    out = [f"## Schedules (issue 15, fresh daemon, system clock)\n",
+           f"{sc['rules']} EventBridge rules with `rate(1 second)` → one Python function; lateness = handler start − the "
+           f"occurrence's second (`time` of the event), {sc['firings']:,} firings after a warm-up, "
+           f"{sc['firings_per_s']} firings/s over {sc['window_s']} s. Floor: the same function's idle asynchronous invoke, "
+           f"request sent → handler start (every firing goes through that queue).\n"]
+    rows = [["lateness", _f(la["p50"], 1) + " ms", _f(la["p99"], 1) + " ms", f"{sc.get('lateness_p50_over_async_floor')}×"],
+            ["floor: async invoke, request → start", _f(f["p50"], 2) + " ms", _f(f["p99"], 2) + " ms", "1×"],
+            ["daemon CPU per firing / per async event (floor)", f"{sc.get('daemon_cpu_ms_per_firing')} ms", f"{fl['daemon_cpu_ms_per_event']} ms", ""]]
+    out.append(_table(["figure", "p50", "p99 (or floor)", "p50 / floor"], rows))
     return "\n".join(out)
 
 

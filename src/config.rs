@@ -80,10 +80,10 @@ pub struct SandboxConfig {
     /// Security group name -> TCP ports the function may connect to (host network only).
     pub security_groups: BTreeMap<String, Vec<u16>>,
     /// Freeze an environment's processes while its runtime waits for the next event, as AWS
-    /// does (cgroup v1 freezer or v2 `cgroup.freeze`); costs ≈ 10 µs per warm invoke. Off by
-    /// default: a frozen environment killed from outside (OOM killer, an operator) cannot die
-    /// until thawed on cgroup v1, so the daemon does not notice and the next invoke gets
-    /// `Runtime.ExitError` instead of a cold start.
+    /// does (cgroup v1 freezer or v2 `cgroup.freeze`); costs 15–35 µs per warm invoke
+    /// (BENCHMARKS.md). On cgroup v1 a frozen task killed from outside (OOM killer, an
+    /// operator) cannot die until thawed: a watch thaws such an environment within 100 ms so
+    /// its exit is seen and the pool replaces it.
     pub freeze_idle: bool,
 }
 
@@ -261,7 +261,7 @@ impl Default for SandboxConfig {
             cgroup_parent: "lambdabox".into(),
             subnets: BTreeMap::new(),
             security_groups: BTreeMap::new(),
-            freeze_idle: false,
+            freeze_idle: true,
         }
     }
 }

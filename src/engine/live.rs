@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::capacity::EnvLease;
+use super::frozen_watch::FrozenWatch;
 use super::output::{Capture, OutputReader};
 use crate::config::Config;
 use crate::runtime::{ConnLimits, EnvInfo, IdleFreezer, InitOutcome, RuntimeApi, ServeOptions};
@@ -114,18 +115,35 @@ impl ApiSettings {
 struct IdleCgroupFreezer {
     env: String,
     freezer: Freezer,
+    /// Set where killed tasks of a frozen group live on until thawed (cgroup v1).
+    watch: Option<&'static FrozenWatch>,
 }
 
 impl IdleFreezer for IdleCgroupFreezer {
     fn freeze(&self) {
         if let Err(e) = self.freezer.freeze() {
             tracing::warn!(env = %self.env, error = %e, "cannot freeze idle environment");
+            return;
+        }
+        if let Some(watch) = self.watch {
+            watch.watch(&self.env, &self.freezer);
         }
     }
 
     fn thaw(&self) {
+        if let Some(watch) = self.watch {
+            watch.unwatch(&self.env);
+        }
         if let Err(e) = self.freezer.thaw() {
             tracing::warn!(env = %self.env, error = %e, "cannot thaw environment");
+        }
+    }
+}
+
+impl Drop for IdleCgroupFreezer {
+    fn drop(&mut self) {
+        if let Some(watch) = self.watch {
+            watch.unwatch(&self.env);
         }
     }
 }
@@ -168,9 +186,15 @@ pub async fn cold_start(
         .freezer()
         .filter(|_| settings.freeze_idle)
         .map(|freezer| {
+            let watch = if freezer.needs_kill_watch() {
+                FrozenWatch::global()
+            } else {
+                None
+            };
             Arc::new(IdleCgroupFreezer {
                 env: id.clone(),
                 freezer,
+                watch,
             }) as Arc<dyn IdleFreezer>
         });
     let options = ServeOptions {

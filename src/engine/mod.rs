@@ -13,6 +13,7 @@ mod admission;
 pub mod capacity;
 pub mod codecache;
 mod concurrency;
+mod frozen_watch;
 mod invoke;
 mod launch;
 mod live;

@@ -100,6 +100,17 @@ impl Freezer {
     pub fn is_frozen(&self) -> Option<bool> {
         self.cgroup.is_frozen()
     }
+
+    /// True when a task was sent SIGKILL while frozen and waits for a thaw to die (v1).
+    pub fn killed_while_frozen(&self) -> bool {
+        self.cgroup.killed_while_frozen()
+    }
+
+    /// True when this host's freezer keeps killed tasks alive until a thaw (v1), so a frozen
+    /// environment must be watched for kills from outside.
+    pub fn needs_kill_watch(&self) -> bool {
+        self.cgroup.frozen_tasks_outlive_kill()
+    }
 }
 
 /// A running environment. Dropping it without `wait` kills it and cleans up.

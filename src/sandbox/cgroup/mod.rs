@@ -18,6 +18,7 @@
 //! task; it returns at once and the tasks stop asynchronously. The control file is kept open
 //! and rewritten with `pwrite`, like the peak counter.
 
+mod pending;
 mod v1;
 mod v2;
 
@@ -99,6 +100,11 @@ pub trait EnvCgroup: Send + Sync + std::fmt::Debug {
     fn set_frozen(&self, frozen: bool) -> Result<(), SandboxError>;
     /// The kernel's view: `Some(true)` once every task is frozen, `None` without a freezer.
     fn is_frozen(&self) -> Option<bool>;
+    /// True when a frozen task of the group holds a SIGKILL it cannot act on until thawed
+    /// (v1 only; on v2 a fatal signal ends frozen tasks).
+    fn killed_while_frozen(&self) -> bool;
+    /// True when killed tasks of a frozen group stay alive until thawed (v1).
+    fn frozen_tasks_outlive_kill(&self) -> bool;
     /// The file and value that thaw the group (the helper thaws after its own kill).
     fn thaw_file(&self) -> Option<(PathBuf, String)>;
     /// Removes the group; retries briefly while exiting tasks leave.

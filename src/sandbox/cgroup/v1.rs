@@ -222,6 +222,17 @@ impl EnvCgroup for V1Group {
         Some(text.trim() == "FROZEN")
     }
 
+    fn killed_while_frozen(&self) -> bool {
+        self.freezer
+            .as_ref()
+            .and_then(|state| state.parent())
+            .is_some_and(|dir| super::pending::any_task_killed(&dir.join("cgroup.procs")))
+    }
+
+    fn frozen_tasks_outlive_kill(&self) -> bool {
+        self.freezer.is_some()
+    }
+
     fn thaw_file(&self) -> Option<(PathBuf, String)> {
         Some((self.freezer.clone()?, "THAWED".into()))
     }

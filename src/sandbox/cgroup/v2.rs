@@ -183,6 +183,15 @@ impl EnvCgroup for V2Group {
         keyed_u64(&self.dir.join("cgroup.events"), "frozen").map(|v| v == 1)
     }
 
+    /// A fatal signal ends a task of a frozen v2 group at once.
+    fn killed_while_frozen(&self) -> bool {
+        false
+    }
+
+    fn frozen_tasks_outlive_kill(&self) -> bool {
+        false
+    }
+
     fn thaw_file(&self) -> Option<(PathBuf, String)> {
         Some((self.dir.join("cgroup.freeze"), "0".into()))
     }

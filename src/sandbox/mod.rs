@@ -297,6 +297,17 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
     sys::raise_soft_limit(libc::RLIMIT_NOFILE)
 }
 
+/// Lowers the calling thread's CPU priority to `nice` (for the daemon's bulk-work threads, so
+/// a large upload yields the CPU to the invoke path).
+pub fn set_thread_nice(nice: i32) -> std::io::Result<()> {
+    sys::set_thread_nice(nice)
+}
+
+/// The calling thread's nice value.
+pub fn thread_nice() -> std::io::Result<i32> {
+    sys::thread_nice()
+}
+
 /// True when `path` is the helper subcommand argument (for `main`).
 pub fn is_helper_invocation(arg: Option<&str>) -> bool {
     arg == Some(HELPER_ARG)

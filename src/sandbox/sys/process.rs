@@ -178,3 +178,23 @@ pub fn std_fd(fd: RawFd) -> BorrowedFd<'static> {
     // SAFETY: only used for the standard fds, which stay open for the process's life.
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
+
+/// Sets the calling thread's nice value (on Linux `PRIO_PROCESS` with `who = 0` is the calling
+/// thread only, not its whole process). Raising it needs no privilege.
+pub fn set_thread_nice(nice: i32) -> io::Result<()> {
+    // SAFETY: plain integer arguments; no memory is passed.
+    check(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) }).map(|_| ())
+}
+
+/// The calling thread's nice value.
+pub fn thread_nice() -> io::Result<i32> {
+    // SAFETY: errno is thread-local; clearing it tells a -1 nice value from an error.
+    let value = unsafe {
+        *libc::__errno_location() = 0;
+        libc::getpriority(libc::PRIO_PROCESS, 0)
+    };
+    if value == -1 && io::Error::last_os_error().raw_os_error().unwrap_or(0) != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value)
+}

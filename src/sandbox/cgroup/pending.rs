@@ -40,12 +40,15 @@ mod tests {
     fn finds_sigkill_in_either_mask() {
         let quiet = "Name:\tsleep\nState:\tD (disk sleep)\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n";
         assert!(!status_has_sigkill(quiet));
-        let killed = "State:\tD (disk sleep)\nSigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n";
+        let killed =
+            "State:\tD (disk sleep)\nSigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n";
         assert!(status_has_sigkill(killed));
         let shared = "SigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n";
         assert!(status_has_sigkill(shared));
         // SIGTERM (bit 0x4000) and SIGSTOP pending are not a kill.
-        assert!(!status_has_sigkill("SigPnd:\t0000000000004000\nShdPnd:\t0000000000040000\n"));
+        assert!(!status_has_sigkill(
+            "SigPnd:\t0000000000004000\nShdPnd:\t0000000000040000\n"
+        ));
         assert!(!status_has_sigkill("SigPnd:\tnot-hex\n"));
     }
 

@@ -55,30 +55,12 @@ impl EventInvokeConfig {
 
 /// MaximumRetryAttempts: 0–2.
 pub fn retry_attempts(n: i64) -> Result<u32, Error> {
-    bounded(n, 0, 2, "maximumRetryAttempts")
+    super::validate::range(n, 0, 2, "maximumRetryAttempts")
 }
 
 /// MaximumEventAgeInSeconds: 60–21600.
 pub fn max_event_age(n: i64) -> Result<u32, Error> {
-    bounded(n, 60, 21_600, "maximumEventAgeInSeconds")
-}
-
-fn bounded(v: i64, min: i64, max: i64, field: &str) -> Result<u32, Error> {
-    if v < min {
-        return Err(Error::constraint(
-            &v.to_string(),
-            field,
-            &format!("Member must have value greater than or equal to {min}"),
-        ));
-    }
-    if v > max {
-        return Err(Error::constraint(
-            &v.to_string(),
-            field,
-            &format!("Member must have value less than or equal to {max}"),
-        ));
-    }
-    u32::try_from(v).map_err(|_| Error::InvalidParameterValue(format!("{field} is out of range")))
+    super::validate::range(n, 60, 21_600, "maximumEventAgeInSeconds")
 }
 
 /// What a destination ARN names.

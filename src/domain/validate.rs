@@ -121,7 +121,8 @@ pub fn ephemeral_storage(mb: i64) -> Result<u32, Error> {
     range(mb, 512, 10240, "ephemeralStorage.size")
 }
 
-fn range(v: i64, min: i64, max: i64, field: &str) -> Result<u32, Error> {
+/// `v` within `min..=max` as a `u32`, else AWS's constraint message naming `field`.
+pub fn range(v: i64, min: i64, max: i64, field: &str) -> Result<u32, Error> {
     if v < min {
         return Err(Error::constraint(
             &v.to_string(),
@@ -138,6 +139,20 @@ fn range(v: i64, min: i64, max: i64, field: &str) -> Result<u32, Error> {
     }
     u32::try_from(v)
         .map_err(|_| Error::constraint(&v.to_string(), field, "Member must be a number"))
+}
+
+/// A list operation's `MaxItems` (1–50, as the Lambda API allows): the page size.
+pub fn page_size(max_items: Option<i64>) -> Result<usize, Error> {
+    const MAX: usize = 50;
+    match max_items {
+        None => Ok(MAX),
+        Some(n) if (1..=50).contains(&n) => Ok(usize::try_from(n).unwrap_or(MAX)),
+        Some(n) => Err(Error::constraint(
+            &n.to_string(),
+            "maxItems",
+            "Member must have value between 1 and 50",
+        )),
+    }
 }
 
 /// Handler: at most 128 characters, no whitespace.

@@ -13,9 +13,6 @@ use crate::domain::Error;
 use crate::store::concurrency::{self as cstore, ProvisionedRow};
 use crate::store::functions as fstore;
 
-/// Page size cap of ListProvisionedConcurrencyConfigs (MaxItems 1–50).
-pub const LIST_PAGE_MAX: usize = 50;
-
 /// Reserved concurrency is set on the function, never on a version or alias.
 fn unqualified(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
     match r.qualifier.as_deref() {
@@ -182,17 +179,7 @@ pub async fn list_provisioned(
     marker: Option<String>,
     max_items: Option<i64>,
 ) -> Result<(Vec<ProvisionedRow>, Option<String>), Error> {
-    let limit = match max_items {
-        None => LIST_PAGE_MAX,
-        Some(n) if (1..=50).contains(&n) => usize::try_from(n).unwrap_or(LIST_PAGE_MAX),
-        Some(n) => {
-            return Err(Error::constraint(
-                &n.to_string(),
-                "maxItems",
-                "Member must have value between 1 and 50",
-            ))
-        }
-    };
+    let limit = crate::domain::validate::page_size(max_items)?;
     let after = match marker.as_deref().map(decode_marker).transpose()? {
         Some((q, _)) => q,
         None => String::new(),

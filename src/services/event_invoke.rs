@@ -13,9 +13,6 @@ use crate::domain::function::now_ms;
 use crate::domain::Error;
 use crate::store::event_invoke::{self as store, StoredConfig};
 
-/// Page size cap of ListFunctionEventInvokeConfigs (MaxItems 1–50).
-pub const LIST_PAGE_MAX: usize = 50;
-
 /// One member of an UpdateFunctionEventInvokeConfig: absent leaves the value as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Patch {
@@ -158,17 +155,7 @@ pub async fn list(
     marker: Option<String>,
     max_items: Option<i64>,
 ) -> Result<(Vec<StoredConfig>, Option<String>), Error> {
-    let limit = match max_items {
-        None => LIST_PAGE_MAX,
-        Some(n) if (1..=50).contains(&n) => usize::try_from(n).unwrap_or(LIST_PAGE_MAX),
-        Some(n) => {
-            return Err(Error::constraint(
-                &n.to_string(),
-                "maxItems",
-                "Member must have value between 1 and 50",
-            ))
-        }
-    };
+    let limit = crate::domain::validate::page_size(max_items)?;
     let n = name.to_string();
     let arn = ctx.identity.function_arn(name);
     let mut items = ctx

@@ -33,6 +33,7 @@ mod session;
 mod settings;
 mod test_tab;
 mod triggers;
+mod function_url;
 mod versions;
 mod zipedit;
 

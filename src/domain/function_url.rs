@@ -170,8 +170,7 @@ pub struct UrlConfig {
 pub fn validate_qualifier(q: &str) -> Result<(), Error> {
     let ok = !q.is_empty()
         && q.len() <= 128
-        && q
-            .bytes()
+        && q.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         && !q.bytes().all(|b| b.is_ascii_digit());
     if ok {
@@ -193,8 +192,7 @@ pub fn new_url_id() -> String {
 /// True when `s` has the shape of a url id (what the serving path accepts before any lookup).
 pub fn is_url_id(s: &str) -> bool {
     s.len() == 32
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
@@ -215,16 +213,16 @@ mod tests {
     #[test]
     fn enums_and_qualifiers() {
         assert_eq!(AuthType::parse("NONE").unwrap(), AuthType::None);
-        assert!(matches!(
-            AuthType::parse("none"),
-            Err(Error::Validation(_))
-        ));
+        assert!(matches!(AuthType::parse("none"), Err(Error::Validation(_))));
         assert!(InvokeMode::parse("STREAM").is_err());
         assert!(validate_qualifier("prod").is_ok());
         assert!(validate_qualifier("1").is_err());
         assert!(validate_qualifier("$LATEST").is_err());
         assert!(is_url_id(&new_url_id()));
-        assert_eq!(format_time(1_736_936_430_123), "2025-01-15T10:20:30.123000Z");
+        assert_eq!(
+            format_time(1_736_936_430_123),
+            "2025-01-15T10:20:30.123000Z"
+        );
     }
 
     #[test]

@@ -45,10 +45,7 @@ pub fn url_function_arn(ctx: &Context, name: &str, qualifier: &str) -> String {
 /// daemon at (its `Host` header).
 pub fn function_url(ctx: &Context, host: &str, url_id: &str) -> String {
     match &ctx.config.server.url_base_domain {
-        Some(base) => format!(
-            "http://{url_id}.lambda-url.{}.{base}/",
-            ctx.identity.region
-        ),
+        Some(base) => format!("http://{url_id}.lambda-url.{}.{base}/", ctx.identity.region),
         None => format!("http://{host}/lambda-url/{url_id}/"),
     }
 }

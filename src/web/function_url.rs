@@ -59,7 +59,8 @@ pub async fn block(
 
 /// Adds a URL to `$LATEST` with `auth` (`NONE` or `AWS_IAM`); the error text when refused.
 pub async fn create(app: &AppState, name: &str, auth: &str, user: &str) -> Result<(), String> {
-    let auth_type = AuthType::parse(auth).map_err(|_| "Choose who may call the URL.".to_string())?;
+    let auth_type =
+        AuthType::parse(auth).map_err(|_| "Choose who may call the URL.".to_string())?;
     let config = UrlConfig {
         auth_type,
         cors: None,

@@ -18,6 +18,7 @@ mod config_tab;
 mod create;
 mod error;
 mod form;
+mod function_url;
 mod functions;
 mod guard;
 mod layers;
@@ -33,7 +34,6 @@ mod session;
 mod settings;
 mod test_tab;
 mod triggers;
-mod function_url;
 mod versions;
 mod zipedit;
 

@@ -374,3 +374,33 @@ def test_served_by_host_header(tmp_path):
         assert st == 403
     finally:
         d.stop()
+
+
+def test_dashboard_triggers_tab_adds_and_removes_the_url(daemon, lam):
+    from dashboard_client import Dashboard, first_admin_password
+
+    admin = Dashboard(daemon.endpoint)
+    admin.login_ok("admin", first_admin_password(daemon.data_dir))
+    name = create_function(lam, {"app.py": PY_BACKEND})
+    tab = admin.get(f"/ui/functions/{name}/triggers")
+    assert tab.status == 200 and 'id="url-form"' in tab.text and 'value="NONE"' in tab.text
+    r = admin.post(f"/ui/functions/{name}/triggers", {"action": "url-create", "auth_type": "NONE"})
+    assert r.status == 303 and r.location.endswith("done=url-created"), r.text[:500]
+    url = lam.get_function_url_config(FunctionName=name)["FunctionUrl"]
+    tab = admin.get(f"/ui/functions/{name}/triggers").text
+    def esc(t):  # tera's autoescape
+        return (t.replace("&", "&amp;").replace("/", "&#x2F;").replace("'", "&#x27;")
+                .replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;"))
+
+    assert f'value="{esc(url)}"' in tab and 'data-copy="url-value"' in tab
+    assert 'id="url-public-warning"' in tab and esc(f"curl -i '{url}'") in tab
+    assert curl(url + "plain")[2] == b"hello"
+    r = admin.post(f"/ui/functions/{name}/triggers", {"action": "url-create", "auth_type": "NONE"})
+    assert r.status == 422 and "FunctionUrlConfig exists" in r.text
+    r = admin.post(f"/ui/functions/{name}/triggers", {"action": "url-delete"})
+    assert r.status == 303 and r.location.endswith("done=url-deleted")
+    r = admin.post(f"/ui/functions/{name}/triggers", {"action": "url-create", "auth_type": "AWS_IAM"})
+    assert r.status == 303
+    tab = admin.get(f"/ui/functions/{name}/triggers").text
+    assert 'id="url-public-warning"' not in tab and "--aws-sigv4" in tab
+    assert lam.get_function_url_config(FunctionName=name)["AuthType"] == "AWS_IAM"

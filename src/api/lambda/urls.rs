@@ -81,7 +81,11 @@ pub async fn create(state: &AppState, req: &ApiRequest, label: &str) -> Result<H
 pub async fn get(state: &AppState, req: &ApiRequest, label: &str) -> Result<HttpResponse> {
     let r = function_ref(state, label, req)?;
     let u = svc::get(&state.ctx, &r).await?;
-    Ok(json_response(StatusCode::OK, req, &render(state, req, &u, true)))
+    Ok(json_response(
+        StatusCode::OK,
+        req,
+        &render(state, req, &u, true),
+    ))
 }
 
 /// UpdateFunctionUrlConfig (`PUT …/url`).
@@ -91,10 +95,18 @@ pub async fn update(state: &AppState, req: &ApiRequest, label: &str) -> Result<H
     let patch = Patch {
         auth_type: b.auth_type.as_deref().map(AuthType::parse).transpose()?,
         cors: b.cors,
-        invoke_mode: b.invoke_mode.as_deref().map(InvokeMode::parse).transpose()?,
+        invoke_mode: b
+            .invoke_mode
+            .as_deref()
+            .map(InvokeMode::parse)
+            .transpose()?,
     };
     let u = svc::update(&state.ctx, &r, patch).await?;
-    Ok(json_response(StatusCode::OK, req, &render(state, req, &u, true)))
+    Ok(json_response(
+        StatusCode::OK,
+        req,
+        &render(state, req, &u, true),
+    ))
 }
 
 /// DeleteFunctionUrlConfig (`DELETE …/url`).

@@ -206,7 +206,16 @@ async fn serve(
             }
         },
     };
-    let answer = run(state, &head, &buffered.body, &url, raw_path, &account_id, iam).await;
+    let answer = run(
+        state,
+        &head,
+        &buffered.body,
+        &url,
+        raw_path,
+        &account_id,
+        iam,
+    )
+    .await;
     if url.config.auth_type == AuthType::None {
         tracing::info!(url_id = %id, function = %url.function, method = %head.method,
             path = %raw_path, source = %head.peer_ip, status = answer.status,
@@ -305,7 +314,10 @@ mod tests {
             s.url_id(&format!("{id}.lambda-url.us-east-1.box.test:9070")),
             Some(id)
         );
-        assert_eq!(s.url_id(&format!("{id}.lambda-url.us-east-1.box.test")), Some(id));
+        assert_eq!(
+            s.url_id(&format!("{id}.lambda-url.us-east-1.box.test")),
+            Some(id)
+        );
         assert_eq!(s.url_id("x.lambda-url.us-east-1.box.test"), None);
         assert_eq!(s.url_id("box.test"), None);
         assert_eq!(strip_port("[::1]:80"), "[::1]");

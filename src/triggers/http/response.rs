@@ -134,9 +134,11 @@ pub fn from_payload(payload: &[u8]) -> Answer {
 
 /// The answer of a function that failed: 504 for a timeout, else 502.
 pub fn from_error(payload: &[u8]) -> Answer {
-    let kind = serde_json::from_slice::<Value>(payload)
-        .ok()
-        .and_then(|v| v.get("errorType").and_then(Value::as_str).map(str::to_string));
+    let kind = serde_json::from_slice::<Value>(payload).ok().and_then(|v| {
+        v.get("errorType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     if kind.as_deref() == Some("Sandbox.Timedout") {
         return Answer::message(504, "message", "Endpoint request timed out");
     }
@@ -155,10 +157,7 @@ mod tests {
         assert_eq!(a.status, 201);
         assert_eq!(a.body, b"hi");
         assert_eq!(
-            a.headers
-                .iter()
-                .filter(|(k, _)| k == "set-cookie")
-                .count(),
+            a.headers.iter().filter(|(k, _)| k == "set-cookie").count(),
             2
         );
         assert!(a.headers.contains(&("n".into(), "2".into())));

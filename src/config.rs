@@ -152,6 +152,10 @@ pub struct ServerConfig {
     /// Connections one client address may hold open at once (0 = no limit); more are closed
     /// as soon as they are accepted. Behind a reverse proxy every client shares its address.
     pub max_connections_per_client: usize,
+    /// Base domain of function URLs served by Host header: a request for
+    /// `<url-id>.lambda-url.<region>.<url_base_domain>` goes to that URL (may carry a
+    /// `:port`). Unset: URLs are served, and reported, only under `/lambda-url/<url-id>/`.
+    pub url_base_domain: Option<String>,
 }
 
 impl ServerConfig {
@@ -193,6 +197,7 @@ impl Default for ServerConfig {
             keep_alive_secs: 5,
             body_idle_timeout_secs: 30,
             max_connections_per_client: 128,
+            url_base_domain: None,
         }
     }
 }

@@ -31,6 +31,10 @@ pub struct Head {
     pub request_id: String,
     /// `Content-Length`, when the client declared one.
     pub content_length: Option<usize>,
+    /// The connection's peer address (no port), empty when unknown.
+    pub peer_ip: String,
+    /// `HTTP/1.1`, `HTTP/2.0`…
+    pub http_version: String,
 }
 
 impl Head {
@@ -59,6 +63,11 @@ impl Head {
             host: req.connection_info().host().to_string(),
             request_id: uuid::Uuid::new_v4().to_string(),
             content_length,
+            peer_ip: req
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            http_version: format!("{:?}", req.version()),
         }
     }
 
@@ -77,6 +86,8 @@ impl Head {
             host: "localhost".into(),
             request_id: "test-request".into(),
             content_length: None,
+            peer_ip: "127.0.0.1".into(),
+            http_version: "HTTP/1.1".into(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod concurrency;
 pub mod error;
 pub mod event_invoke;
 pub mod function;
+pub mod function_url;
 pub mod layer;
 pub mod pattern;
 pub mod schedule;

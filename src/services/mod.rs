@@ -8,6 +8,7 @@ pub mod destinations;
 pub mod event_invoke;
 pub mod event_source_mappings;
 pub mod events;
+pub mod function_urls;
 pub mod functions;
 pub mod layers;
 pub mod policy;

@@ -19,10 +19,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0006_event_source_mappings.sql"),
     ),
     (7, include_str!("../../migrations/0007_scheduler.sql")),
+    (8, include_str!("../../migrations/0008_function_urls.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

@@ -18,6 +18,7 @@ mod config_tab;
 mod create;
 mod error;
 mod form;
+mod function_url;
 mod functions;
 mod guard;
 mod layers;

@@ -3,6 +3,7 @@
 //! forms that create one (queue, batch size, window, ReportBatchItemFailures), enable or
 //! disable one, and delete one. Saved through `services::event_source_mappings` exactly as
 //! the Lambda API's Create/Update/DeleteEventSourceMapping are, and the pollers are told.
+//! The function URL block (`web::function_url`) adds and removes the URL of `$LATEST`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -99,6 +100,8 @@ async fn render(
         q if q.contains("done=created") => "Event source mapping created.",
         q if q.contains("done=updated") => "Event source mapping updated.",
         q if q.contains("done=deleted") => "Event source mapping deleted.",
+        q if q.contains("done=url-created") => "Function URL created.",
+        q if q.contains("done=url-deleted") => "Function URL deleted.",
         _ => "",
     };
     ctx.insert("mappings", &mappings);
@@ -107,6 +110,7 @@ async fn render(
     ctx.insert("errors", &errors.0);
     ctx.insert("flash", flash);
     super::schedules::triggers_block(app, &found.version.name, &mut ctx).await?;
+    super::function_url::block(app, req, &found.version.name, &mut ctx).await?;
     web.render
         .page_status(errors.status(), "triggers.html", Some(&s), &mut ctx)
 }
@@ -234,6 +238,22 @@ pub async fn submit(
                 }
             }
         }
+        "url-create" => {
+            match super::function_url::create(&app, &name, f.get("auth_type"), &s.username).await {
+                Ok(()) => done("url-created"),
+                Err(e) => {
+                    errors.add("url", &e);
+                    render(&app, &web, &req, &name, None, &errors).await
+                }
+            }
+        }
+        "url-delete" => match super::function_url::delete(&app, &name, &s.username).await {
+            Ok(()) => done("url-deleted"),
+            Err(e) => {
+                errors.add("url", &e);
+                render(&app, &web, &req, &name, None, &errors).await
+            }
+        },
         _ => Err(WebError::BadRequest("Unknown trigger action.".into())),
     }
 }

@@ -19,6 +19,21 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Copy buttons: the value of the input they name.
+  document.querySelectorAll("button[data-copy]").forEach((b) => {
+    b.addEventListener("click", () => {
+      const el = document.getElementById(b.dataset.copy);
+      if (!el) return;
+      const done = () => { b.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(el.value).then(done, () => { el.select(); });
+      } else {
+        el.select();
+        if (document.execCommand("copy")) done();
+      }
+    });
+  });
+
   // Create function: show the chosen code source; starter code follows the runtime.
   const sources = document.querySelectorAll("input[name=source]");
   const showSource = () => {

@@ -14,6 +14,7 @@ pub mod layers;
 pub mod policy;
 pub mod provisioned;
 pub mod service;
+pub mod urls;
 pub mod versions;
 
 use actix_web::HttpResponse;
@@ -123,6 +124,11 @@ pub async fn route(
         ("GET", ["2015-03-31", "event-source-mappings", u]) => esm::get(state, req, u).await,
         ("PUT", ["2015-03-31", "event-source-mappings", u]) => esm::update(state, req, u).await,
         ("DELETE", ["2015-03-31", "event-source-mappings", u]) => esm::delete(state, req, u).await,
+        ("POST", ["2021-10-31", "functions", f, "url"]) => urls::create(state, req, f).await,
+        ("GET", ["2021-10-31", "functions", f, "url"]) => urls::get(state, req, f).await,
+        ("PUT", ["2021-10-31", "functions", f, "url"]) => urls::update(state, req, f).await,
+        ("DELETE", ["2021-10-31", "functions", f, "url"]) => urls::delete(state, req, f).await,
+        ("GET", ["2021-10-31", "functions", f, "urls"]) => urls::list(state, req, f).await,
         ("GET", ["2016-08-19", "account-settings"]) => account::account_settings(state, req).await,
         ("POST", ["2017-03-31", "tags", arn]) => account::tag(state, req, arn).await,
         ("DELETE", ["2017-03-31", "tags", arn]) => account::untag(state, req, arn).await,

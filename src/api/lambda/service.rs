@@ -10,7 +10,7 @@ use super::invoke::MAX_SYNC_PAYLOAD;
 use crate::api::error::{lambda_kind, ApiError};
 use crate::api::protocol::{Protocol, Reply};
 use crate::api::request::{ApiRequest, Head, MAX_BODY};
-use crate::api::service::{Operation, Service};
+use crate::api::service::{Operation, Public, Service};
 use crate::api::AppState;
 use crate::domain::Error;
 
@@ -39,7 +39,10 @@ pub static SERVICE: Service = Service {
     xml_namespace: "",
     operations: OPERATIONS,
     fallback: Some(&UNLISTED),
-    public: &[],
+    public: &[Public {
+        prefix: crate::triggers::http::PREFIX,
+        handler: crate::triggers::http::serve_path,
+    }],
 };
 
 static OPERATIONS: &[Operation] = &[
@@ -284,6 +287,36 @@ static OPERATIONS: &[Operation] = &[
         "DeleteEventSourceMapping",
         "DELETE",
         "/2015-03-31/event-source-mappings/{UUID}",
+        serve,
+    ),
+    Operation::rest(
+        "CreateFunctionUrlConfig",
+        "POST",
+        "/2021-10-31/functions/{FunctionName}/url",
+        serve,
+    ),
+    Operation::rest(
+        "GetFunctionUrlConfig",
+        "GET",
+        "/2021-10-31/functions/{FunctionName}/url",
+        serve,
+    ),
+    Operation::rest(
+        "UpdateFunctionUrlConfig",
+        "PUT",
+        "/2021-10-31/functions/{FunctionName}/url",
+        serve,
+    ),
+    Operation::rest(
+        "DeleteFunctionUrlConfig",
+        "DELETE",
+        "/2021-10-31/functions/{FunctionName}/url",
+        serve,
+    ),
+    Operation::rest(
+        "ListFunctionUrlConfigs",
+        "GET",
+        "/2021-10-31/functions/{FunctionName}/urls",
         serve,
     ),
     Operation::rest("TagResource", "POST", "/2017-03-31/tags/{Resource}", serve),

@@ -1,0 +1,194 @@
+//! Function URLs: Create/Get/Update/Delete/ListFunctionUrlConfigs on `$LATEST` or an alias,
+//! the `FunctionUrl` string each one is reached at, and the lookup by url id the HTTP
+//! trigger (`triggers::http`) makes for every request.
+
+use super::Context;
+use crate::domain::arn::{FunctionRef, LATEST};
+use crate::domain::function::now_ms;
+use crate::domain::function_url::{self as fu, AuthType, Cors, InvokeMode, UrlConfig};
+use crate::domain::Error;
+use crate::store::function_urls::{self as store, StoredUrl};
+
+/// Page size cap of ListFunctionUrlConfigs (MaxItems 1–50).
+pub const LIST_PAGE_MAX: usize = 50;
+
+/// The members of an UpdateFunctionUrlConfig; absent ones stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct Patch {
+    pub auth_type: Option<AuthType>,
+    pub cors: Option<Cors>,
+    pub invoke_mode: Option<InvokeMode>,
+}
+
+/// The qualifier a URL is stored under: `$LATEST` when the caller gave none.
+fn qualifier_of(r: &FunctionRef) -> Result<String, Error> {
+    match &r.qualifier {
+        None => Ok(LATEST.to_string()),
+        Some(q) => {
+            fu::validate_qualifier(q)?;
+            Ok(q.clone())
+        }
+    }
+}
+
+/// The ARN a URL is reported under: the function's, qualified when the URL is on an alias.
+pub fn url_function_arn(ctx: &Context, name: &str, qualifier: &str) -> String {
+    if qualifier == LATEST {
+        ctx.identity.function_arn(name)
+    } else {
+        ctx.identity.qualified_arn(name, qualifier)
+    }
+}
+
+/// Where the URL is served: by Host header under `server.url_base_domain` when one is
+/// configured, else under `/lambda-url/<id>/` on `host`, the address the caller reached this
+/// daemon at (its `Host` header).
+pub fn function_url(ctx: &Context, host: &str, url_id: &str) -> String {
+    match &ctx.config.server.url_base_domain {
+        Some(base) => format!("http://{url_id}.lambda-url.{}.{base}/", ctx.identity.region),
+        None => format!("http://{host}/lambda-url/{url_id}/"),
+    }
+}
+
+fn missing() -> Error {
+    Error::ResourceNotFound("The resource you requested does not exist.".into())
+}
+
+fn check(c: &UrlConfig) -> Result<(), Error> {
+    if let Some(cors) = &c.cors {
+        cors.validate()?;
+    }
+    check_mode(c.invoke_mode)
+}
+
+/// Response streaming is not served yet: refused, never stored and ignored.
+fn check_mode(m: InvokeMode) -> Result<(), Error> {
+    if m == InvokeMode::ResponseStream {
+        return Err(Error::InvalidParameterValue(
+            "lambdabox does not stream function URL responses yet: InvokeMode RESPONSE_STREAM is refused. Use BUFFERED.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// CreateFunctionUrlConfig: refused with ResourceConflictException when the function (or
+/// alias) already has a URL.
+pub async fn create(ctx: &Context, r: &FunctionRef, config: UrlConfig) -> Result<StoredUrl, Error> {
+    check(&config)?;
+    let q = qualifier_of(r)?;
+    let now = now_ms();
+    let arn = url_function_arn(ctx, &r.name, &q);
+    let exists = Error::ResourceConflict(format!(
+        "Failed to create function url config for [functionArn = {arn}]. Error message:  FunctionUrlConfig exists for this Lambda function"
+    ));
+    let url = StoredUrl {
+        url_id: fu::new_url_id(),
+        function: r.name.clone(),
+        qualifier: q,
+        config,
+        created_ms: now,
+        last_modified_ms: now,
+    };
+    let row = url.clone();
+    ctx.store
+        .call(move |c| store::create(c, &row, &arn, exists))
+        .await?;
+    tracing::info!(function = %url.function, qualifier = %url.qualifier, url_id = %url.url_id,
+        auth_type = url.config.auth_type.as_str(), "function URL created");
+    Ok(url)
+}
+
+/// GetFunctionUrlConfig.
+pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<StoredUrl, Error> {
+    let q = qualifier_of(r)?;
+    let name = r.name.clone();
+    let arn = url_function_arn(ctx, &name, &q);
+    ctx.store
+        .call(move |c| store::find(c, &name, &q, &arn))
+        .await?
+        .ok_or_else(missing)
+}
+
+/// UpdateFunctionUrlConfig: changes the members given.
+pub async fn update(ctx: &Context, r: &FunctionRef, patch: Patch) -> Result<StoredUrl, Error> {
+    if let Some(c) = &patch.cors {
+        c.validate()?;
+    }
+    if let Some(m) = patch.invoke_mode {
+        check_mode(m)?;
+    }
+    let q = qualifier_of(r)?;
+    let name = r.name.clone();
+    let arn = url_function_arn(ctx, &name, &q);
+    let url = ctx
+        .store
+        .call(move |c| {
+            store::update(c, &name, &q, now_ms(), &arn, missing(), |mut cur| {
+                if let Some(a) = patch.auth_type {
+                    cur.auth_type = a;
+                }
+                if let Some(m) = patch.invoke_mode {
+                    cur.invoke_mode = m;
+                }
+                if let Some(c) = patch.cors {
+                    cur.cors = Some(c);
+                }
+                Ok(cur)
+            })
+        })
+        .await?;
+    tracing::info!(function = %url.function, qualifier = %url.qualifier, url_id = %url.url_id,
+        auth_type = url.config.auth_type.as_str(), "function URL updated");
+    Ok(url)
+}
+
+/// DeleteFunctionUrlConfig.
+pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
+    let q = qualifier_of(r)?;
+    let name = r.name.clone();
+    let arn = url_function_arn(ctx, &name, &q);
+    let deleted = ctx
+        .store
+        .call(move |c| store::delete(c, &name, &q, &arn))
+        .await?;
+    if deleted {
+        tracing::info!(function = %r.name, "function URL deleted");
+        Ok(())
+    } else {
+        Err(missing())
+    }
+}
+
+/// ListFunctionUrlConfigs: one page and the next marker (the last qualifier).
+pub async fn list(
+    ctx: &Context,
+    name: &str,
+    marker: Option<String>,
+    max_items: Option<i64>,
+) -> Result<(Vec<StoredUrl>, Option<String>), Error> {
+    let limit = match max_items {
+        None => LIST_PAGE_MAX,
+        Some(n) if (1..=50).contains(&n) => usize::try_from(n).unwrap_or(LIST_PAGE_MAX),
+        Some(n) => {
+            return Err(Error::constraint(
+                &n.to_string(),
+                "maxItems",
+                "Member must have value between 1 and 50",
+            ))
+        }
+    };
+    let n = name.to_string();
+    let arn = ctx.identity.function_arn(name);
+    let mut items = ctx
+        .store
+        .call(move |c| store::list(c, &n, &arn, marker.as_deref(), limit + 1))
+        .await?;
+    let next = super::functions::cut_page(&mut items, limit, |u| u.qualifier.clone());
+    Ok((items, next))
+}
+
+/// The URL a request names by its id, if there is one.
+pub async fn by_id(ctx: &Context, url_id: &str) -> Result<Option<StoredUrl>, Error> {
+    let id = url_id.to_string();
+    Ok(ctx.store.call(move |c| store::by_id(c, &id)).await?)
+}

@@ -334,7 +334,13 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
             };
             inner
                 .fanout
-                .send(d, spec.retry_policy(), row.name.clone(), Box::new(rec))
+                .send(
+                    d,
+                    spec.retry_policy(),
+                    row.name.clone(),
+                    Box::new(rec),
+                    None,
+                )
                 .await;
         }
         Err(e) => inner.fanout.recorder.push(rec(Some(e.to_string()))),

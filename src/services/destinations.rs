@@ -39,6 +39,13 @@ pub enum Message {
         error_code: u16,
         error_message: String,
     },
+    /// An EventBridge event a rule could not deliver (its target's DeadLetterConfig): the
+    /// event unchanged, with EventBridge's string attributes (`RULE_ARN`, `TARGET_ARN`,
+    /// `ERROR_CODE`, `ERROR_MESSAGE`, `RETRY_ATTEMPTS`, `EXHAUSTED_RETRY_CONDITION`).
+    EventDeadLetter {
+        payload: Bytes,
+        attributes: Vec<(String, String)>,
+    },
 }
 
 /// One message on its way to a destination.

@@ -3,7 +3,7 @@
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
 
-use super::{body, epoch, error, required, text};
+use super::{body, empty, epoch, error, paged, required, text};
 use crate::api::error::ApiError;
 use crate::api::protocol::Reply;
 use crate::api::request::ApiRequest;
@@ -34,7 +34,7 @@ pub fn create_event_bus<'a>(
         for k in ["EventSourceName", "KmsKeyIdentifier", "DeadLetterConfig"] {
             if m.get(k).is_some_and(|v| !v.is_null()) {
                 return Err(super::VALIDATION.with(format!(
-                    "{k} is not available in lambdabox: it has no partner event sources, KMS or SQS queues."
+                    "{k} is not available in lambdabox: it has no partner event sources or KMS, and a bus-level dead-letter queue is not served (set DeadLetterConfig on the rule's targets instead)."
                 )));
             }
         }
@@ -67,7 +67,7 @@ pub fn delete_event_bus<'a>(
         let m = body(req)?;
         let name = required(&m, "Name")?;
         buses::delete(&state.ctx, name).await.map_err(error)?;
-        Ok(Reply::Value(json!({})))
+        Ok(empty())
     })
 }
 
@@ -80,18 +80,6 @@ pub fn list_event_buses<'a>(
         let all = buses::list(&state.ctx, text(&m, "NamePrefix").unwrap_or(""))
             .await
             .map_err(error)?;
-        let (page, next) = ev::page(
-            all,
-            text(&m, "NextToken"),
-            m.get("Limit").and_then(|v| v.as_i64()),
-            100,
-        )
-        .map_err(error)?;
-        let mut out =
-            json!({ "EventBuses": page.iter().map(|b| bus_json(state, b)).collect::<Vec<_>>() });
-        if let Some(n) = next {
-            out["NextToken"] = json!(n);
-        }
-        Ok(Reply::Value(out))
+        paged(all, &m, "EventBuses", |b| bus_json(state, b))
     })
 }

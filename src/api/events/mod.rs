@@ -10,10 +10,11 @@ mod targets;
 use serde_json::{Map, Value};
 
 use crate::api::error::{ApiError, ErrorKind};
-use crate::api::protocol::{json, Protocol};
+use crate::api::protocol::{json, Protocol, Reply};
 use crate::api::request::ApiRequest;
 use crate::api::service::{Operation, Service};
-use crate::services::events::EbError;
+use crate::api::AppState;
+use crate::services::events::{self as ev, EbError};
 
 pub static SERVICE: Service = Service {
     name: "Amazon EventBridge",
@@ -67,6 +68,49 @@ pub fn error(e: EbError) -> ApiError {
 /// The request body as a JSON object.
 pub(crate) fn body(req: &ApiRequest) -> Result<Map<String, Value>, ApiError> {
     json::input(&req.body)
+}
+
+/// The bus `EventBusName` names (the default bus when absent), as a name.
+pub(crate) fn bus(state: &AppState, m: &Map<String, Value>) -> Result<String, ApiError> {
+    ev::bus_name(&state.ctx.identity, text(m, "EventBusName")).map_err(error)
+}
+
+/// The required member `key` (a rule's `Name`, `Rule`, `TargetArn`) and the bus it is on:
+/// the opening of every rule and target operation.
+pub(crate) fn named<'a>(
+    state: &AppState,
+    m: &'a Map<String, Value>,
+    key: &str,
+) -> Result<(&'a str, String), ApiError> {
+    let name = required(m, key)?;
+    Ok((name, bus(state, m)?))
+}
+
+/// One page of `all` (`NextToken`, `Limit`, 100 by default) as `{member: [...], NextToken}`.
+pub(crate) fn paged<T>(
+    all: Vec<T>,
+    m: &Map<String, Value>,
+    member: &str,
+    item: impl Fn(&T) -> Value,
+) -> Result<Reply, ApiError> {
+    let (page, next) = ev::page(
+        all,
+        text(m, "NextToken"),
+        m.get("Limit").and_then(Value::as_i64),
+        100,
+    )
+    .map_err(error)?;
+    let mut out = Map::new();
+    out.insert(member.to_string(), page.iter().map(item).collect());
+    if let Some(n) = next {
+        out.insert("NextToken".to_string(), Value::String(n));
+    }
+    Ok(Reply::Value(Value::Object(out)))
+}
+
+/// The empty answer of operations that return nothing.
+pub(crate) fn empty() -> Reply {
+    Reply::Value(Value::Object(Map::new()))
 }
 
 /// A string member.

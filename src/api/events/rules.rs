@@ -3,7 +3,7 @@
 use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Value};
 
-use super::{body, error, required, text};
+use super::{body, bus, empty, error, named, paged, text};
 use crate::api::error::ApiError;
 use crate::api::protocol::Reply;
 use crate::api::request::ApiRequest;
@@ -39,7 +39,8 @@ pub fn put_rule<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let name = required(&m, "Name")?.to_string();
+        let (name, bus) = named(state, &m, "Name")?;
+        let name = name.to_string();
         if m.get("Tags")
             .and_then(Value::as_array)
             .is_some_and(|t| !t.is_empty())
@@ -48,7 +49,6 @@ pub fn put_rule<'a>(
                 "Tags on rules are not available in lambdabox yet; create the rule without Tags.",
             ));
         }
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
         let p = rules::PutRule {
             bus,
             name,
@@ -71,8 +71,7 @@ pub fn describe_rule<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let name = required(&m, "Name")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (name, bus) = named(state, &m, "Name")?;
         let r = rules::get(&state.ctx, &bus, name).await.map_err(error)?;
         let mut v = rule_json(state, &r);
         v["CreatedBy"] = json!(state.ctx.identity.account_id);
@@ -86,23 +85,11 @@ pub fn list_rules<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let bus = bus(state, &m)?;
         let all = rules::list(&state.ctx, &bus, text(&m, "NamePrefix").unwrap_or(""))
             .await
             .map_err(error)?;
-        let (page, next) = ev::page(
-            all,
-            text(&m, "NextToken"),
-            m.get("Limit").and_then(Value::as_i64),
-            100,
-        )
-        .map_err(error)?;
-        let mut out =
-            json!({ "Rules": page.iter().map(|r| rule_json(state, r)).collect::<Vec<_>>() });
-        if let Some(n) = next {
-            out["NextToken"] = json!(n);
-        }
-        Ok(Reply::Value(out))
+        paged(all, &m, "Rules", |r| rule_json(state, r))
     })
 }
 
@@ -112,13 +99,12 @@ pub fn delete_rule<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let name = required(&m, "Name")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (name, bus) = named(state, &m, "Name")?;
         let force = m.get("Force").and_then(Value::as_bool).unwrap_or(false);
         rules::delete(&state.ctx, &bus, name, force)
             .await
             .map_err(error)?;
-        Ok(Reply::Value(json!({})))
+        Ok(empty())
     })
 }
 
@@ -129,12 +115,11 @@ fn set_state<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let name = required(&m, "Name")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (name, bus) = named(state, &m, "Name")?;
         rules::set_state(&state.ctx, &bus, name, enabled)
             .await
             .map_err(error)?;
-        Ok(Reply::Value(json!({})))
+        Ok(empty())
     })
 }
 

@@ -3,12 +3,12 @@
 use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Value};
 
-use super::{body, error, required, text};
+use super::{body, error, named, paged};
 use crate::api::error::ApiError;
 use crate::api::protocol::Reply;
 use crate::api::request::ApiRequest;
 use crate::api::AppState;
-use crate::services::events::{self as ev, rules};
+use crate::services::events::rules;
 
 pub fn put_targets<'a>(
     state: &'a AppState,
@@ -16,8 +16,7 @@ pub fn put_targets<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let rule = required(&m, "Rule")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (rule, bus) = named(state, &m, "Rule")?;
         let targets = m
             .get("Targets")
             .and_then(Value::as_array)
@@ -38,8 +37,7 @@ pub fn remove_targets<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let rule = required(&m, "Rule")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (rule, bus) = named(state, &m, "Rule")?;
         let ids: Vec<String> = m
             .get("Ids")
             .and_then(Value::as_array)
@@ -65,23 +63,11 @@ pub fn list_targets_by_rule<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let rule = required(&m, "Rule")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (rule, bus) = named(state, &m, "Rule")?;
         let all = rules::targets(&state.ctx, &bus, rule)
             .await
             .map_err(error)?;
-        let (page, next) = ev::page(
-            all,
-            text(&m, "NextToken"),
-            m.get("Limit").and_then(Value::as_i64),
-            100,
-        )
-        .map_err(error)?;
-        let mut out = json!({ "Targets": page.iter().map(|(t, _)| json!(t)).collect::<Vec<_>>() });
-        if let Some(n) = next {
-            out["NextToken"] = json!(n);
-        }
-        Ok(Reply::Value(out))
+        paged(all, &m, "Targets", |(t, _)| json!(t))
     })
 }
 
@@ -91,22 +77,10 @@ pub fn list_rule_names_by_target<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let m = body(req)?;
-        let arn = required(&m, "TargetArn")?;
-        let bus = ev::bus_name(&state.ctx.identity, text(&m, "EventBusName")).map_err(error)?;
+        let (arn, bus) = named(state, &m, "TargetArn")?;
         let all = rules::names_by_target(&state.ctx, &bus, arn)
             .await
             .map_err(error)?;
-        let (page, next) = ev::page(
-            all,
-            text(&m, "NextToken"),
-            m.get("Limit").and_then(Value::as_i64),
-            100,
-        )
-        .map_err(error)?;
-        let mut out = json!({ "RuleNames": page });
-        if let Some(n) = next {
-            out["NextToken"] = json!(n);
-        }
-        Ok(Reply::Value(out))
+        paged(all, &m, "RuleNames", |n| json!(n))
     })
 }

@@ -4,7 +4,10 @@
 //! (throttle, lambdabox fault) is tried again with exponential back-off (1 s doubling to
 //! 60 s) within the target's `RetryPolicy`; a final failure (no such function, not allowed)
 //! is recorded at once. Every outcome is recorded on the target (deliveries, failures,
-//! last error) and failures are logged at warn level.
+//! last error) and failures are logged at warn level. A rule target with a DeadLetterConfig
+//! sends the event it could not deliver (unchanged, with EventBridge's `RULE_ARN`,
+//! `TARGET_ARN`, `ERROR_CODE`, `ERROR_MESSAGE`, `RETRY_ATTEMPTS` and
+//! `EXHAUSTED_RETRY_CONDITION` attributes) to that SQS queue (`services::destinations`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,7 +19,9 @@ use super::deliver::{retryable, Deliver, Delivery};
 use super::input::{self, RuleInfo};
 use super::record::{Rec, Recorder};
 use super::target::{RetryPolicy, Target};
+use crate::domain::event_invoke::{DestinationArn, DestinationUse};
 use crate::domain::Error;
+use crate::services::destinations::{self, Message};
 use crate::services::Context;
 use crate::store::rules::{Record, RuleRow, TargetRow};
 
@@ -25,6 +30,25 @@ use crate::store::rules::{Record, RuleRow, TargetRow};
 pub struct Totals {
     pub delivered: AtomicU64,
     pub failed: AtomicU64,
+}
+
+/// Where an undeliverable event goes: the target's dead-letter queue.
+#[derive(Clone)]
+pub struct DeadLetter {
+    pub queue: DestinationArn,
+    /// The event as the rule matched it (before the target's input settings).
+    pub event: bytes::Bytes,
+    pub rule_arn: String,
+    pub target_arn: String,
+}
+
+/// EventBridge's `ERROR_CODE` for a failed delivery.
+fn error_code(e: &Error) -> &'static str {
+    match e {
+        Error::ResourceNotFound(_) => "RESOURCE_NOT_FOUND",
+        Error::TooManyRequests { .. } => "THROTTLING",
+        _ => "SDK_CLIENT_ERROR",
+    }
 }
 
 /// Sends events to targets.
@@ -81,11 +105,25 @@ impl Fanout {
                     continue;
                 }
             };
+            let dead_letter = match target.dead_letter(&self.ctx.identity) {
+                Ok(q) => q.map(|queue| DeadLetter {
+                    queue,
+                    event: event.to_string().into(),
+                    rule_arn: rule_arn.clone(),
+                    target_arn: target.arn.clone(),
+                }),
+                Err(e) => {
+                    let m = e.to_string();
+                    self.fail(&rule_arn, &row.target_id, &m, rec(Some(m.clone())));
+                    continue;
+                }
+            };
             let function = match target.function(&self.ctx.identity) {
                 Ok(f) => f,
                 Err(e) => {
                     let m = e.to_string();
                     self.fail(&rule_arn, &row.target_id, &m, rec(Some(m.clone())));
+                    self.dead_letter(dead_letter, "INVALID_PARAMETER", &m, 0, None);
                     continue;
                 }
             };
@@ -94,6 +132,7 @@ impl Fanout {
             {
                 let m = e.to_string();
                 self.fail(&rule_arn, &row.target_id, &m, rec(Some(m.clone())));
+                self.dead_letter(dead_letter, "NO_PERMISSIONS", &m, 0, None);
                 continue;
             }
             let payload = input::render(&target, event, &info);
@@ -107,31 +146,79 @@ impl Fanout {
                 maximum_retry_attempts: None,
                 maximum_event_age_in_seconds: None,
             });
-            self.send(d, policy, row.target_id.clone(), Box::new(rec))
+            self.send(d, policy, row.target_id.clone(), Box::new(rec), dead_letter)
                 .await;
         }
     }
 
-    /// Sends one delivery with retries; `rec` makes the record of its outcome.
+    /// Sends one delivery with retries; `rec` makes the record of its outcome; a final
+    /// failure goes to `dead_letter` if there is one.
     pub async fn send(
         self: &Arc<Self>,
         d: Delivery,
         policy: RetryPolicy,
         target_id: String,
         rec: Box<dyn Fn(Option<String>) -> Rec + Send + Sync>,
+        dead_letter: Option<DeadLetter>,
     ) {
         let first = self.deliver.deliver(d.clone()).await;
         match first {
             Ok(()) => self.ok(rec(None)),
             Err(e) if retryable(&e) && policy.attempts() > 0 => {
                 let me = Arc::clone(self);
-                tokio::spawn(async move { me.retry(d, policy, target_id, rec, e).await });
+                tokio::spawn(
+                    async move { me.retry(d, policy, target_id, rec, e, dead_letter).await },
+                );
             }
             Err(e) => {
                 let m = e.to_string();
                 self.fail(&d.source_arn, &target_id, &m, rec(Some(m.clone())));
+                self.dead_letter(dead_letter, error_code(&e), &m, 0, None);
             }
         }
+    }
+
+    /// Sends an undeliverable event to its dead-letter queue (in the background; a failure
+    /// to do so is logged).
+    fn dead_letter(
+        &self,
+        dl: Option<DeadLetter>,
+        code: &str,
+        message: &str,
+        retries: u32,
+        exhausted: Option<&str>,
+    ) {
+        let Some(dl) = dl else {
+            return;
+        };
+        let mut attributes = vec![
+            ("RULE_ARN".to_string(), dl.rule_arn.clone()),
+            ("TARGET_ARN".to_string(), dl.target_arn.clone()),
+            ("ERROR_CODE".to_string(), code.to_string()),
+            ("ERROR_MESSAGE".to_string(), message.to_string()),
+            ("RETRY_ATTEMPTS".to_string(), retries.to_string()),
+        ];
+        if let Some(x) = exhausted {
+            attributes.push(("EXHAUSTED_RETRY_CONDITION".to_string(), x.to_string()));
+        }
+        let registry = Arc::clone(&self.ctx.destinations);
+        tokio::spawn(async move {
+            let delivery = destinations::Delivery {
+                message: Message::EventDeadLetter {
+                    payload: dl.event.clone(),
+                    attributes,
+                },
+                source_function_arn: dl.target_arn.clone(),
+                trace_header: String::new(),
+            };
+            let sent = match registry.target(&dl.queue, DestinationUse::DeadLetter) {
+                Ok(t) => t.deliver(&dl.queue, delivery).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                tracing::warn!(rule = %dl.rule_arn, queue = %dl.queue.arn, error = %e, "cannot send the undeliverable event to the dead-letter queue; it is dropped");
+            }
+        });
     }
 
     async fn retry(
@@ -141,27 +228,40 @@ impl Fanout {
         target_id: String,
         rec: Box<dyn Fn(Option<String>) -> Rec + Send + Sync>,
         mut last: Error,
+        dead_letter: Option<DeadLetter>,
     ) {
         let started = Instant::now();
         let max_age = Duration::from_secs(u64::from(policy.max_age_secs()));
         let mut wait = Duration::from_secs(1);
+        let mut retries = 0;
+        let mut exhausted = Some("MaximumRetryAttempts");
         for _ in 0..policy.attempts() {
             if started.elapsed() + wait > max_age {
+                exhausted = Some("MaximumEventAgeInSeconds");
                 break;
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(60));
+            retries += 1;
             match self.deliver.deliver(d.clone()).await {
                 Ok(()) => return self.ok(rec(None)),
                 Err(e) if retryable(&e) => last = e,
                 Err(e) => {
                     last = e;
+                    exhausted = None;
                     break;
                 }
             }
         }
         let m = format!("{last} (retries exhausted)");
         self.fail(&d.source_arn, &target_id, &m, rec(Some(m.clone())));
+        self.dead_letter(
+            dead_letter,
+            error_code(&last),
+            &last.to_string(),
+            retries,
+            exhausted,
+        );
     }
 
     fn ok(&self, r: Rec) {

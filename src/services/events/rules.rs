@@ -7,6 +7,7 @@ use super::changes::Changed;
 use super::error::{check_name, constraint};
 use super::target::Target;
 use super::{buses, EbError, DEFAULT_BUS};
+use crate::domain::event_invoke::DestinationUse;
 use crate::domain::pattern::EventPattern;
 use crate::domain::schedule::{Dialect, Expression};
 use crate::services::Context;
@@ -216,6 +217,14 @@ pub async fn put_targets(
     let mut rows = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         let t = Target::from_wire(t, i, &ctx.identity)?;
+        if let Some(dl) = t.dead_letter_config.as_ref().and_then(|d| d.arn.as_deref()) {
+            ctx.destinations
+                .check(&ctx.identity, dl, DestinationUse::DeadLetter)
+                .await
+                .map_err(|e| {
+                    EbError::Validation(format!("Target {}: DeadLetterConfig.Arn: {e}", t.id))
+                })?;
+        }
         let spec = serde_json::to_string(&t).map_err(|e| EbError::Internal(e.to_string()))?;
         rows.push((t.id, t.arn, spec));
     }

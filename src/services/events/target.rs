@@ -1,5 +1,7 @@
 //! A rule's target as PutTargets receives it, checked: only Lambda functions of this
 //! account and region are targets here, and every member given is honoured or refused.
+//! `DeadLetterConfig.Arn` names a standard SQS queue of this lambdabox (checked to exist by
+//! `rules::put_targets`); undeliverable events go there (`fanout`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -7,6 +9,7 @@ use serde_json::{Map, Value};
 use super::error::{check_name, constraint, EbError};
 use super::input;
 use crate::domain::arn::FunctionRef;
+use crate::domain::event_invoke::{DestinationArn, DestinationKind, DestinationUse};
 use crate::domain::Identity;
 
 /// `RetryPolicy` of a target (EventBridge's and Scheduler's share the shape).
@@ -77,6 +80,16 @@ pub struct Target {
     pub input_transformer: Option<InputTransformer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<RetryPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetterConfig>,
+}
+
+/// `DeadLetterConfig` of a target: the SQS queue undeliverable events go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeadLetterConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }
 
 const MEMBERS: &[&str] = &[
@@ -103,6 +116,7 @@ impl Target {
             .map_err(|e| EbError::Validation(format!("Targets[{i}] is not a valid target: {e}")))?;
         check_name(&t.id, &format!("targets.{}.member.id", i + 1), 64, "")?;
         t.function(me)?;
+        t.dead_letter(me)?;
         let given = [
             t.input.is_some(),
             t.input_path.is_some(),
@@ -141,6 +155,27 @@ impl Target {
         Ok(t)
     }
 
+    /// The queue of `DeadLetterConfig` (SQS only, as EventBridge allows), if one is set.
+    pub fn dead_letter(&self, me: &Identity) -> Result<Option<DestinationArn>, EbError> {
+        let Some(raw) = self
+            .dead_letter_config
+            .as_ref()
+            .and_then(|d| d.arn.as_deref())
+        else {
+            return Ok(None);
+        };
+        let arn = DestinationArn::parse(raw, me, DestinationUse::DeadLetter).map_err(|e| {
+            EbError::Validation(format!("Target {}: DeadLetterConfig.Arn: {e}", self.id))
+        })?;
+        if arn.kind != DestinationKind::Sqs {
+            return Err(EbError::Validation(format!(
+                "Target {}: DeadLetterConfig.Arn {raw} is not an SQS queue ARN; EventBridge dead-letter queues are SQS queues.",
+                self.id
+            )));
+        }
+        Ok(Some(arn))
+    }
+
     /// The function this target invokes.
     pub fn function(&self, me: &Identity) -> Result<FunctionRef, EbError> {
         lambda_target(&self.arn, me)
@@ -153,13 +188,6 @@ fn check_members(obj: &Map<String, Value>, i: usize) -> Result<(), EbError> {
         if !MEMBERS.contains(&k.as_str()) {
             return Err(EbError::Validation(format!(
                 "Targets[{i}].{k}: lambdabox delivers rule targets to Lambda functions only, and {k} does not apply to them."
-            )));
-        }
-    }
-    if let Some(d) = obj.get("DeadLetterConfig") {
-        if d.get("Arn").is_some_and(|a| !a.is_null()) {
-            return Err(EbError::Validation(format!(
-                "Targets[{i}].DeadLetterConfig: lambdabox has no SQS queues to send undeliverable events to yet; remove DeadLetterConfig (failed deliveries are recorded on the rule's target and shown in the dashboard)."
             )));
         }
     }

@@ -91,6 +91,26 @@ fn message_of(d: &Delivery) -> SendInput {
             }
             (String::from_utf8_lossy(payload).into_owned(), a)
         }
+        Message::EventDeadLetter {
+            payload,
+            attributes,
+        } => {
+            let mut a = Attributes::new();
+            for (k, v) in attributes {
+                let mut v = v.clone();
+                if v.len() > MAX_ERROR_MESSAGE {
+                    let mut cut = MAX_ERROR_MESSAGE;
+                    while !v.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    v.truncate(cut);
+                }
+                if !v.is_empty() {
+                    a.insert(k.clone(), string(&v));
+                }
+            }
+            (String::from_utf8_lossy(payload).into_owned(), a)
+        }
     };
     let mut system = Attributes::new();
     if !d.trace_header.is_empty() {

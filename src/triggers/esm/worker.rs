@@ -1,5 +1,15 @@
 //! One mapping's workers: scaling with the queue's depth, and the batch loop (gather,
 //! filter, invoke, delete what succeeded).
+//!
+//! Scaling, as Lambda does it for SQS: five concurrent batches to begin with, then up to five
+//! more per second (Lambda: 300 per minute) while the queue holds more than the workers take,
+//! within the caps. One more rule keeps a busy host from redelivering what it is processing: a
+//! batch's messages are invisible only for the queue's visibility timeout, so the mapping adds
+//! workers only while its batches finish (invoke → delete) in under a quarter of that timeout,
+//! and halves its workers when they take more than half of it. Without it a deep queue started
+//! every allowed worker at once (the account limit, 141 on a 2-core test machine): that many
+//! cold starts saturated the CPU, batches outlived their visibility timeout and came back
+//! (duplicates), and under load no batch finished at all.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -19,11 +29,45 @@ use crate::services::sqs::{Queue, ReceivedMessage};
 const MAX_EVENT_BYTES: usize = 6_291_456;
 /// Workers a mapping may run when nothing else limits it (AWS: 1,000 concurrent batches).
 const MAX_WORKERS: usize = 1000;
+/// Concurrent batches a mapping starts with (AWS: five).
+const INITIAL_WORKERS: usize = 5;
+/// Workers added per second at most while the queue is deep (AWS: 300 per minute).
+const ADD_PER_SECOND: usize = 5;
+/// How often the mapping task re-reads the queue's depth and rescales.
+const TICK: Duration = Duration::from_millis(500);
 
 struct Shared {
     live: AtomicUsize,
     target: AtomicUsize,
     generation: AtomicU64,
+    /// Slowest batch (invoke → delete, ms) since the last tick; 0 = none finished.
+    slowest_ms: AtomicU64,
+}
+
+/// The next worker target: grow toward `wanted` by at most `ADD_PER_SECOND` per second while
+/// batches finish well within the visibility timeout, halve when they come close to it.
+fn next_target(
+    current: usize,
+    wanted: usize,
+    cap: usize,
+    slowest_ms: u64,
+    visibility_ms: u64,
+) -> usize {
+    let wanted = wanted.min(cap).max(1);
+    let slow = visibility_ms / 2;
+    let fast = (visibility_ms / 4).max(200);
+    let per_tick =
+        (ADD_PER_SECOND * usize::try_from(TICK.as_millis()).unwrap_or(500) / 1000).max(1);
+    let next = if slowest_ms > slow {
+        current / 2
+    } else if current < INITIAL_WORKERS {
+        INITIAL_WORKERS
+    } else if slowest_ms <= fast {
+        current + per_tick
+    } else {
+        current
+    };
+    next.min(wanted).max(1)
 }
 
 /// Runs a mapping until it is deleted or the daemon stops.
@@ -36,6 +80,7 @@ pub async fn run_mapping(
         live: AtomicUsize::new(0),
         target: AtomicUsize::new(1),
         generation: AtomicU64::new(0),
+        slowest_ms: AtomicU64::new(0),
     });
     loop {
         if stop.load(Ordering::SeqCst) || p.stopping() {
@@ -64,7 +109,14 @@ pub async fn run_mapping(
             .div_ceil(per_batch)
             .max(1);
         let cap = cap_of(&p, &m).await;
-        let want = want.min(cap).max(1);
+        let visibility_ms = u64::try_from(q.attrs.visibility_timeout).unwrap_or(0) * 1000;
+        let want = next_target(
+            shared.target.load(Ordering::SeqCst),
+            want,
+            cap,
+            shared.slowest_ms.swap(0, Ordering::SeqCst),
+            visibility_ms,
+        );
         shared.target.store(want, Ordering::SeqCst);
         let gen = shared.generation.load(Ordering::SeqCst);
         while shared.live.load(Ordering::SeqCst) < want {
@@ -77,7 +129,7 @@ pub async fn run_mapping(
                 Arc::clone(&stop),
             ));
         }
-        if wait_change(&mut config, Duration::from_millis(500)).await {
+        if wait_change(&mut config, TICK).await {
             // New settings: the current workers finish their batch and leave.
             shared.generation.fetch_add(1, Ordering::SeqCst);
         }
@@ -164,7 +216,13 @@ async fn work(
             }
             continue;
         }
+        let started = std::time::Instant::now();
         process(&p, &m, &q, batch).await;
+        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        shared.slowest_ms.fetch_max(took, Ordering::SeqCst);
+        if shared.live.load(Ordering::SeqCst) > shared.target.load(Ordering::SeqCst) {
+            return; // scaled down: leave after this batch
+        }
     }
 }
 
@@ -294,4 +352,33 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
         _ => "OK".to_string(),
     };
     p.record_result(&m.row.uuid, &result).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_target;
+
+    #[test]
+    fn starts_at_five_and_grows_five_per_second_while_batches_are_fast() {
+        assert_eq!(next_target(1, 1000, 141, 0, 30_000), 5);
+        assert_eq!(next_target(5, 1000, 141, 50, 30_000), 7);
+        assert_eq!(next_target(140, 1000, 141, 50, 30_000), 141);
+        assert_eq!(
+            next_target(5, 2, 141, 50, 30_000),
+            2,
+            "never more than the depth needs"
+        );
+        assert_eq!(
+            next_target(5, 1000, 3, 50, 30_000),
+            3,
+            "never more than the cap"
+        );
+    }
+
+    #[test]
+    fn holds_when_batches_slow_down_and_halves_near_the_visibility_timeout() {
+        assert_eq!(next_target(20, 1000, 141, 4_000, 10_000), 20);
+        assert_eq!(next_target(20, 1000, 141, 6_000, 10_000), 10);
+        assert_eq!(next_target(1, 1000, 141, 60_000, 10_000), 1);
+    }
 }

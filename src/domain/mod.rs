@@ -10,6 +10,7 @@ pub mod error;
 pub mod event_invoke;
 pub mod function;
 pub mod layer;
+pub mod logfilter;
 pub mod pattern;
 pub mod schedule;
 pub mod sqs;

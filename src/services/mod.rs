@@ -10,6 +10,7 @@ pub mod event_source_mappings;
 pub mod events;
 pub mod functions;
 pub mod layers;
+pub mod logs;
 pub mod policy;
 pub mod schedules;
 pub mod sqs;
@@ -29,6 +30,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct Context {
     pub store: Store,
+    /// The function log database (`logs.db`: log groups, streams, events, invocation records).
+    pub logs: Store,
     pub identity: Identity,
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
@@ -47,6 +50,7 @@ pub struct Context {
 impl Context {
     pub fn new(
         store: Store,
+        logs: Store,
         identity: Identity,
         catalog: Arc<Catalog>,
         config: Arc<Config>,
@@ -54,6 +58,7 @@ impl Context {
         let cpu = cpu::Cpu::new(config.server.effective_blocking_threads());
         Context {
             store,
+            logs,
             identity,
             catalog,
             config: Arc::clone(&config),

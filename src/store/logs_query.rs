@@ -266,3 +266,54 @@ pub fn scan(
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::logs::{append, open, prune, NewEvent};
+
+    fn ev(group: &str, ts_ms: i64, message: &str) -> NewEvent {
+        NewEvent {
+            group: group.into(),
+            stream: "2026/01/01/[$LATEST]00".into(),
+            ts_ms,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn retention_prunes_per_group_and_delete_removes_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).unwrap();
+        let day = 86_400_000;
+        let now = 100 * day;
+        store
+            .call_blocking(|c| {
+                append(
+                    c,
+                    &[ev("/a", now - 3 * day, "old a"), ev("/a", now, "new a")],
+                    &[],
+                    now,
+                )?;
+                append(c, &[ev("/b", now - 3 * day, "old b")], &[], now)?;
+                assert!(set_retention(c, "/a", Some(1))?);
+                assert!(!set_retention(c, "/nope", Some(1))?);
+                prune(c, 0, now)?;
+                let id = stream_id(c, "/a", "2026/01/01/[$LATEST]00")?.unwrap();
+                let left = stream_page(c, id, i64::MIN, i64::MAX, Cursor::Head, 10)?;
+                assert_eq!(left.len(), 1);
+                assert_eq!(left[0].message, "new a");
+                let b = scan(c, "/b", &[], "", i64::MIN, i64::MAX, (i64::MIN, 0), 10)?;
+                assert_eq!(b.len(), 1, "a group without retention keeps its events");
+                let groups = list_groups(c, "/", "", 10)?;
+                assert_eq!(groups.len(), 2);
+                assert_eq!(groups[0].retention_days, Some(1));
+                assert_eq!(groups[0].stored_bytes, 5);
+                assert!(delete_group(c, "/a")?);
+                assert!(!delete_group(c, "/a")?);
+                assert!(stream_id(c, "/a", "2026/01/01/[$LATEST]00")?.is_none());
+                Ok(())
+            })
+            .unwrap();
+    }
+}

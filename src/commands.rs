@@ -69,14 +69,14 @@ pub fn invoke(config: &Config, args: &InvokeArgs) -> anyhow::Result<i32> {
 
 /// `lambdabox logs`: prints the function's log lines, optionally following new ones.
 pub fn logs(config: &Config, args: &LogsArgs) -> anyhow::Result<()> {
-    let path = config.data_dir.join(crate::serve::DB_FILE);
+    let path = config.data_dir.join(logs::FILE);
     if !path.exists() {
         anyhow::bail!(
-            "no database at {}; pass --data-dir of the daemon",
+            "no log database at {}; pass --data-dir of the daemon",
             path.display()
         );
     }
-    let store = crate::store::Store::open(&path).context("opening the database")?;
+    let store = logs::open(&config.data_dir).context("opening the log database")?;
     let group = format!("/aws/lambda/{}", args.function_name);
     let since = now_ms() - args.since_minutes * 60_000;
     let mut after = 0;

@@ -164,8 +164,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
     };
+    let log_store = crate::store::logs::open(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot open the log database: {e}"))?;
     let ctx = Context::new(
         store.clone(),
+        log_store,
         identity,
         Arc::new(catalog),
         Arc::new(config.clone()),

@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod front;
 pub mod lambda;
+pub mod logs;
 pub mod protocol;
 pub mod registry;
 pub mod request;

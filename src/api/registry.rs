@@ -12,6 +12,7 @@ pub static SERVICES: &[&Service] = &[
     &super::sts::SERVICE,
     &super::events::SERVICE,
     &super::scheduler::SERVICE,
+    &super::logs::SERVICE,
 ];
 
 /// The service whose SigV4 name is `signing_name`.

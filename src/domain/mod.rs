@@ -11,6 +11,7 @@ pub mod event_invoke;
 pub mod function;
 pub mod function_url;
 pub mod layer;
+pub mod logfilter;
 pub mod pattern;
 pub mod schedule;
 pub mod sqs;

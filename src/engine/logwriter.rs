@@ -2,7 +2,14 @@
 //! every environment into SQLite transactions (at most every [`FLUSH_EVERY`]), so the invoke
 //! path never waits for the database. Within a batch, events are grouped by stream (each
 //! stream keeps its order); the order across streams is only kept between batches.
+//!
+//! The channel is bounded ([`QUEUE_LINES`]): when the log database cannot keep up (a
+//! function flooding its output), new lines are dropped and counted instead of growing
+//! memory or slowing invocations; the count is logged as a warning (at most every
+//! [`DROP_REPORT_EVERY`]) and readable with [`LogWriter::dropped`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -14,6 +21,10 @@ use crate::store::{logs, Store};
 /// Longest a line waits before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 const MAX_BATCH: usize = 2000;
+/// Lines and records the channel holds before new ones are dropped.
+pub const QUEUE_LINES: usize = 100_000;
+/// Least time between two warnings about dropped lines.
+pub const DROP_REPORT_EVERY: Duration = Duration::from_secs(10);
 
 enum Item {
     Event(NewEvent),
@@ -24,19 +35,27 @@ enum Item {
 /// Sender side, cheap to clone.
 #[derive(Clone)]
 pub struct LogWriter {
-    tx: mpsc::UnboundedSender<Item>,
+    tx: mpsc::Sender<Item>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl LogWriter {
     /// Starts the writer task on the current runtime.
     pub fn start(store: Store) -> LogWriter {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(store, rx));
-        LogWriter { tx }
+        let (tx, rx) = mpsc::channel(QUEUE_LINES);
+        let dropped = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(store, rx, Arc::clone(&dropped)));
+        LogWriter { tx, dropped }
+    }
+
+    fn send(&self, item: Item) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(item) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn event(&self, group: &str, stream: &str, message: String) {
-        let _ = self.tx.send(Item::Event(NewEvent {
+        self.send(Item::Event(NewEvent {
             group: group.to_string(),
             stream: stream.to_string(),
             ts_ms: now_ms(),
@@ -45,19 +64,26 @@ impl LogWriter {
     }
 
     pub fn invocation(&self, record: InvocationRecord) {
-        let _ = self.tx.send(Item::Invocation(record));
+        self.send(Item::Invocation(record));
+    }
+
+    /// Lines and invocation records dropped since start because the channel was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Waits until everything sent so far is written.
     pub async fn flush(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.tx.send(Item::Flush(tx)).is_ok() {
+        if self.tx.send(Item::Flush(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Item>) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>) {
+    let mut reported = 0u64;
+    let mut last_report: Option<tokio::time::Instant> = None;
     let mut events = Vec::new();
     let mut invocations = Vec::new();
     let mut waiters = Vec::new();
@@ -96,6 +122,16 @@ async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Item>) {
         }
         for w in waiters.drain(..) {
             let _ = w.send(());
+        }
+        let total = dropped.load(Ordering::Relaxed);
+        if total > reported && last_report.map_or(true, |t| t.elapsed() >= DROP_REPORT_EVERY) {
+            tracing::warn!(
+                dropped = total - reported,
+                total,
+                "function log lines dropped: the log database could not keep up"
+            );
+            reported = total;
+            last_report = Some(tokio::time::Instant::now());
         }
     }
 }

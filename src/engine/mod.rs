@@ -98,7 +98,7 @@ impl Engine {
             .map_err(|e| Error::Service(format!("cannot create {}: {e}", empty_opt.display())))?;
         let logs = {
             let _guard = rt.enter();
-            LogWriter::start(ctx.store.clone())
+            LogWriter::start(ctx.logs.clone())
         };
         let limits = capacity::Limits::resolve(&ctx.config, capacity::limits::host_memory_mb());
         tracing::info!(
@@ -367,9 +367,17 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
                     // Dashboard state with its own lifetime: expired sessions, failed
                     // sign-ins older than a day, saved test events of deleted functions.
                     crate::store::users::prune(c, now, now - 86_400_000)?;
-                    crate::store::testevents::prune_orphans(c)?;
-                    crate::store::logs::prune(c, before)
+                    crate::store::testevents::prune_orphans(c)
                 })
+                .await
+            {
+                Ok(()) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot prune dashboard state"),
+            }
+            match inner
+                .ctx
+                .logs
+                .call(move |c| crate::store::logs::prune(c, before, now))
                 .await
             {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, days, "pruned old function logs"),

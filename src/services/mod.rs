@@ -11,6 +11,7 @@ pub mod events;
 pub mod function_urls;
 pub mod functions;
 pub mod layers;
+pub mod logs;
 pub mod policy;
 pub mod schedules;
 pub mod sqs;
@@ -30,6 +31,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct Context {
     pub store: Store,
+    /// The function log database (`logs.db`: log groups, streams, events, invocation records).
+    pub logs: Store,
     pub identity: Identity,
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
@@ -48,6 +51,7 @@ pub struct Context {
 impl Context {
     pub fn new(
         store: Store,
+        logs: Store,
         identity: Identity,
         catalog: Arc<Catalog>,
         config: Arc<Config>,
@@ -55,6 +59,7 @@ impl Context {
         let cpu = cpu::Cpu::new(config.server.effective_blocking_threads());
         Context {
             store,
+            logs,
             identity,
             catalog,
             config: Arc::clone(&config),

@@ -1,10 +1,24 @@
-//! Function logs (CloudWatch-style groups, streams and events) and invocation records.
-//! Writes arrive in batches from the engine's log writer; reads serve `lambdabox logs`,
-//! the dashboard and the logs API.
+//! Function logs (CloudWatch-style groups, streams and events) and invocation records, in
+//! their own database file (`<data>/logs.db`, schema in `migrations/logs/`). Writes arrive
+//! in batches from the engine's log writer; reads serve `lambdabox logs`, the dashboard and
+//! the CloudWatch Logs API (queries in [`crate::store::logs_query`]).
+
+use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::StoreError;
+use super::{Store, StoreError};
+
+/// File name of the log database inside the data directory.
+pub const FILE: &str = "logs.db";
+
+/// Migrations of the log database.
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/logs/0001_logs.sql"))];
+
+/// Opens (creating and migrating) `<data_dir>/logs.db`.
+pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+    Store::open_with(&data_dir.join(FILE), MIGRATIONS, 3)
+}
 
 /// One log line bound for a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +66,10 @@ fn stream_id(conn: &Connection, group: &str, stream: &str, now_ms: i64) -> Resul
         return Ok(id);
     }
     conn.execute(
+        "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
+        params![group, now_ms],
+    )?;
+    conn.execute(
         "INSERT INTO log_streams (log_group, name, created_ms) VALUES (?1, ?2, ?3)",
         params![group, stream, now_ms],
     )?;
@@ -77,8 +95,10 @@ pub fn append(
                 _ => {
                     let id = stream_id(&tx, &e.group, &e.stream, now_ms)?;
                     tx.execute(
-                        "UPDATE log_streams SET last_event_ms = ?1 WHERE id = ?2",
-                        params![e.ts_ms, id],
+                        "UPDATE log_streams SET last_event_ms = MAX(COALESCE(last_event_ms, ?1), ?1),
+                           first_event_ms = COALESCE(first_event_ms, ?1), last_ingest_ms = ?3
+                         WHERE id = ?2",
+                        params![e.ts_ms, id, now_ms],
                     )?;
                     id
                 }
@@ -222,21 +242,67 @@ pub fn last_event_id(conn: &Connection) -> Result<i64, StoreError> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// Deletes log events and invocation records older than `before_ms`, and empty streams.
-pub fn prune(conn: &mut Connection, before_ms: i64) -> Result<usize, StoreError> {
+/// Rows one prune transaction deletes at most, so the log writer never waits long.
+pub const PRUNE_BATCH: i64 = 5000;
+
+fn delete_batches(
+    conn: &mut Connection,
+    sql: &str,
+    before_ms: i64,
+    group: Option<&str>,
+) -> Result<usize, StoreError> {
+    let mut total = 0;
+    loop {
+        let tx = super::write_tx(conn)?;
+        let n = match group {
+            Some(g) => tx.execute(sql, params![before_ms, PRUNE_BATCH, g])?,
+            None => tx.execute(sql, params![before_ms, PRUNE_BATCH])?,
+        };
+        tx.commit()?;
+        total += n;
+        if (n as i64) < PRUNE_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Deletes log events older than their group's retention (`PutRetentionPolicy`) or else
+/// older than `before_ms` (the daemon's `logs.retention_days`), invocation records older
+/// than `before_ms`, and empty streams; in transactions of at most [`PRUNE_BATCH`] rows.
+pub fn prune(conn: &mut Connection, before_ms: i64, now_ms: i64) -> Result<usize, StoreError> {
+    let groups: Vec<(String, i64)> = conn
+        .prepare("SELECT name, retention_days FROM log_groups WHERE retention_days IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut n = 0;
+    for (g, days) in groups {
+        let cut = (now_ms - days * 86_400_000).max(before_ms);
+        n += delete_batches(
+            conn,
+            "DELETE FROM log_events WHERE id IN (SELECT e.id FROM log_events e
+               JOIN log_streams s ON s.id = e.stream_id
+               WHERE s.log_group = ?3 AND e.ts_ms < ?1 LIMIT ?2)",
+            cut,
+            Some(&g),
+        )?;
+    }
+    n += delete_batches(
+        conn,
+        "DELETE FROM log_events WHERE id IN (SELECT id FROM log_events WHERE ts_ms < ?1 LIMIT ?2)",
+        before_ms,
+        None,
+    )?;
+    delete_batches(
+        conn,
+        "DELETE FROM invocations WHERE id IN (SELECT id FROM invocations WHERE start_ms < ?1 LIMIT ?2)",
+        before_ms,
+        None,
+    )?;
     let tx = super::write_tx(conn)?;
-    let n = tx.execute(
-        "DELETE FROM log_events WHERE ts_ms < ?1",
-        params![before_ms],
-    )?;
     tx.execute(
-        "DELETE FROM invocations WHERE start_ms < ?1",
-        params![before_ms],
-    )?;
-    tx.execute(
-        "DELETE FROM log_streams WHERE COALESCE(last_event_ms, created_ms) < ?1
-           AND NOT EXISTS (SELECT 1 FROM log_events e WHERE e.stream_id = log_streams.id)",
-        params![before_ms],
+        "DELETE FROM log_streams WHERE NOT EXISTS (SELECT 1 FROM log_events e WHERE e.stream_id = log_streams.id)
+           AND COALESCE(last_ingest_ms, created_ms) < ?1",
+        params![now_ms - 3_600_000],
     )?;
     tx.commit()?;
     Ok(n)
@@ -249,7 +315,7 @@ mod tests {
     #[test]
     fn append_read_prune() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::open(&dir.path().join("db")).unwrap();
+        let store = open(dir.path()).unwrap();
         let ev = |ts, m: &str| NewEvent {
             group: "/aws/lambda/f".into(),
             stream: "2025/01/01/[$LATEST]abc".into(),
@@ -291,7 +357,7 @@ mod tests {
             store.call_blocking(|c| last_event_id(c)).unwrap(),
             newest[2].id
         );
-        store.call_blocking(|c| prune(c, 15)).unwrap();
+        store.call_blocking(|c| prune(c, 15, 30)).unwrap();
         let left = store
             .call_blocking(|c| events(c, "/aws/lambda/f", None, 0, 0, 10))
             .unwrap();

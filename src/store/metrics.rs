@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn counts_and_samples() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::open(&dir.path().join("db")).unwrap();
+        let store = crate::store::logs::open(dir.path()).unwrap();
         store
             .call_blocking(|c| {
                 append(

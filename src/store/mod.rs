@@ -17,6 +17,7 @@ pub mod functions;
 pub mod keys;
 pub mod layers;
 pub mod logs;
+pub mod logs_query;
 pub mod metrics;
 mod migrate;
 pub mod policies;

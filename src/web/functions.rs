@@ -59,7 +59,7 @@ pub async fn list(
     let since = now_ms() - 86_400_000;
     let counts = app
         .ctx
-        .store
+        .logs
         .call(move |c| metrics::counts_since(c, since))
         .await?;
     let today = crate::catalog::table::today();

@@ -55,7 +55,7 @@ pub async fn show(
     let g = group.clone();
     let (streams, events, last_id) = app
         .ctx
-        .store
+        .logs
         .call(move |c| {
             Ok((
                 logs::streams(c, &g, 50)?,
@@ -118,9 +118,9 @@ pub async fn tail(
         .or(q.after);
     let after = match resume {
         Some(a) => a,
-        None => app.ctx.store.call(|c| logs::last_event_id(c)).await?,
+        None => app.ctx.logs.call(|c| logs::last_event_id(c)).await?,
     };
-    let store = app.ctx.store.clone();
+    let store = app.ctx.logs.clone();
     let deadline = Instant::now() + MAX_TAIL;
     let stream = futures_util::stream::unfold(
         (store, group, after, true),

@@ -41,7 +41,7 @@ pub async fn show(
     let n = name.to_string();
     let samples = app
         .ctx
-        .store
+        .logs
         .call(move |c| metrics::samples(c, &n, from, MAX_SAMPLES))
         .await?;
     let total = samples.len();

@@ -104,7 +104,7 @@ def run(binary, env, quick):
         st_path = invoke_path("stamp")
         sync_h = d.signed("POST", st_path, b"{}")
         async_h = dict(d.signed("POST", st_path, b"{}"), **{"X-Amz-Invocation-Type": "Event"})
-        db = sqlite3.connect(f"file:{os.path.join(d.data, 'lambdabox.db')}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{os.path.join(d.data, 'logs.db')}?mode=ro", uri=True)
         for _ in range(3):
             assert pool.urlopen("POST", st_path, body=b"{}", headers=sync_h).status == 200
         time.sleep(0.2)

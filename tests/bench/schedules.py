@@ -78,7 +78,7 @@ def run(binary, env, quick):
     d = Daemon(binary, env)
     try:
         d.create("stamp", "python3.11", "app.handler", zipped({"app.py": (STAMP, 0o644)}), memory=128)
-        db = sqlite3.connect(f"file:{os.path.join(d.data, 'lambdabox.db')}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{os.path.join(d.data, 'logs.db')}?mode=ro", uri=True)
         for _ in range(3):
             d.call("POST", invoke_path("stamp"), b"{}")
         out = {"rules": RULES, "floor_async": floor(d, db, 30 if quick else 100)}

@@ -9,9 +9,6 @@ use crate::domain::function_url::{self as fu, AuthType, Cors, InvokeMode, UrlCon
 use crate::domain::Error;
 use crate::store::function_urls::{self as store, StoredUrl};
 
-/// Page size cap of ListFunctionUrlConfigs (MaxItems 1–50).
-pub const LIST_PAGE_MAX: usize = 50;
-
 /// The members of an UpdateFunctionUrlConfig; absent ones stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct Patch {
@@ -166,17 +163,7 @@ pub async fn list(
     marker: Option<String>,
     max_items: Option<i64>,
 ) -> Result<(Vec<StoredUrl>, Option<String>), Error> {
-    let limit = match max_items {
-        None => LIST_PAGE_MAX,
-        Some(n) if (1..=50).contains(&n) => usize::try_from(n).unwrap_or(LIST_PAGE_MAX),
-        Some(n) => {
-            return Err(Error::constraint(
-                &n.to_string(),
-                "maxItems",
-                "Member must have value between 1 and 50",
-            ))
-        }
-    };
+    let limit = crate::domain::validate::page_size(max_items)?;
     let n = name.to_string();
     let arn = ctx.identity.function_arn(name);
     let mut items = ctx

@@ -72,27 +72,7 @@ pub fn tokens(s: &str) -> Result<Vec<Tok>, PatternError> {
                 i += if eq { 2 } else { 1 };
             }
             '"' => {
-                let mut v = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err(PatternError("unterminated quoted string".into())),
-                        Some('\\') => {
-                            if let Some(e) = chars.get(i + 1) {
-                                v.push(*e);
-                            }
-                            i += 2;
-                        }
-                        Some('"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(ch) => {
-                            v.push(*ch);
-                            i += 1;
-                        }
-                    }
-                }
+                let v = quoted(&chars, &mut i, "unterminated quoted string")?;
                 out.push(Tok::Quoted(v));
             }
             _ => {
@@ -119,4 +99,34 @@ pub fn tokens(s: &str) -> Result<Vec<Tok>, PatternError> {
         }
     }
     Ok(out)
+}
+
+/// Reads the `"…"` string that starts at `chars[*i]` (backslash escapes the next character),
+/// leaving `*i` just after the closing quote; `unterminated` is the error without one.
+pub(super) fn quoted(
+    chars: &[char],
+    i: &mut usize,
+    unterminated: &str,
+) -> Result<String, PatternError> {
+    let mut v = String::new();
+    *i += 1;
+    loop {
+        match chars.get(*i) {
+            None => return Err(PatternError(unterminated.into())),
+            Some('\\') => {
+                if let Some(e) = chars.get(*i + 1) {
+                    v.push(*e);
+                }
+                *i += 2;
+            }
+            Some('"') => {
+                *i += 1;
+                return Ok(v);
+            }
+            Some(c) => {
+                v.push(*c);
+                *i += 1;
+            }
+        }
+    }
 }

@@ -43,27 +43,7 @@ impl Terms {
             }
             let needle = match chars.get(i) {
                 Some('"') => {
-                    let mut v = String::new();
-                    i += 1;
-                    loop {
-                        match chars.get(i) {
-                            None => return Err(PatternError("unterminated quoted term".into())),
-                            Some('\\') => {
-                                if let Some(e) = chars.get(i + 1) {
-                                    v.push(*e);
-                                }
-                                i += 2;
-                            }
-                            Some('"') => {
-                                i += 1;
-                                break;
-                            }
-                            Some(c) => {
-                                v.push(*c);
-                                i += 1;
-                            }
-                        }
-                    }
+                    let v = super::lex::quoted(&chars, &mut i, "unterminated quoted term")?;
                     Needle::Text(v)
                 }
                 Some('%') => {

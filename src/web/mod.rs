@@ -17,6 +17,7 @@ mod concurrency;
 mod config_tab;
 mod create;
 mod error;
+mod esm_form;
 mod form;
 mod function_url;
 mod functions;
@@ -27,6 +28,7 @@ mod logs;
 mod monitoring;
 pub mod password;
 mod queue_actions;
+mod queue_create;
 mod queues;
 mod render;
 mod schedules;
@@ -127,9 +129,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(triggers::submit),
                 )
                 .route("/queues", web::get().to(queues::list))
+                .route("/queues", web::post().to(queue_create::create))
                 .route("/queues/{name}", web::get().to(queues::show))
                 .route("/queues/{name}/send", web::post().to(queue_actions::send))
                 .route("/queues/{name}/purge", web::post().to(queue_actions::purge))
+                .route(
+                    "/queues/{name}/delete",
+                    web::post().to(queue_actions::delete),
+                )
                 .route(
                     "/queues/{name}/redrive",
                     web::post().to(queue_actions::redrive),

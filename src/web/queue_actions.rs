@@ -1,7 +1,8 @@
 //! The forms of a queue's page: send a test message (body, delay, and for a FIFO queue the
 //! group id and deduplication id), purge (the queue's name typed again to confirm), and
 //! redrive a dead-letter queue's messages back to their source queues (a message move task,
-//! as StartMessageMoveTask starts it). Each calls the SQS service exactly as the API does.
+//! as StartMessageMoveTask starts it), and delete the queue (its name typed again). Each
+//! calls the SQS service exactly as the API does.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -155,6 +156,41 @@ pub async fn redrive(
         }
         Err(e @ SqsError::Internal(_)) => return Err(e.into()),
         Err(e) => errors.add("redrive", &e.to_string()),
+    }
+    render(&app, &web, &req, &name, None, &errors).await
+}
+
+/// `POST /ui/queues/{name}/delete`: the name must be typed again to confirm; the queue and
+/// its messages are gone, as DeleteQueue does.
+pub async fn delete(
+    app: App,
+    web: Web,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let s = current(&req)?;
+    let f = Form::urlencoded(&body)?;
+    let q = app.sqs.queue(&name).await?;
+    let mut errors = FieldErrors::default();
+    if f.get("confirm_name") != name.as_str() {
+        errors.add(
+            "delete",
+            &format!(
+                "To delete the queue, type its name ({}) in the confirmation box. Nothing was deleted.",
+                name.as_str()
+            ),
+        );
+    } else {
+        match app.sqs.delete_queue(&q).await {
+            Ok(()) => {
+                app.pollers.changed();
+                tracing::info!(queue = %name, user = %s.username, "queue deleted from the dashboard");
+                return Ok(redirect("/ui/queues?done=deleted"));
+            }
+            Err(e @ SqsError::Internal(_)) => return Err(e.into()),
+            Err(e) => errors.add("delete", &e.to_string()),
+        }
     }
     render(&app, &web, &req, &name, None, &errors).await
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::async_config::age;
 use super::form::FieldErrors;
 use super::login::current;
+use super::queue_create::CreateQueueValues;
+use super::session::Session;
 use super::{enc, fmt_time, App, Web, WebError};
 use crate::domain::function::now_ms;
 use crate::services::sqs::Queue;
@@ -40,6 +42,18 @@ fn oldest(c: &Counts, now: i64) -> String {
 /// `GET /ui/queues`
 pub async fn list(app: App, web: Web, req: HttpRequest) -> Result<HttpResponse, WebError> {
     let s = current(&req)?;
+    render_list(&app, &web, &req, &s, None, &FieldErrors::default()).await
+}
+
+/// Renders the Queues page; `values` and `errors` come from a refused create form.
+pub async fn render_list(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    s: &Session,
+    values: Option<CreateQueueValues>,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
     let now = now_ms();
     let rows: Vec<Row> = app
         .sqs
@@ -57,10 +71,19 @@ pub async fn list(app: App, web: Web, req: HttpRequest) -> Result<HttpResponse, 
             max_receive_count: q.attrs.redrive_policy.as_ref().map(|r| r.max_receive_count),
         })
         .collect();
+    let flash = if req.query_string().contains("done=deleted") {
+        "Queue deleted with its messages."
+    } else {
+        ""
+    };
     let mut ctx = tera::Context::new();
     ctx.insert("nav", "queues");
     ctx.insert("rows", &rows);
-    web.render.page("queues.html", Some(&s), ctx)
+    ctx.insert("flash", flash);
+    ctx.insert("v", &values.unwrap_or_default());
+    ctx.insert("errors", &errors.0);
+    web.render
+        .page_status(errors.status(), "queues.html", Some(s), &mut ctx)
 }
 
 #[derive(Deserialize)]
@@ -186,6 +209,7 @@ pub async fn render(
         Some("sent") => "Message sent.",
         Some("purged") => "Queue purged: every message sent before the purge is deleted.",
         Some("redrive") => "Redrive started: the messages move back to their source queues.",
+        Some("created") => "Queue created. Send it a test message below, or add it as a trigger on a function's Triggers tab.",
         _ => "",
     };
     let mut ctx = tera::Context::new();

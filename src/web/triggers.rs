@@ -1,13 +1,14 @@
 //! The function page's Triggers tab: the function's event source mappings (source queue,
 //! batch size, batching window, state, last processing result, last modified), and the
-//! forms that create one (queue, batch size, window, ReportBatchItemFailures), enable or
-//! disable one, and delete one. Saved through `services::event_source_mappings` exactly as
+//! forms that create one, edit one (the fields of [`super::esm_form`]), enable or disable
+//! one, and delete one. Saved through `services::event_source_mappings` exactly as
 //! the Lambda API's Create/Update/DeleteEventSourceMapping are, and the pollers are told.
 //! The function URL block (`web::function_url`) adds and removes the URL of `$LATEST`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use super::esm_form::EsmValues;
 use super::form::{FieldErrors, Form};
 use super::functions::{frame, load};
 use super::login::current;
@@ -30,26 +31,7 @@ struct MappingRow {
     last_result: String,
     last_modified: String,
     report_failures: bool,
-}
-
-/// What the create form shows (kept after a refused create).
-#[derive(Serialize, Clone)]
-pub struct CreateValues {
-    queue: String,
-    batch_size: String,
-    window: String,
-    report_failures: bool,
-}
-
-impl Default for CreateValues {
-    fn default() -> Self {
-        CreateValues {
-            queue: String::new(),
-            batch_size: "10".into(),
-            window: "0".into(),
-            report_failures: false,
-        }
-    }
+    max_concurrency: String,
 }
 
 async fn render(
@@ -57,7 +39,7 @@ async fn render(
     web: &Web,
     req: &HttpRequest,
     name: &str,
-    values: Option<CreateValues>,
+    (values, editing): (Option<EsmValues>, Option<(String, EsmValues)>),
     errors: &FieldErrors,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
@@ -86,6 +68,7 @@ async fn render(
                 last_result: r.last_result,
                 last_modified: fmt_time(r.last_modified_ms),
                 report_failures: types.iter().any(|t| t == "ReportBatchItemFailures"),
+                max_concurrency: r.max_concurrency.map(|m| m.to_string()).unwrap_or_default(),
             }
         })
         .collect();
@@ -107,6 +90,9 @@ async fn render(
     ctx.insert("mappings", &mappings);
     ctx.insert("queues", &queues);
     ctx.insert("v", &values.unwrap_or_default());
+    let (edit_uuid, edit_values) = editing.unzip();
+    ctx.insert("edit_uuid", &edit_uuid.unwrap_or_default());
+    ctx.insert("ev", &edit_values);
     ctx.insert("errors", &errors.0);
     ctx.insert("flash", flash);
     super::schedules::triggers_block(app, &found.version.name, &mut ctx).await?;
@@ -122,7 +108,15 @@ pub async fn show(
     req: HttpRequest,
     name: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    render(&app, &web, &req, &name, None, &FieldErrors::default()).await
+    render(
+        &app,
+        &web,
+        &req,
+        &name,
+        (None, None),
+        &FieldErrors::default(),
+    )
+    .await
 }
 
 /// The mapping `uuid` if it belongs to function `name`.
@@ -136,8 +130,8 @@ async fn mine(app: &App, name: &str, uuid: &str) -> Result<(), WebError> {
     Ok(())
 }
 
-/// `POST /ui/functions/{name}/triggers`: `action` is `create`, `enable`, `disable` or
-/// `delete` (the last three with the mapping's `uuid`).
+/// `POST /ui/functions/{name}/triggers`: `action` is `create`, `edit`, `enable`, `disable`
+/// or `delete` (the last four with the mapping's `uuid`).
 pub async fn submit(
     app: App,
     web: Web,
@@ -156,44 +150,18 @@ pub async fn submit(
     let mut errors = FieldErrors::default();
     match f.get("action") {
         "create" => {
-            let values = CreateValues {
-                queue: f.get("queue").into(),
-                batch_size: f.get("batch_size").into(),
-                window: f.get("window").into(),
-                report_failures: f.get("report_failures") == "on",
-            };
-            let batch = f.number(
-                "batch_size",
-                1..=10_000,
-                "The batch size is a whole number of messages from 1 to 10000 (at most 10 for a FIFO queue).",
-                &mut errors,
-            );
-            let window = f.number(
-                "window",
-                0..=300,
-                "The batching window is a whole number of seconds from 0 to 300.",
-                &mut errors,
-            );
+            let values = EsmValues::from_form(&f);
+            let mut change = values.change(&f, &mut errors);
             if app.sqs.queue(&values.queue).await.is_err() {
                 errors.add("queue", "Choose one of the queues listed.");
             }
             if errors.is_empty() {
-                let change = EsmChange {
-                    function: Some(FunctionRef {
-                        name: name.to_string(),
-                        qualifier: None,
-                    }),
-                    event_source_arn: Some(app.sqs.arn(&values.queue)),
-                    enabled: Some(true),
-                    batch_size: Some(batch),
-                    batching_window_s: Some(window),
-                    response_types: Some(if values.report_failures {
-                        vec!["ReportBatchItemFailures".to_string()]
-                    } else {
-                        Vec::new()
-                    }),
-                    ..EsmChange::default()
-                };
+                change.function = Some(FunctionRef {
+                    name: name.to_string(),
+                    qualifier: None,
+                });
+                change.event_source_arn = Some(app.sqs.arn(&values.queue));
+                change.enabled = Some(true);
                 match svc::create(&app.ctx, &app.sqs, change).await {
                     Ok(row) => {
                         app.pollers.changed();
@@ -203,7 +171,29 @@ pub async fn submit(
                     Err(e) => errors.add("esm", &e.to_string()),
                 }
             }
-            render(&app, &web, &req, &name, Some(values), &errors).await
+            render(&app, &web, &req, &name, (Some(values), None), &errors).await
+        }
+        "edit" => {
+            let uuid = f.get("uuid");
+            mine(&app, &name, uuid).await?;
+            let values = EsmValues::from_form(&f);
+            let change = values.change(&f, &mut errors);
+            if errors.is_empty() {
+                match svc::update(&app.ctx, &app.sqs, uuid, change).await {
+                    Ok(_) => {
+                        app.pollers.changed();
+                        tracing::info!(function = %name, uuid = %uuid, user = %s.username, "event source mapping edited from the dashboard");
+                        return done("updated");
+                    }
+                    Err(e) => errors.add("edit", &e.to_string()),
+                }
+            }
+            // One message for the row's edit form, which stays open with what was typed.
+            let all: Vec<&str> = errors.0.values().map(String::as_str).collect();
+            let mut shown = FieldErrors::default();
+            shown.add("edit", &all.join(" "));
+            let editing = Some((uuid.to_string(), values));
+            render(&app, &web, &req, &name, (None, editing), &shown).await
         }
         action @ ("enable" | "disable") => {
             let uuid = f.get("uuid");
@@ -219,7 +209,7 @@ pub async fn submit(
                 }
                 Err(e) => {
                     errors.add("mappings", &e.to_string());
-                    render(&app, &web, &req, &name, None, &errors).await
+                    render(&app, &web, &req, &name, (None, None), &errors).await
                 }
             }
         }
@@ -234,7 +224,7 @@ pub async fn submit(
                 }
                 Err(e) => {
                     errors.add("mappings", &e.to_string());
-                    render(&app, &web, &req, &name, None, &errors).await
+                    render(&app, &web, &req, &name, (None, None), &errors).await
                 }
             }
         }
@@ -243,7 +233,7 @@ pub async fn submit(
                 Ok(()) => done("url-created"),
                 Err(e) => {
                     errors.add("url", &e);
-                    render(&app, &web, &req, &name, None, &errors).await
+                    render(&app, &web, &req, &name, (None, None), &errors).await
                 }
             }
         }
@@ -251,7 +241,7 @@ pub async fn submit(
             Ok(()) => done("url-deleted"),
             Err(e) => {
                 errors.add("url", &e);
-                render(&app, &web, &req, &name, None, &errors).await
+                render(&app, &web, &req, &name, (None, None), &errors).await
             }
         },
         _ => Err(WebError::BadRequest("Unknown trigger action.".into())),

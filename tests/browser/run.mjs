@@ -4,7 +4,8 @@
 // Flows: sign in; create a Python function in the inline editor; run a test event and see the
 // result and log lines; change an environment variable and see it take effect; publish a
 // version and an alias; watch the live log tail while invoking from the AWS CLI; send, peek
-// and purge on the Queues page (an XSS body) and add a queue trigger on the Triggers tab; sign out.
+// and purge on the Queues page (an XSS body), create and delete queues with the form, add and edit a
+// queue trigger on the Triggers tab; sign out.
 // A screenshot of every page goes to target/browser-artifacts/ (also on failure).
 //
 // Usage: node tests/browser/run.mjs   (env: LAMBDABOX_BIN, CHROMIUM, LAMBDABOX_AWS_CLI)
@@ -109,8 +110,9 @@ async function main() {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => {
-    // the deliberate wrong password answers 401
-    if (m.type() === "error" && !m.text().includes("status of 401")) errors.push(m.text());
+    // the deliberate wrong password answers 401, the deliberately refused forms 422
+    const expected = ["status of 401", "status of 422"].some((t) => m.text().includes(t));
+    if (m.type() === "error" && !expected) errors.push(m.text());
   });
   const url = (p) => daemon.endpoint + p;
   const fn = `browser-${Date.now().toString(36)}`;
@@ -234,13 +236,38 @@ async function main() {
       await snap(page, "functions");
     });
 
-    await step("queues: send, peek, purge, and a queue trigger from the Triggers tab", page, async () => {
+    await step("queues: create with a DLQ, send, peek, purge, delete, and a queue trigger created and edited", page, async () => {
       const q = `bq-${Date.now().toString(36)}`;
-      await awsCli(daemon, ["sqs", "create-queue", "--queue-name", q]);
+      const dlq = `${q}-dlq`;
       await page.click("header >> text=Queues");
-      await page.waitForSelector(`#queues >> text=${q}`);
-      await page.click(`#queues >> text=${q}`);
-      await page.waitForURL(new RegExp(`/ui/queues/${q}$`));
+      if (!(await page.getAttribute("#create-queue", "open") !== null)) await page.click("#create-queue summary");
+      await page.fill("#cq-name", dlq);
+      await page.click("#create-queue-submit");
+      await page.waitForURL(new RegExp(`/ui/queues/${dlq}\\?done=created$`));
+      await page.click("header >> text=Queues");
+      await page.click("#create-queue summary");
+      await page.fill("#cq-name", q);
+      await page.fill("#cq-visibility", "45");
+      await page.fill("#cq-retention", "2");
+      await page.selectOption("#cq-retention-unit", "hours");
+      await page.selectOption("#cq-dlq", dlq);
+      await page.fill("#cq-max-receives", "3");
+      await snap(page, "queue-create");
+      await page.click("#create-queue-submit");
+      await page.waitForSelector("text=Queue created.");
+      const qurl = JSON.parse(await awsCli(daemon, ["sqs", "get-queue-url", "--queue-name", q])).QueueUrl;
+      const attrs = JSON.parse(await awsCli(daemon, ["sqs", "get-queue-attributes", "--queue-url", qurl,
+        "--attribute-names", "All"]));
+      assert(attrs.Attributes.VisibilityTimeout === "45", "visibility timeout from the form");
+      assert(attrs.Attributes.MessageRetentionPeriod === "7200", "retention 2 hours from the form");
+      assert(JSON.parse(attrs.Attributes.RedrivePolicy).maxReceiveCount == 3, "DLQ after 3 receives");
+      await page.click("header >> text=Queues");
+      await page.click("#create-queue summary");
+      await page.fill("#cq-name", q);
+      await page.click("#create-queue-submit");
+      await page.waitForSelector("#err-name");
+      assert((await page.textContent("#err-name")).includes("exists already"), "a taken name is refused");
+      await page.goto(url(`/ui/queues/${q}`));
       const body = `<b>bold?</b><script>window.__xss = 1</script> ${q}`;
       await page.fill("#send-body", body);
       await page.click("#send-message");
@@ -263,7 +290,30 @@ async function main() {
       await page.click("#esm-create");
       await page.waitForSelector("text=Event source mapping created.");
       assert((await page.textContent("#mappings")).includes(q), "the mapping lists its queue");
+      const row = `#mappings tr:has-text("${q}")`;
+      await page.click(`${row} .esm-edit summary`);
+      await page.fill(`${row} .esm-edit-batch`, "20");
+      await page.click(`${row} .esm-edit-save`);
+      await page.waitForSelector("#err-edit");
+      assert((await page.textContent("#err-edit")).includes("batch window"), "a batch over 10 without a window is refused");
+      assert((await page.inputValue(`${row} .esm-edit-batch`)) === "20", "the refused value stays in the form");
+      await page.fill(`${row} .esm-edit-batch`, "7");
+      await page.fill(`${row} .esm-edit-max`, "3");
+      await page.check(`${row} .esm-edit-report`);
+      await page.click(`${row} .esm-edit-save`);
+      await page.waitForSelector("text=Event source mapping updated.");
+      const maps = JSON.parse(await awsCli(daemon, ["lambda", "list-event-source-mappings", "--function-name", fn]));
+      const mp = maps.EventSourceMappings.find((m) => m.EventSourceArn.endsWith(`:${q}`));
+      assert(mp.BatchSize === 7 && mp.ScalingConfig.MaximumConcurrency === 3, "the edit is saved");
+      assert(mp.FunctionResponseTypes.includes("ReportBatchItemFailures"), "report failures saved");
       await snap(page, "triggers-mapping");
+      await page.goto(url(`/ui/queues/${dlq}`));
+      await page.click("#delete summary");
+      await page.fill("#delete-confirm", dlq);
+      await page.click("#delete-queue");
+      await page.waitForSelector("text=Queue deleted");
+      const names = await page.$$eval("#queues td[data-label=Name]", (tds) => tds.map((td) => td.textContent.trim()));
+      assert(names.includes(q) && !names.includes(dlq), `the deleted queue is gone from the list (${names})`);
     });
 
     await step("phone width and dark mode", page, async () => {
@@ -272,7 +322,7 @@ async function main() {
       const p = await phone.newPage();
       const tabs = ["code", "test", "configuration", "versions", "logs", "monitoring", "triggers"];
       const pages = [["/ui/functions", "phone-dark-functions"], ["/ui/functions/new", "phone-dark-create"],
-        ["/ui/layers", "phone-dark-layers"], ["/ui/settings", "phone-dark-settings"],
+        ["/ui/layers", "phone-dark-layers"], ["/ui/queues", "phone-dark-queues"], ["/ui/settings", "phone-dark-settings"],
         ...tabs.map((t) => [`/ui/functions/${fn}/${t}`, `phone-dark-${t}`])];
       for (const [path, name] of pages) {
         await p.goto(url(path));

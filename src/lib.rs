@@ -18,5 +18,6 @@ pub mod scheduler;
 pub mod serve;
 pub mod services;
 pub mod store;
+pub mod systemd;
 pub mod triggers;
 pub mod web;

@@ -237,6 +237,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let data_dir = config.data_dir.clone();
     let (stop_sqs, stop_pollers) = (sqs.clone(), pollers.clone());
+    let engine_rt_handle = engine_rt.handle().clone();
+    let watch_store = state.ctx.store.clone();
     actix_web::rt::System::new().block_on(async move {
         let data = actix_web::web::Data::new(state);
         let web_data = actix_web::web::Data::new(web_state);
@@ -279,12 +281,43 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             }
             // Long polls answer at once, pollers finish their batch: nothing holds the
             // server's graceful stop for up to 20 s.
+            crate::systemd::stopping("stopping: finishing in-flight requests");
             stop_pollers.shutdown();
             stop_sqs.stop_waiting();
             handle.stop(true).await;
         });
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
+        let status = {
+            let engine = engine.clone();
+            move || {
+                format!(
+                    "serving on http://{addr}: {} environments running an invocation, {} warm and idle",
+                    engine.active(),
+                    engine.idle()
+                )
+            }
+        };
+        crate::systemd::ready(&status());
+        if let Some(every) = crate::systemd::watchdog_interval() {
+            tracing::info!(interval_ms = every.as_millis() as u64, "systemd watchdog: pinging while the daemon answers");
+            let (store, rt) = (watch_store.clone(), engine_rt_handle.clone());
+            let probe = move || {
+                let (store, rt) = (store.clone(), rt.clone());
+                async move {
+                    crate::systemd::probe_http(addr).await?;
+                    rt.spawn(async {})
+                        .await
+                        .map_err(|e| format!("the engine runtime did not run a task: {e}"))?;
+                    store
+                        .call(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+                        .await
+                        .map_err(|e| format!("the store did not answer: {e}"))?;
+                    Ok(())
+                }
+            };
+            actix_web::rt::spawn(crate::systemd::watchdog(every, probe, status, crate::systemd::ping));
+        }
         tracing::info!("dashboard: http://{addr}/ui/ (first admin password in {})", data_dir.join(crate::web::login::FIRST_ADMIN_FILE).display());
         tracing::info!(
             "AWS CLI: AWS_SHARED_CREDENTIALS_FILE={} AWS_CONFIG_FILE={} aws --endpoint-url http://{addr} lambda list-functions",

@@ -8,3 +8,4 @@ mod front_door;
 mod runtime_clients;
 mod sandbox_attacks;
 mod sigv4_differential;
+mod systemd_notify;

@@ -289,8 +289,10 @@ def test_payload_1_0_event_field_by_field(lam, gw):
     assert e["resource"] == "/items/{id}"
     assert e["path"] == "/v1/items/42"
     assert e["httpMethod"] == "GET"
-    assert e["headers"]["X-Multi"] == "v2" and e["multiValueHeaders"]["X-Multi"] == ["v1", "v2"]
-    assert e["headers"]["Cookie"] == "s=1" and e["headers"]["User-Agent"] == "curl-test"
+    # HTTP APIs lower-case header names in both formats.
+    assert e["headers"]["x-multi"] == "v2" and e["multiValueHeaders"]["x-multi"] == ["v1", "v2"]
+    assert e["headers"]["cookie"] == "s=1" and e["headers"]["user-agent"] == "curl-test"
+    assert e["headers"]["x-forwarded-for"] == "127.0.0.1" and e["headers"]["x-forwarded-proto"] == "http"
     assert e["queryStringParameters"] == {"a": "2", "b": "x y"}
     assert e["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["x y"]}
     assert e["pathParameters"] == {"id": "42"}
@@ -437,15 +439,15 @@ def test_boto3_crud_round_trip(lam, gw):
                                PayloadFormatVersion="2.0")
     r = gw.create_route(ApiId=api_id, RouteKey="GET /a/{x}", Target="integrations/" + i1["IntegrationId"])
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
-    ru = gw.update_route(ApiId=api_id, RouteId=r["RouteId"], RouteKey="ANY /b/{x}",
+    ru = gw.update_route(ApiId=api_id, RouteId=r["RouteId"], RouteKey="ANY /echo/{x}",
                          Target="integrations/" + i2["IntegrationId"])
-    assert (ru["RouteKey"], ru["Target"]) == ("ANY /b/{x}", "integrations/" + i2["IntegrationId"])
-    assert gw.get_route(ApiId=api_id, RouteId=r["RouteId"])["RouteKey"] == "ANY /b/{x}"
+    assert (ru["RouteKey"], ru["Target"]) == ("ANY /echo/{x}", "integrations/" + i2["IntegrationId"])
+    assert gw.get_route(ApiId=api_id, RouteId=r["RouteId"])["RouteKey"] == "ANY /echo/{x}"
     for k in ("GET /p1", "GET /p2", "GET /p3"):
         gw.create_route(ApiId=api_id, RouteKey=k)
     page1 = gw.get_routes(ApiId=api_id, MaxResults="2")
     page2 = gw.get_routes(ApiId=api_id, MaxResults="2", NextToken=page1["NextToken"])
-    assert [x["RouteKey"] for x in page1["Items"] + page2["Items"]] == ["ANY /b/{x}", "GET /p1", "GET /p2", "GET /p3"]
+    assert [x["RouteKey"] for x in page1["Items"] + page2["Items"]] == ["ANY /echo/{x}", "GET /p1", "GET /p2", "GET /p3"]
     assert "NextToken" not in page2
 
     s = gw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, StageVariables={"a": "1", "b": "2"})
@@ -453,13 +455,13 @@ def test_boto3_crud_round_trip(lam, gw):
     su = gw.update_stage(ApiId=api_id, StageName="$default", Description="live", StageVariables={"b": "3", "c": "4"})
     assert su["StageVariables"] == {"a": "1", "b": "3", "c": "4"} and su["Description"] == "live"
     assert gw.get_stage(ApiId=api_id, StageName="$default")["StageVariables"]["b"] == "3"
-    st, _, body = curl(created["ApiEndpoint"] + "/b/7")
+    st, _, body = curl(created["ApiEndpoint"] + "/echo/7")
     e = json.loads(body)
-    assert st == 200 and e["routeKey"] == "ANY /b/{x}" and e["pathParameters"] == {"x": "7"}
+    assert st == 200 and e["routeKey"] == "ANY /echo/{x}" and e["pathParameters"] == {"x": "7"}
     assert e["stageVariables"] == {"a": "1", "b": "3", "c": "4"}
 
     gw.delete_stage(ApiId=api_id, StageName="$default")
-    assert curl(created["ApiEndpoint"] + "/b/7")[0] == 404
+    assert curl(created["ApiEndpoint"] + "/echo/7")[0] == 404
     gw.delete_route(ApiId=api_id, RouteId=r["RouteId"])
     assert error_of(gw.get_route, ApiId=api_id, RouteId=r["RouteId"])[0] == "NotFoundException"
     gw.delete_integration(ApiId=api_id, IntegrationId=i2["IntegrationId"])

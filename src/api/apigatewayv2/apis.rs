@@ -64,7 +64,15 @@ pub fn create<'a>(
             None => return Err(BAD_REQUEST.with("ProtocolType is required")),
         }
         b.only(
-            &["name", "protocolType", "description", "version", "tags", "target", "routeKey"],
+            &[
+                "name",
+                "protocolType",
+                "description",
+                "version",
+                "tags",
+                "target",
+                "routeKey",
+            ],
             &defaults(),
         )?;
         let input = ApiInput {

@@ -23,7 +23,8 @@ impl Body {
         }
         match serde_json::from_slice::<Value>(&req.body) {
             Ok(Value::Object(m)) => Ok(Body(m)),
-            _ => Err(BAD_REQUEST.with("Could not parse request body into json: the body must be a JSON object")),
+            _ => Err(BAD_REQUEST
+                .with("Could not parse request body into json: the body must be a JSON object")),
         }
     }
 
@@ -84,9 +85,8 @@ impl Body {
                 let mut out = BTreeMap::new();
                 for (mk, mv) in m {
                     let Some(s) = mv.as_str() else {
-                        return Err(BAD_REQUEST.with(format!(
-                            "Invalid input: the values of {k} must be strings"
-                        )));
+                        return Err(BAD_REQUEST
+                            .with(format!("Invalid input: the values of {k} must be strings")));
                     };
                     out.insert(mk.clone(), s.to_string());
                 }
@@ -111,7 +111,11 @@ pub fn page(req: &ApiRequest, items: Vec<Value>) -> Result<Reply, ApiError> {
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| BAD_REQUEST.with(format!("Invalid maxResults specified {m}: must be between 1 and 500")))?,
+            .ok_or_else(|| {
+                BAD_REQUEST.with(format!(
+                    "Invalid maxResults specified {m}: must be between 1 and 500"
+                ))
+            })?,
     };
     let start = match req.query_param("nextToken") {
         None => 0,

@@ -70,8 +70,7 @@ pub fn create<'a>(
     req: &'a ApiRequest,
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
-        let i = svc::create_integration(&state.ctx, label(req, "apiId"), input(req, true)?)
-            .await?;
+        let i = svc::create_integration(&state.ctx, label(req, "apiId"), input(req, true)?).await?;
         Ok(created(req, &render(&i)))
     })
 }
@@ -81,12 +80,8 @@ pub fn get<'a>(
     req: &'a ApiRequest,
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
-        let i = svc::get_integration(
-            &state.ctx,
-            label(req, "apiId"),
-            label(req, "integrationId"),
-        )
-        .await?;
+        let i = svc::get_integration(&state.ctx, label(req, "apiId"), label(req, "integrationId"))
+            .await?;
         Ok(Reply::Value(render(&i)))
     })
 }
@@ -122,12 +117,8 @@ pub fn delete<'a>(
     req: &'a ApiRequest,
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
-        svc::delete_integration(
-            &state.ctx,
-            label(req, "apiId"),
-            label(req, "integrationId"),
-        )
-        .await?;
+        svc::delete_integration(&state.ctx, label(req, "apiId"), label(req, "integrationId"))
+            .await?;
         Ok(deleted(req))
     })
 }

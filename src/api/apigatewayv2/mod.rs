@@ -39,21 +39,86 @@ pub static SERVICE: Service = Service {
         op!("GetApi", "GET", "/v2/apis/{apiId}", apis::get),
         op!("UpdateApi", "PATCH", "/v2/apis/{apiId}", apis::update),
         op!("DeleteApi", "DELETE", "/v2/apis/{apiId}", apis::delete),
-        op!("CreateRoute", "POST", "/v2/apis/{apiId}/routes", routes::create),
+        op!(
+            "CreateRoute",
+            "POST",
+            "/v2/apis/{apiId}/routes",
+            routes::create
+        ),
         op!("GetRoutes", "GET", "/v2/apis/{apiId}/routes", routes::list),
-        op!("GetRoute", "GET", "/v2/apis/{apiId}/routes/{routeId}", routes::get),
-        op!("UpdateRoute", "PATCH", "/v2/apis/{apiId}/routes/{routeId}", routes::update),
-        op!("DeleteRoute", "DELETE", "/v2/apis/{apiId}/routes/{routeId}", routes::delete),
-        op!("CreateIntegration", "POST", "/v2/apis/{apiId}/integrations", integrations::create),
-        op!("GetIntegrations", "GET", "/v2/apis/{apiId}/integrations", integrations::list),
-        op!("GetIntegration", "GET", "/v2/apis/{apiId}/integrations/{integrationId}", integrations::get),
-        op!("UpdateIntegration", "PATCH", "/v2/apis/{apiId}/integrations/{integrationId}", integrations::update),
-        op!("DeleteIntegration", "DELETE", "/v2/apis/{apiId}/integrations/{integrationId}", integrations::delete),
-        op!("CreateStage", "POST", "/v2/apis/{apiId}/stages", stages::create),
+        op!(
+            "GetRoute",
+            "GET",
+            "/v2/apis/{apiId}/routes/{routeId}",
+            routes::get
+        ),
+        op!(
+            "UpdateRoute",
+            "PATCH",
+            "/v2/apis/{apiId}/routes/{routeId}",
+            routes::update
+        ),
+        op!(
+            "DeleteRoute",
+            "DELETE",
+            "/v2/apis/{apiId}/routes/{routeId}",
+            routes::delete
+        ),
+        op!(
+            "CreateIntegration",
+            "POST",
+            "/v2/apis/{apiId}/integrations",
+            integrations::create
+        ),
+        op!(
+            "GetIntegrations",
+            "GET",
+            "/v2/apis/{apiId}/integrations",
+            integrations::list
+        ),
+        op!(
+            "GetIntegration",
+            "GET",
+            "/v2/apis/{apiId}/integrations/{integrationId}",
+            integrations::get
+        ),
+        op!(
+            "UpdateIntegration",
+            "PATCH",
+            "/v2/apis/{apiId}/integrations/{integrationId}",
+            integrations::update
+        ),
+        op!(
+            "DeleteIntegration",
+            "DELETE",
+            "/v2/apis/{apiId}/integrations/{integrationId}",
+            integrations::delete
+        ),
+        op!(
+            "CreateStage",
+            "POST",
+            "/v2/apis/{apiId}/stages",
+            stages::create
+        ),
         op!("GetStages", "GET", "/v2/apis/{apiId}/stages", stages::list),
-        op!("GetStage", "GET", "/v2/apis/{apiId}/stages/{stageName}", stages::get),
-        op!("UpdateStage", "PATCH", "/v2/apis/{apiId}/stages/{stageName}", stages::update),
-        op!("DeleteStage", "DELETE", "/v2/apis/{apiId}/stages/{stageName}", stages::delete),
+        op!(
+            "GetStage",
+            "GET",
+            "/v2/apis/{apiId}/stages/{stageName}",
+            stages::get
+        ),
+        op!(
+            "UpdateStage",
+            "PATCH",
+            "/v2/apis/{apiId}/stages/{stageName}",
+            stages::update
+        ),
+        op!(
+            "DeleteStage",
+            "DELETE",
+            "/v2/apis/{apiId}/stages/{stageName}",
+            stages::delete
+        ),
     ],
     fallback: None,
     public: &[Public {

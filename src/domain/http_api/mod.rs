@@ -223,8 +223,7 @@ pub fn validate_stage_name(v: &str) -> Result<(), HttpApiError> {
     }
     let ok = !v.is_empty()
         && v.len() <= 128
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !ok {
         return Err(HttpApiError::bad(format!(

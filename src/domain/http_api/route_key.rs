@@ -51,18 +51,20 @@ impl RouteKey {
                 "a route key is $default or an HTTP method and a path, such as GET /items/{id}",
             ));
         };
-        let method = match method {
-            "ANY" => None,
-            m if METHODS.contains(&m) => Some(m.to_string()),
-            _ => {
-                return Err(invalid(
+        let method =
+            match method {
+                "ANY" => None,
+                m if METHODS.contains(&m) => Some(m.to_string()),
+                _ => return Err(invalid(
                     key,
                     "the method must be one of ANY, GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
-                ))
-            }
-        };
+                )),
+            };
         if !path.starts_with('/') || path.contains(' ') || path.len() > 1024 {
-            return Err(invalid(key, "the path must start with / and contain no spaces"));
+            return Err(invalid(
+                key,
+                "the path must start with / and contain no spaces",
+            ));
         }
         let mut segments = Vec::new();
         if path != "/" {
@@ -285,8 +287,14 @@ mod tests {
             pick("GET", "/items/42"),
             Some(("GET /items/{id}", vec![("id".into(), "42".into())]))
         );
-        assert_eq!(pick("DELETE", "/items/42").map(|x| x.0), Some("ANY /items/{id}"));
-        assert_eq!(pick("GET", "/items/special").map(|x| x.0), Some("GET /items/special"));
+        assert_eq!(
+            pick("DELETE", "/items/42").map(|x| x.0),
+            Some("ANY /items/{id}")
+        );
+        assert_eq!(
+            pick("GET", "/items/special").map(|x| x.0),
+            Some("GET /items/special")
+        );
         assert_eq!(pick("POST", "/items").map(|x| x.0), Some("POST /items"));
         assert_eq!(
             pick("GET", "/a/b%20c"),

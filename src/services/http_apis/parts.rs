@@ -86,7 +86,9 @@ pub async fn create_route(ctx: &Context, api: &str, input: RouteInput) -> Result
         .ok_or_else(|| HttpApiError::bad("RouteKey is required"))?;
     RouteKey::parse(&key)?;
     if let Some(n) = &input.operation_name {
-        d::validate_version(n).map_err(|_| HttpApiError::bad("Invalid operation name: length must be between 1 and 64 characters"))?;
+        d::validate_version(n).map_err(|_| {
+            HttpApiError::bad("Invalid operation name: length must be between 1 and 64 characters")
+        })?;
     }
     let route = Route {
         route_id: d::new_part_id(),

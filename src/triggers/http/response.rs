@@ -66,9 +66,7 @@ pub fn from_payload(payload: &[u8]) -> Answer {
 /// The answer of a function that returned `payload`, `None` when it is malformed (each
 /// trigger answers that its own way).
 pub fn try_from_payload(payload: &[u8]) -> Option<Answer> {
-    let Ok(v) = serde_json::from_slice::<Value>(payload) else {
-        return None;
-    };
+    let v = serde_json::from_slice::<Value>(payload).ok()?;
     let shaped = v.as_object().filter(|o| o.contains_key("statusCode"));
     let Some(o) = shaped else {
         let body = match &v {
@@ -86,17 +84,13 @@ pub fn try_from_payload(payload: &[u8]) -> Option<Answer> {
         .and_then(Value::as_u64)
         .and_then(|n| u16::try_from(n).ok())
         .filter(|n| (100..=599).contains(n));
-    let Some(status) = status else {
-        return None;
-    };
+    let status = status?;
     let mut headers = Vec::new();
     match o.get("headers") {
         None | Some(Value::Null) => {}
         Some(Value::Object(h)) => {
             for (k, v) in h {
-                let Some(v) = header_value(v) else {
-                    return None;
-                };
+                let v = header_value(v)?;
                 headers.push((k.to_ascii_lowercase(), v));
             }
         }
@@ -106,9 +100,7 @@ pub fn try_from_payload(payload: &[u8]) -> Option<Answer> {
         None | Some(Value::Null) => {}
         Some(Value::Array(cs)) => {
             for c in cs {
-                let Some(c) = c.as_str() else {
-                    return None;
-                };
+                let c = c.as_str()?;
                 headers.push(("set-cookie".into(), c.to_string()));
             }
         }

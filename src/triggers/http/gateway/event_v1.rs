@@ -1,6 +1,6 @@
 //! The payload format 1.0 event of an HTTP API route (lambda-compat §9.2): `resource`,
-//! `path`, `httpMethod`, header and query maps with their multi-value twins (single-value
-//! maps keep the last value), path parameters and stage variables (`null` when none), the
+//! `path`, `httpMethod`, header (names lower-cased, as HTTP APIs send them) and query maps
+//! with their multi-value twins (single-value maps keep the last value), path parameters and stage variables (`null` when none), the
 //! version 1 request context with its `identity`, and the body (base64 when not text).
 
 use base64::Engine as _;
@@ -38,9 +38,14 @@ fn or_null(m: Map<String, Value>) -> Value {
 pub fn build(head: &Head, body: &[u8], r: &Request<'_>) -> Value {
     let (mut headers, mut multi_headers) = (Map::new(), Map::new());
     for (k, v) in &head.headers {
-        push(&mut headers, &mut multi_headers, k.clone(), v.clone());
+        push(
+            &mut headers,
+            &mut multi_headers,
+            k.to_ascii_lowercase(),
+            v.clone(),
+        );
     }
-    for (k, v) in r.forwarded_headers() {
+    for (k, v) in r.forwarded_headers(&head.peer_ip) {
         if !head.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(k)) {
             push(&mut headers, &mut multi_headers, k.to_string(), v);
         }

@@ -76,11 +76,12 @@ impl Request<'_> {
     }
 
     /// The headers API Gateway adds when the client did not send them.
-    pub fn forwarded_headers(&self) -> Vec<(&'static str, String)> {
+    pub fn forwarded_headers(&self, source_ip: &str) -> Vec<(&'static str, String)> {
         vec![
-            ("X-Forwarded-Proto", "http".to_string()),
-            ("X-Forwarded-Port", self.port.to_string()),
-            ("X-Amzn-Trace-Id", self.trace_id.to_string()),
+            ("x-forwarded-for", source_ip.to_string()),
+            ("x-forwarded-proto", "http".to_string()),
+            ("x-forwarded-port", self.port.to_string()),
+            ("x-amzn-trace-id", self.trace_id.to_string()),
         ]
     }
 }

@@ -86,6 +86,9 @@ mod tests {
         .unwrap();
         assert_eq!(a.status, 201);
         assert_eq!(a.body, b"hi");
-        assert_eq!(a.headers.iter().filter(|(k, _)| k == "set-cookie").count(), 2);
+        assert_eq!(
+            a.headers.iter().filter(|(k, _)| k == "set-cookie").count(),
+            2
+        );
     }
 }

@@ -246,6 +246,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let per_client = crate::http_guard::PerClient::new(http.max_connections_per_client);
         let body_idle = std::time::Duration::from_secs(http.body_idle_timeout_secs);
         let url_hosts = crate::triggers::http::HostSuffix::from_config(&config);
+        let api_hosts = crate::triggers::http::gateway::HostSuffix::from_config(&config);
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
                 .wrap_fn(move |mut req, srv| {
@@ -255,6 +256,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 .app_data(data.clone())
                 .app_data(web_data.clone())
                 .configure(|c| crate::triggers::http::configure(c, url_hosts.clone()))
+                .configure(|c| crate::triggers::http::gateway::configure(c, api_hosts.clone()))
                 .configure(crate::web::configure)
                 .configure(api::configure)
         })

@@ -9,6 +9,7 @@
 //! [`request::ApiRequest`] with the verified principal. Results and errors ([`error`]) are
 //! rendered in the request's protocol. Handlers never touch SQL or syscalls.
 
+pub mod apigatewayv2;
 pub mod auth;
 pub mod body;
 pub mod download;

@@ -13,6 +13,7 @@ pub static SERVICES: &[&Service] = &[
     &super::events::SERVICE,
     &super::scheduler::SERVICE,
     &super::logs::SERVICE,
+    &super::apigatewayv2::SERVICE,
 ];
 
 /// The service whose SigV4 name is `signing_name`.

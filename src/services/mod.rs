@@ -10,6 +10,7 @@ pub mod event_source_mappings;
 pub mod events;
 pub mod function_urls;
 pub mod functions;
+pub mod http_apis;
 pub mod layers;
 pub mod logs;
 pub mod policy;

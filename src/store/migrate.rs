@@ -20,10 +20,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (7, include_str!("../../migrations/0007_scheduler.sql")),
     (8, include_str!("../../migrations/0008_function_urls.sql")),
+    (9, include_str!("../../migrations/0009_http_apis.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

@@ -14,6 +14,7 @@ pub mod esm;
 pub mod event_invoke;
 pub mod function_urls;
 pub mod functions;
+pub mod http_apis;
 pub mod keys;
 pub mod layers;
 pub mod logs;

@@ -53,7 +53,7 @@ fn decode(s: &str) -> String {
 }
 
 /// `15/Jan/2025:10:20:30 +0000`
-fn request_time(ms: i64) -> String {
+pub fn request_time(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let fmt = time::macros::format_description!(

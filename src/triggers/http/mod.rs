@@ -14,6 +14,7 @@
 
 pub mod cors;
 pub mod event;
+pub mod gateway;
 pub mod response;
 
 use std::sync::Arc;
@@ -81,7 +82,7 @@ impl HostSuffix {
     }
 }
 
-fn strip_port(host: &str) -> &str {
+pub(crate) fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         return match rest.find(']') {
             Some(i) => &host[..i + 2],

@@ -57,55 +57,54 @@ fn header_value(v: &Value) -> Option<String> {
     }
 }
 
-/// The answer of a function that returned `payload` (no function error).
+/// The answer of a function that returned `payload` (no function error): 502 when it is
+/// malformed.
 pub fn from_payload(payload: &[u8]) -> Answer {
-    let Ok(v) = serde_json::from_slice::<Value>(payload) else {
-        return Answer::bad_gateway();
-    };
+    try_from_payload(payload).unwrap_or_else(Answer::bad_gateway)
+}
+
+/// The answer of a function that returned `payload`, `None` when it is malformed (each
+/// trigger answers that its own way).
+pub fn try_from_payload(payload: &[u8]) -> Option<Answer> {
+    let v = serde_json::from_slice::<Value>(payload).ok()?;
     let shaped = v.as_object().filter(|o| o.contains_key("statusCode"));
     let Some(o) = shaped else {
         let body = match &v {
             Value::String(s) => s.clone().into_bytes(),
             _ => payload.to_vec(),
         };
-        return Answer {
+        return Some(Answer {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
             body,
-        };
+        });
     };
     let status = o
         .get("statusCode")
         .and_then(Value::as_u64)
         .and_then(|n| u16::try_from(n).ok())
         .filter(|n| (100..=599).contains(n));
-    let Some(status) = status else {
-        return Answer::bad_gateway();
-    };
+    let status = status?;
     let mut headers = Vec::new();
     match o.get("headers") {
         None | Some(Value::Null) => {}
         Some(Value::Object(h)) => {
             for (k, v) in h {
-                let Some(v) = header_value(v) else {
-                    return Answer::bad_gateway();
-                };
+                let v = header_value(v)?;
                 headers.push((k.to_ascii_lowercase(), v));
             }
         }
-        Some(_) => return Answer::bad_gateway(),
+        Some(_) => return None,
     }
     match o.get("cookies") {
         None | Some(Value::Null) => {}
         Some(Value::Array(cs)) => {
             for c in cs {
-                let Some(c) = c.as_str() else {
-                    return Answer::bad_gateway();
-                };
+                let c = c.as_str()?;
                 headers.push(("set-cookie".into(), c.to_string()));
             }
         }
-        Some(_) => return Answer::bad_gateway(),
+        Some(_) => return None,
     }
     let b64 = o
         .get("isBase64Encoded")
@@ -116,7 +115,7 @@ pub fn from_payload(payload: &[u8]) -> Answer {
         Some(Value::String(s)) if b64 => {
             match base64::engine::general_purpose::STANDARD.decode(s.trim()) {
                 Ok(b) => b,
-                Err(_) => return Answer::bad_gateway(),
+                Err(_) => return None,
             }
         }
         Some(Value::String(s)) => s.clone().into_bytes(),
@@ -125,11 +124,11 @@ pub fn from_payload(payload: &[u8]) -> Answer {
     if !headers.iter().any(|(k, _)| k == "content-type") && !body.is_empty() {
         headers.push(("content-type".into(), "application/json".into()));
     }
-    Answer {
+    Some(Answer {
         status,
         headers,
         body,
-    }
+    })
 }
 
 /// The answer of a function that failed: 504 for a timeout, else 502.

@@ -58,6 +58,7 @@ fn invocation(id: &str) -> Invocation {
         trace_id: "Root=1-5e1b4151-5ac6c58f5b5dbd3b2d9e8a1c;Parent=1;Sampled=0".into(),
         client_context: None,
         cognito_identity: Some(r#"{"cognitoIdentityId":"i"}"#.into()),
+        stream: None,
     }
 }
 

@@ -82,18 +82,26 @@ pub async fn invoke(
             }
         }
     } else {
-        let ct = s
-            .content_type
-            .clone()
-            .unwrap_or_else(|| "application/octet-stream".into());
-        (
-            Answer {
-                status: 200,
-                headers: vec![("content-type".into(), ct)],
-                body: Vec::new(),
-            },
-            Bytes::new(),
-        )
+        match first_piece(&mut s).await {
+            Ok(rest) => {
+                let ct = s
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                (
+                    Answer {
+                        status: 200,
+                        headers: vec![("content-type".into(), ct)],
+                        body: Vec::new(),
+                    },
+                    rest,
+                )
+            }
+            Err(mut a) => {
+                cors::apply(cors_cfg, head, &mut a);
+                return Reply::Whole(a);
+            }
+        }
     };
     cors::apply(cors_cfg, head, &mut answer);
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
@@ -129,6 +137,23 @@ async fn prelude(s: &mut Streaming) -> Result<(Answer, Bytes), Answer> {
                 return Err(response::from_error(&r.payload))
             }
             Some(Piece::End(_)) | None => return Err(Answer::bad_gateway()),
+        }
+    }
+}
+
+/// Waits for the first bytes of a stream without a prelude, so a function that fails before
+/// writing anything is still a 502 (504 on timeout) rather than a 200 cut short. A stream
+/// that ends empty and well is an empty body.
+async fn first_piece(s: &mut Streaming) -> Result<Bytes, Answer> {
+    loop {
+        match s.next().await {
+            Some(Piece::Data(b)) if b.is_empty() => continue,
+            Some(Piece::Data(b)) => return Ok(b),
+            Some(Piece::End(Ok(r))) if r.function_error => {
+                return Err(response::from_error(&r.payload))
+            }
+            Some(Piece::End(Ok(_))) | None => return Ok(Bytes::new()),
+            Some(Piece::End(Err(_))) => return Err(Answer::bad_gateway()),
         }
     }
 }

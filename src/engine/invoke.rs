@@ -23,7 +23,7 @@ use super::Inner;
 use crate::domain::arn::FunctionRef;
 use crate::domain::function::{now_ms, FunctionVersion};
 use crate::domain::Error;
-use crate::runtime::{EnvInfo, Invocation, InvokeOutcome};
+use crate::runtime::{EnvInfo, Invocation, InvokeOutcome, StreamEnd, StreamSink};
 use crate::services::functions as svc;
 use crate::store::blobs;
 use crate::store::logs::InvocationRecord;
@@ -53,6 +53,10 @@ pub struct InvokeRequest {
     /// What to do when no capacity is free: `Throttle` (429) for synchronous callers,
     /// `Wait` for async events and queue pollers (see `engine::capacity`).
     pub admission: Admission,
+    /// Where a response the runtime streams goes as it arrives (`InvokeWithResponseStream`,
+    /// `RESPONSE_STREAM` function URLs); `None` buffers it. A function that does not stream
+    /// answers in [`InvokeResult::payload`] either way.
+    pub stream: Option<StreamSink>,
 }
 
 /// What the caller gets back.
@@ -64,6 +68,12 @@ pub struct InvokeResult {
     pub executed_version: String,
     /// The last 4 KB of the invocation's log, when asked for.
     pub log_tail: Option<String>,
+    /// The response went out through [`InvokeRequest::stream`]: `payload` is empty, or the
+    /// error document when the stream failed.
+    pub streamed: bool,
+    /// The error type when it failed (`Unhandled`, a streamed error's type, `Sandbox.Timedout`,
+    /// `Runtime.ExitError` …); what InvokeComplete reports as `ErrorCode`.
+    pub error_type: Option<String>,
 }
 
 /// Decrements the active count when the invocation ends, however it ends.
@@ -375,6 +385,8 @@ fn init_failed(
         function_error: true,
         executed_version: fv.version.clone(),
         log_tail: want_tail.then(|| live.capture.tail()),
+        streamed: false,
+        error_type: status.error_type(),
     }
 }
 
@@ -421,6 +433,7 @@ async fn execute(
         trace_id: req.trace_id.unwrap_or_else(trace_id),
         client_context: req.client_context,
         cognito_identity: None,
+        stream: req.stream,
     };
     let mut exit = live.exit.clone();
     let ended = tokio::select! {
@@ -431,8 +444,10 @@ async fn execute(
     let duration = t0.elapsed();
     let init = if cold { live.init.take() } else { None };
     let mut exited_peak_mb = 0;
+    let streamed = matches!(ended, Ended::Runtime(InvokeOutcome::Streamed(_)));
     let (payload, function_error, status, keep): (Bytes, bool, Status, bool) = match ended {
         Ended::Runtime(InvokeOutcome::Response(b)) => (b, false, Status::Success, true),
+        Ended::Runtime(InvokeOutcome::Streamed(end)) => streamed_end(end),
         Ended::Runtime(InvokeOutcome::Error { error_type, body }) => {
             let t = error_type.unwrap_or_else(|| "Unhandled".into());
             (body, true, Status::FunctionError(t), true)
@@ -525,6 +540,23 @@ async fn execute(
         function_error,
         executed_version: fv.version.clone(),
         log_tail,
+        streamed,
+        error_type: status.error_type(),
+    }
+}
+
+/// What a streamed response that ended amounts to: success, the error its trailers reported,
+/// or `Function.ResponseSizeTooLarge` past the streaming limit.
+fn streamed_end(end: StreamEnd) -> (Bytes, bool, Status, bool) {
+    match end.error {
+        Some((error_type, body)) => (body, true, Status::FunctionError(error_type), true),
+        None if end.too_large => (
+            report::streamed_too_large_payload().into(),
+            true,
+            Status::Error("Function.ResponseSizeTooLarge".into()),
+            true,
+        ),
+        None => (Bytes::new(), false, Status::Success, true),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod output;
 mod pkgfs;
 pub mod provisioned;
 pub mod report;
+mod streaming;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ pub use capacity::{Admission, ThrottleReason};
 pub use concurrency::ProvisionedView;
 pub use invoke::{InvokeRequest, InvokeResult};
 use live::Live;
+pub use streaming::{Piece, Start, Streaming};
 
 use crate::domain::Error;
 use crate::sandbox::Sandbox;

@@ -102,6 +102,18 @@ pub fn too_large_payload() -> String {
     .to_string()
 }
 
+/// The error of a streamed response cut at the streaming limit.
+pub fn streamed_too_large_payload() -> String {
+    serde_json::json!({
+        "errorType": "Function.ResponseSizeTooLarge",
+        "errorMessage": format!(
+            "Response payload size exceeded maximum allowed payload size ({} bytes).",
+            crate::runtime::MAX_STREAMED_BYTES
+        ),
+    })
+    .to_string()
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

@@ -16,7 +16,7 @@ mod error;
 
 pub use api::{
     ConnLimits, EnvInfo, IdleFreezer, InitOutcome, Invocation, InvokeOutcome, RuntimeApi,
-    ServeOptions, MAX_RESPONSE_BYTES,
+    ServeOptions, StreamEnd, StreamPart, StreamSink, MAX_RESPONSE_BYTES, MAX_STREAMED_BYTES,
 };
 pub use clients::install_clients;
 pub use command::{command_for, env_for, RuntimeKind};

@@ -55,16 +55,6 @@ fn check(c: &UrlConfig) -> Result<(), Error> {
     if let Some(cors) = &c.cors {
         cors.validate()?;
     }
-    check_mode(c.invoke_mode)
-}
-
-/// Response streaming is not served yet: refused, never stored and ignored.
-fn check_mode(m: InvokeMode) -> Result<(), Error> {
-    if m == InvokeMode::ResponseStream {
-        return Err(Error::InvalidParameterValue(
-            "lambdabox does not stream function URL responses yet: InvokeMode RESPONSE_STREAM is refused. Use BUFFERED.".into(),
-        ));
-    }
     Ok(())
 }
 
@@ -110,9 +100,6 @@ pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<StoredUrl, Error> {
 pub async fn update(ctx: &Context, r: &FunctionRef, patch: Patch) -> Result<StoredUrl, Error> {
     if let Some(c) = &patch.cors {
         c.validate()?;
-    }
-    if let Some(m) = patch.invoke_mode {
-        check_mode(m)?;
     }
     let q = qualifier_of(r)?;
     let name = r.name.clone();

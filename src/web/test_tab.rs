@@ -241,6 +241,7 @@ pub async fn submit(
                     want_tail: true,
                     trace_id: None,
                     admission: crate::engine::Admission::Throttle,
+                    stream: None,
                 })
                 .await;
             let result = match outcome {

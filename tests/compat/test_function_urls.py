@@ -178,8 +178,9 @@ def test_config_api_with_boto3_and_errors(lam, daemon):
                     Qualifier="1")[0] == "ValidationException"
     assert error_of(lam.update_function_url_config, FunctionName=name,
                     Cors={"AllowMethods": ["FETCH"]})[0] == "InvalidParameterValueException"
-    assert error_of(lam.update_function_url_config, FunctionName=name,
-                    InvokeMode="RESPONSE_STREAM")[0] == "InvalidParameterValueException"
+    streamed = lam.update_function_url_config(FunctionName=name, InvokeMode="RESPONSE_STREAM")
+    assert streamed["InvokeMode"] == "RESPONSE_STREAM"
+    assert lam.update_function_url_config(FunctionName=name, InvokeMode="BUFFERED")["InvokeMode"] == "BUFFERED"
 
     # An alias gets its own URL; deleting the alias deletes it.
     lam.publish_version(FunctionName=name)

@@ -57,7 +57,58 @@ pub async fn invoke(
         )));
     }
     let payload = json_payload(state, req).await?;
-    let client_context = match req.header("x-amz-client-context") {
+    let client_context = client_context(req)?;
+    if kind == "DryRun" {
+        crate::services::functions::get(&state.ctx, &r).await?;
+        return Ok(empty_response(StatusCode::NO_CONTENT, req));
+    }
+    let trace_header = req.header("x-amzn-trace-id").map(str::to_string);
+    if kind == "Event" {
+        // Client context reaches synchronous invocations only, as on AWS.
+        state
+            .async_invoke
+            .enqueue(AsyncEvent {
+                function: r,
+                payload,
+                request_id: req.request_id.clone(),
+                provenance: Provenance::api(trace_header),
+            })
+            .await?;
+        return Ok(empty_response(StatusCode::ACCEPTED, req));
+    }
+    let trace_id = Some(sync_trace(state, trace_header.as_deref(), &r.name).await?);
+    let result = state
+        .engine
+        .invoke(InvokeRequest {
+            request_id: req.request_id.clone(),
+            function: r,
+            payload,
+            client_context,
+            want_tail: log_type == "Tail",
+            trace_id,
+            admission: crate::engine::Admission::Throttle,
+            stream: None,
+        })
+        .await?;
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header(("x-amzn-RequestId", req.request_id.clone()))
+        .insert_header(("X-Amz-Executed-Version", result.executed_version))
+        .content_type("application/json");
+    if result.function_error {
+        resp.insert_header(("X-Amz-Function-Error", "Unhandled"));
+    }
+    if let Some(tail) = result.log_tail {
+        resp.insert_header((
+            "X-Amz-Log-Result",
+            base64::engine::general_purpose::STANDARD.encode(tail.as_bytes()),
+        ));
+    }
+    Ok(resp.body(result.payload))
+}
+
+/// The `X-Amz-Client-Context` header, base64-decoded and checked (at most 3583 bytes).
+pub(super) fn client_context(req: &ApiRequest) -> Result<Option<String>, Error> {
+    let cc = match req.header("x-amz-client-context") {
         None => None,
         Some(b64) => {
             let raw = base64::engine::general_purpose::STANDARD
@@ -79,68 +130,35 @@ pub async fn invoke(
             })?)
         }
     };
-    if kind == "DryRun" {
-        crate::services::functions::get(&state.ctx, &r).await?;
-        return Ok(empty_response(StatusCode::NO_CONTENT, req));
-    }
-    let trace_header = req.header("x-amzn-trace-id").map(str::to_string);
-    if kind == "Event" {
-        // Client context reaches synchronous invocations only, as on AWS.
-        state
-            .async_invoke
-            .enqueue(AsyncEvent {
-                function: r,
-                payload,
-                request_id: req.request_id.clone(),
-                provenance: Provenance::api(trace_header),
-            })
-            .await?;
-        return Ok(empty_response(StatusCode::ACCEPTED, req));
-    }
-    let trace_id = match trace_header.as_deref().and_then(TraceHeader::parse) {
+    Ok(cc)
+}
+
+/// The trace header a synchronous invocation of `name` runs with: the caller's chain entered
+/// once more (refused when it loops, see [`check_recursion`]), or a new chain.
+pub(super) async fn sync_trace(
+    state: &AppState,
+    header: Option<&str>,
+    name: &str,
+) -> Result<String, Error> {
+    Ok(match header.and_then(TraceHeader::parse) {
         Some(parent) => {
-            let t = parent.enter(&r.name);
-            check_recursion(state, &r.name, &t).await?;
-            Some(t.render())
+            let t = parent.enter(name);
+            check_recursion(state, name, &t).await?;
+            t.render()
         }
         // A new chain, counting this invocation: calls its code makes continue from it.
-        None => Some(
-            TraceHeader::new_root(crate::domain::function::now_ms() / 1000)
-                .enter(&r.name)
-                .render(),
-        ),
-    };
-    let result = state
-        .engine
-        .invoke(InvokeRequest {
-            request_id: req.request_id.clone(),
-            function: r,
-            payload,
-            client_context,
-            want_tail: log_type == "Tail",
-            trace_id,
-            admission: crate::engine::Admission::Throttle,
-        })
-        .await?;
-    let mut resp = HttpResponse::Ok();
-    resp.insert_header(("x-amzn-RequestId", req.request_id.clone()))
-        .insert_header(("X-Amz-Executed-Version", result.executed_version))
-        .content_type("application/json");
-    if result.function_error {
-        resp.insert_header(("X-Amz-Function-Error", "Unhandled"));
-    }
-    if let Some(tail) = result.log_tail {
-        resp.insert_header((
-            "X-Amz-Log-Result",
-            base64::engine::general_purpose::STANDARD.encode(tail.as_bytes()),
-        ));
-    }
-    Ok(resp.body(result.payload))
+        None => TraceHeader::new_root(crate::domain::function::now_ms() / 1000)
+            .enter(name)
+            .render(),
+    })
 }
 
 /// The request body as the event: `{}` when empty, refused when not JSON. The parse runs on
 /// the blocking pool for heavy request work (`services::cpu`), sized by the body.
-async fn json_payload(state: &AppState, req: &ApiRequest) -> Result<bytes::Bytes, Error> {
+pub(super) async fn json_payload(
+    state: &AppState,
+    req: &ApiRequest,
+) -> Result<bytes::Bytes, Error> {
     if req.body.is_empty() {
         return Ok(bytes::Bytes::from_static(b"{}"));
     }

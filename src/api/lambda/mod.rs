@@ -10,6 +10,7 @@ pub mod esm;
 pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
+pub mod invoke_stream;
 pub mod layers;
 pub mod policy;
 pub mod provisioned;
@@ -71,6 +72,9 @@ pub async fn route(
         ("GET", ["2018-10-31", "layers", l, "versions", n]) => layers::get(state, req, l, n).await,
         ("DELETE", ["2018-10-31", "layers", l, "versions", n]) => {
             layers::delete(state, req, l, n).await
+        }
+        ("POST", ["2021-11-15", "functions", f, "response-streaming-invocations"]) => {
+            invoke_stream::invoke(state, req, f).await
         }
         ("POST", ["2014-11-13", "functions", f, "invoke-async"]) => {
             invoke::invoke_async(state, req, f).await

@@ -33,6 +33,7 @@ pub static SERVICE: Service = Service {
         "/2020-04-22/",
         "/2020-06-30/",
         "/2021-10-31/",
+        "/2021-11-15/",
         "/2024-08-31/",
         "/2014-11-13/",
     ],
@@ -87,6 +88,14 @@ static OPERATIONS: &[Operation] = &[
     )
     .cap_by(invoke_cap)
     .too_large(invoke_too_large),
+    Operation::rest(
+        "InvokeWithResponseStream",
+        "POST",
+        "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
+        serve,
+    )
+    .cap(MAX_SYNC_PAYLOAD)
+    .too_large(invoke_stream_too_large),
     Operation::rest(
         "InvokeAsync",
         "POST",
@@ -363,6 +372,12 @@ fn invoke_too_large(cap: usize) -> ApiError {
         "Request must be smaller than {cap} bytes for the InvokeFunction operation"
     ));
     lambda_kind(&e).with(e.to_string())
+}
+
+fn invoke_stream_too_large(cap: usize) -> ApiError {
+    lambda_kind(&Error::RequestTooLarge(String::new())).with(format!(
+        "Request must be smaller than {cap} bytes for the InvokeWithResponseStream operation"
+    ))
 }
 
 fn invoke_async_too_large(cap: usize) -> ApiError {

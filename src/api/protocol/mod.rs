@@ -9,6 +9,7 @@
 //! | query (STS, IAM, SQS for CLI 2.9, CloudWatch) | form body `Action=Op&…` | `<OpResponse><OpResult>` XML | `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>` |
 //! | rest-xml (S3) | method + path, XML or raw body | XML or raw | `<Error><Code/><Message/><RequestId/></Error>` |
 
+pub mod eventstream;
 pub mod json;
 pub mod query;
 pub mod rest_json;

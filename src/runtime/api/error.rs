@@ -24,6 +24,9 @@ pub enum ApiError {
     /// A posted body exceeded [`MAX_RESPONSE_BYTES`].
     #[error("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")]
     PayloadTooLarge,
+    /// `Lambda-Runtime-Function-Response-Mode` with a value other than `streaming`.
+    #[error("Invalid Response Mode header value")]
+    InvalidResponseMode,
     /// The environment is shutting down.
     #[error("Internal Server Error")]
     Closed,
@@ -45,7 +48,7 @@ impl ApiError {
     /// HTTP status of the rejection.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::InvalidRequestId => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRequestId | ApiError::InvalidResponseMode => StatusCode::BAD_REQUEST,
             ApiError::InvalidStateTransition { .. }
             | ApiError::MissingExtensionIdentifier
             | ApiError::InvalidExtensionIdentifier => StatusCode::FORBIDDEN,
@@ -60,6 +63,7 @@ impl ApiError {
     pub fn error_type(&self) -> &'static str {
         match self {
             ApiError::InvalidRequestId => "InvalidRequestID",
+            ApiError::InvalidResponseMode => "InvalidResponseModeHeader",
             ApiError::InvalidStateTransition { .. } => "InvalidStateTransition",
             ApiError::PayloadTooLarge => "RequestEntityTooLarge",
             ApiError::Closed => "InternalServerError",

@@ -29,6 +29,7 @@
 //! match tokio::time::timeout(Duration::from_secs(3), api.invoke(inv)).await {
 //!     Ok(InvokeOutcome::Response(_body)) => {}
 //!     Ok(InvokeOutcome::Error { .. }) => {}                // 200 + X-Amz-Function-Error
+//!     Ok(InvokeOutcome::Streamed(_end)) => {}            // chunks went to `inv.stream`
 //!     Ok(InvokeOutcome::ResponseTooLarge) => {}            // Function.ResponseSizeTooLarge
 //!     Ok(InvokeOutcome::Closed) | Err(_) => api.shutdown(), // crash or timeout: kill the env
 //! }
@@ -43,6 +44,7 @@ mod freeze;
 mod limits;
 mod router;
 mod state;
+pub mod stream;
 mod types;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +56,7 @@ use tokio::task::AbortHandle;
 pub use error::ApiError;
 pub use freeze::IdleFreezer;
 pub use limits::{ConnLimits, DEFAULT_MAX_HEAD_BYTES};
+pub use stream::{StreamEnd, StreamPart, StreamSink, MAX_STREAMED_BYTES};
 pub use types::{EnvInfo, InitOutcome, Invocation, InvokeOutcome, MAX_RESPONSE_BYTES};
 
 use super::RuntimeError;

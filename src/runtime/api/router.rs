@@ -1,7 +1,8 @@
 //! Routes one HTTP request of the runtime to the state machine and renders the answer.
 //!
 //! Paths: `/2018-06-01/runtime/…` (runtime), `/2020-01-01/extension/…` (extensions),
-//! `PUT /2020-08-15/logs` and `PUT /2022-07-01/telemetry` (accepted, no-op). The state mutex is
+//! `PUT /2020-08-15/logs` and `PUT /2022-07-01/telemetry` (accepted, no-op). A `/response` with
+//! `Lambda-Runtime-Function-Response-Mode: streaming` is forwarded as it arrives (`stream`). The state mutex is
 //! taken only around one synchronous state call, never across an `.await`.
 
 use std::convert::Infallible;
@@ -17,6 +18,7 @@ use super::body::{read_limited, BodyError};
 use super::error::ApiError;
 use super::extensions::{Extensions, ID_HEADER};
 use super::state::{Answer, Next};
+use super::stream;
 use super::types::{Invocation, InvokeOutcome, MAX_RESPONSE_BYTES};
 use super::Shared;
 
@@ -204,7 +206,44 @@ async fn answer(
         Answer::Error => error_type(&req),
         Answer::Response => None,
     };
-    let sender = lock(shared).answer(&id, kind)?;
+    let streaming = match (kind, req.headers().get(stream::RESPONSE_MODE)) {
+        (Answer::Response, Some(v))
+            if v.as_bytes()
+                .eq_ignore_ascii_case(stream::STREAMING.as_bytes()) =>
+        {
+            true
+        }
+        (Answer::Response, Some(_)) => return Err(ApiError::InvalidResponseMode),
+        _ => false,
+    };
+    let (sender, sink) = {
+        let mut state = lock(shared);
+        let sender = state.answer(&id, kind)?;
+        (sender, state.take_stream())
+    };
+    if streaming {
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let head = stream::StreamPart::Head {
+            content_type,
+            version: shared.info.function_version.clone(),
+        };
+        let (outcome, reply) = match stream::forward(req.into_body(), head, sink).await {
+            Ok(outcome) => (outcome, Ok(accepted())),
+            Err(e) => {
+                tracing::debug!(request_id = %id, error = %e, "runtime connection broke mid-stream");
+                (InvokeOutcome::Closed, Err(ApiError::Closed))
+            }
+        };
+        if let Some(tx) = sender {
+            let _ = tx.send(outcome);
+        }
+        return reply;
+    }
+    drop(sink);
     let (outcome, reply) = match read_limited(req.into_body(), MAX_RESPONSE_BYTES).await {
         Ok(body) => {
             let outcome = match kind {

@@ -25,6 +25,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::error::ApiError;
 use super::freeze::IdleFreezer;
+use super::stream::StreamSink;
 use super::types::{InitOutcome, Invocation, InvokeOutcome};
 
 /// What a `GET /next` gets.
@@ -66,6 +67,8 @@ enum Phase {
 struct InFlight {
     request_id: String,
     answered: bool,
+    /// The invocation's stream sink, taken by the answer that streams.
+    stream: Option<StreamSink>,
 }
 
 /// Shared state of one environment's Runtime API.
@@ -181,6 +184,7 @@ impl State {
             self.in_flight = Some(InFlight {
                 request_id: inv.request_id.clone(),
                 answered: false,
+                stream: inv.stream.clone(),
             });
             return Ok(Next::Deliver(inv));
         }
@@ -224,11 +228,13 @@ impl State {
         if let Some(waiter) = self.waiter.take() {
             self.parked.send_replace(false);
             let request_id = inv.request_id.clone();
+            let stream = inv.stream.clone();
             match waiter.send(inv) {
                 Ok(()) => {
                     self.in_flight = Some(InFlight {
                         request_id,
                         answered: false,
+                        stream,
                     });
                     self.thaw();
                     return;
@@ -269,6 +275,12 @@ impl State {
         }
         flight.answered = true;
         Ok(self.outcome.take())
+    }
+
+    /// The stream sink of the invocation just answered (call right after [`State::answer`]
+    /// succeeded): the answer that streams owns it, so the sink closes when that answer ends.
+    pub fn take_stream(&mut self) -> Option<StreamSink> {
+        self.in_flight.as_mut().and_then(|f| f.stream.take())
     }
 
     /// The runtime posts `/init/error`.

@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use super::stream::{StreamEnd, StreamSink};
+
 /// Largest response or error body a runtime may post, in bytes (RAPID's 6 MiB + 100 B).
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
 
@@ -36,6 +38,9 @@ pub struct Invocation {
     pub client_context: Option<String>,
     /// `Lambda-Runtime-Cognito-Identity`: JSON; omitted when `None` or empty.
     pub cognito_identity: Option<String>,
+    /// Where a streamed response goes as it arrives (`InvokeWithResponseStream`, function
+    /// URLs in `RESPONSE_STREAM` mode); `None` buffers a streamed response like a plain one.
+    pub stream: Option<StreamSink>,
 }
 
 /// How the runtime's init phase ended.
@@ -66,6 +71,8 @@ pub enum InvokeOutcome {
         /// The posted error document.
         body: Bytes,
     },
+    /// The runtime streamed its response into [`Invocation::stream`] (see `stream`).
+    Streamed(StreamEnd),
     /// The posted response exceeded [`MAX_RESPONSE_BYTES`]; the engine reports
     /// `Function.ResponseSizeTooLarge`.
     ResponseTooLarge,

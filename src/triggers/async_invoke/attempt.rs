@@ -113,6 +113,7 @@ impl Run<'_> {
                 // Wait for capacity instead of a 429; the engine refuses at once only what it
                 // can never admit (reserved concurrency 0, memory above the host budget).
                 admission: Admission::Wait,
+                stream: None,
             })
             .await;
         let (outcome, response) = match result {

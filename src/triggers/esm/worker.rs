@@ -319,6 +319,7 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
             .and_then(|h| crate::domain::trace::TraceHeader::parse(h))
             .map(|t| t.enter(&m.function.name).render()),
         admission: Admission::Wait,
+        stream: None,
     };
     let outcome = match p.engine.invoke(request).await {
         Ok(r) if r.function_error => Outcome::Failed("Function call failed".into()),

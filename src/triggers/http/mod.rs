@@ -7,7 +7,8 @@
 //! `AWS_IAM` (SigV4, service `lambda`, lambdabox keys; refused → 403), answer a CORS
 //! preflight, build the payload 2.0 event ([`event`]), invoke through the engine's
 //! synchronous path (concurrency, cold and warm starts, throttles), and turn the result into
-//! the HTTP answer ([`response`]) with the URL's CORS headers ([`cors`]).
+//! the HTTP answer ([`response`]) with the URL's CORS headers ([`cors`]). A URL in
+//! `RESPONSE_STREAM` mode sends the response on as the runtime streams it ([`stream`]).
 //!
 //! `AuthType: NONE` URLs are the one unauthenticated way into the daemon: every request to
 //! one is logged (url id, method, path, source address, status).
@@ -16,6 +17,7 @@ pub mod cors;
 pub mod event;
 pub mod gateway;
 pub mod response;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -29,12 +31,13 @@ use crate::api::request::Head;
 use crate::api::AppState;
 use crate::config::Config;
 use crate::domain::arn::{FunctionRef, LATEST};
-use crate::domain::function_url::{is_url_id, AuthType};
+use crate::domain::function_url::{is_url_id, AuthType, InvokeMode};
 use crate::domain::trace::TraceHeader;
 use crate::domain::Error;
 use crate::engine::{Admission, InvokeRequest};
 use crate::services::function_urls as svc;
 use response::Answer;
+use stream::Reply;
 
 /// The path prefix of URLs served without DNS.
 pub const PREFIX: &str = "/lambda-url/";
@@ -219,7 +222,7 @@ async fn serve(
     .await;
     if url.config.auth_type == AuthType::None {
         tracing::info!(url_id = %id, function = %url.function, method = %head.method,
-            path = %raw_path, source = %head.peer_ip, status = answer.status,
+            path = %raw_path, source = %head.peer_ip, status = answer.status(),
             "public function URL request (AuthType NONE)");
     }
     answer.into_response(&rid)
@@ -233,10 +236,10 @@ async fn run(
     raw_path: &str,
     account_id: &str,
     iam: Option<serde_json::Value>,
-) -> Answer {
+) -> Reply {
     let cors_cfg = url.config.cors.as_ref();
     if let Some(a) = cors::preflight(cors_cfg, head) {
-        return a;
+        return Reply::Whole(a);
     }
     let now = crate::domain::function::now_ms();
     let trace = TraceHeader::new_root(now / 1000).enter(&url.function);
@@ -268,25 +271,37 @@ async fn run(
     };
     let ev = event::build(head, body, &cx).to_string();
     if ev.len() > MAX_SYNC_PAYLOAD {
-        return Answer::message(413, "message", "Request Entity Too Large");
+        return Reply::Whole(Answer::message(413, "message", "Request Entity Too Large"));
     }
     let qualifier = (url.qualifier != LATEST).then(|| url.qualifier.clone());
-    let result = state
-        .engine
-        .invoke(InvokeRequest {
-            request_id: head.request_id.clone(),
-            function: FunctionRef {
-                name: url.function.clone(),
-                qualifier,
-            },
-            payload: bytes::Bytes::from(ev),
-            client_context: None,
-            want_tail: false,
-            trace_id: Some(trace_id.clone()),
-            admission: Admission::Throttle,
-        })
-        .await;
-    let mut answer = match result {
+    let request = InvokeRequest {
+        request_id: head.request_id.clone(),
+        function: FunctionRef {
+            name: url.function.clone(),
+            qualifier,
+        },
+        payload: bytes::Bytes::from(ev),
+        client_context: None,
+        want_tail: false,
+        trace_id: Some(trace_id.clone()),
+        admission: Admission::Throttle,
+        stream: None,
+    };
+    if url.config.invoke_mode == InvokeMode::ResponseStream {
+        return stream::invoke(state, head, url, request).await;
+    }
+    let result = state.engine.invoke(request).await;
+    let mut answer = answer_of(result, url);
+    cors::apply(cors_cfg, head, &mut answer);
+    Reply::Whole(answer)
+}
+
+/// The answer of an invocation that ended in one piece.
+fn answer_of(
+    result: Result<crate::engine::InvokeResult, Error>,
+    url: &crate::store::function_urls::StoredUrl,
+) -> Answer {
+    match result {
         Ok(r) if r.function_error => response::from_error(&r.payload),
         Ok(r) => response::from_payload(&r.payload),
         Err(Error::TooManyRequests { .. }) => Answer::message(429, "message", "Too Many Requests"),
@@ -295,9 +310,7 @@ async fn run(
                 "function URL invocation failed (502)");
             Answer::bad_gateway()
         }
-    };
-    cors::apply(cors_cfg, head, &mut answer);
-    answer
+    }
 }
 
 #[cfg(test)]

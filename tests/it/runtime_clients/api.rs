@@ -58,6 +58,7 @@ fn invocation(id: &str) -> Invocation {
         trace_id: "Root=1-5e1b4151-5ac6c58f5b5dbd3b2d9e8a1c;Parent=1;Sampled=0".into(),
         client_context: None,
         cognito_identity: Some(r#"{"cognitoIdentityId":"i"}"#.into()),
+        stream: None,
     }
 }
 
@@ -326,4 +327,117 @@ fn extensions_register_poll_and_subscriptions() {
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     assert_eq!(v["eventType"], "SHUTDOWN");
+}
+
+/// Writes `head` (and later pieces) on a raw connection, standing in for a streaming runtime.
+fn raw(s: &Server) -> std::net::TcpStream {
+    let addr = s.base.trim_start_matches("http://");
+    let c = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect: {e}"));
+    c.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("timeout: {e}"));
+    c
+}
+
+fn send(c: &mut std::net::TcpStream, bytes: &[u8]) {
+    use std::io::Write;
+    c.write_all(bytes).unwrap_or_else(|e| panic!("write: {e}"));
+}
+
+fn status_line(c: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut buf = [0u8; 512];
+    let n = c.read(&mut buf).unwrap_or_else(|e| panic!("read: {e}"));
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+const STREAM_HEAD: &str = "Host: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n";
+
+#[test]
+fn streamed_response_is_forwarded_as_it_arrives_with_error_trailers() {
+    use lambdabox::runtime::api::stream::{channel, StreamEnd, StreamPart};
+    let s = server();
+    let (sink, mut parts) = channel();
+    let mut inv = invocation("req-s");
+    inv.stream = Some(sink);
+    let pending = s.spawn_invoke(inv);
+    let next = s
+        .http
+        .get(s.url("/2018-06-01/runtime/invocation/next"))
+        .send()
+        .unwrap_or_else(|e| panic!("next: {e}"));
+    assert_eq!(next.status(), 200);
+    let mut c = raw(&s);
+    send(
+        &mut c,
+        format!("POST /2018-06-01/runtime/invocation/req-s/response HTTP/1.1\r\n{STREAM_HEAD}5\r\nhello\r\n").as_bytes(),
+    );
+    let recv = |parts: &mut tokio::sync::mpsc::Receiver<StreamPart>| {
+        s.rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), parts.recv()).await })
+            .unwrap_or_else(|_| panic!("no part forwarded while the body is still open"))
+    };
+    assert_eq!(
+        recv(&mut parts),
+        Some(StreamPart::Head {
+            content_type: Some("text/plain".into()),
+            version: "$LATEST".into()
+        })
+    );
+    assert_eq!(
+        recv(&mut parts),
+        Some(StreamPart::Data(Bytes::from_static(b"hello")))
+    );
+    send(&mut c, b"6\r\n world\r\n");
+    assert_eq!(
+        recv(&mut parts),
+        Some(StreamPart::Data(Bytes::from_static(b" world")))
+    );
+    // {"errorType":"Boom"} in base64.
+    send(
+        &mut c,
+        b"0\r\nLambda-Runtime-Function-Error-Type: Boom\r\nLambda-Runtime-Function-Error-Body: eyJlcnJvclR5cGUiOiJCb29tIn0=\r\n\r\n",
+    );
+    assert!(status_line(&mut c).starts_with("HTTP/1.1 202"));
+    assert_eq!(
+        s.outcome(pending),
+        InvokeOutcome::Streamed(StreamEnd {
+            bytes: 11,
+            error: Some((
+                "Boom".into(),
+                Bytes::from_static(br#"{"errorType":"Boom"}"#)
+            )),
+            too_large: false,
+        })
+    );
+    assert_eq!(recv(&mut parts), None, "the sink closes with the answer");
+}
+
+#[test]
+fn streamed_response_without_a_sink_is_buffered_and_bad_modes_are_refused() {
+    let s = server();
+    let pending = s.spawn_invoke(invocation("req-b"));
+    let next = s
+        .http
+        .get(s.url("/2018-06-01/runtime/invocation/next"))
+        .send()
+        .unwrap_or_else(|e| panic!("next: {e}"));
+    assert_eq!(next.status(), 200);
+    let bad = s
+        .http
+        .post(s.url("/2018-06-01/runtime/invocation/req-b/response"))
+        .header("Lambda-Runtime-Function-Response-Mode", "buffered-please")
+        .body("1")
+        .send()
+        .unwrap_or_else(|e| panic!("post: {e}"));
+    assert_eq!(bad.status(), 400);
+    assert_eq!(body_json(bad)["errorType"], "InvalidResponseModeHeader");
+    let mut c = raw(&s);
+    send(
+        &mut c,
+        format!("POST /2018-06-01/runtime/invocation/req-b/response HTTP/1.1\r\n{STREAM_HEAD}3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").as_bytes(),
+    );
+    assert!(status_line(&mut c).starts_with("HTTP/1.1 202"));
+    assert_eq!(
+        s.outcome(pending),
+        InvokeOutcome::Response(Bytes::from_static(b"abcde"))
+    );
 }

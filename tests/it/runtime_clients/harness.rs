@@ -180,6 +180,7 @@ impl Env {
             ),
             client_context: None,
             cognito_identity: None,
+            stream: None,
         }
     }
 

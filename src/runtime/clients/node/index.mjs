@@ -3,13 +3,20 @@
 // Embedded in the lambdabox binary and mounted read-only at /var/runtime/node. Node built-ins
 // only. Behaves like AWS's client where a handler can tell: handler resolution (CommonJS and ES
 // modules), async and callback handlers, context, callbackWaitsForEmptyEventLoop, error
-// documents ({errorType, errorMessage, trace}) and console log lines.
+// documents ({errorType, errorMessage, trace}) and console log lines. Response streaming:
+// `awslambda.streamifyResponse(handler)` handlers get a writable `responseStream` whose bytes go
+// to the Runtime API as a chunked `Lambda-Runtime-Function-Response-Mode: streaming` response;
+// `awslambda.HttpResponseStream.from(stream, {statusCode, headers, cookies})` starts it with the
+// JSON prelude and 8 NUL bytes function URLs read; a failure after the start is reported in the
+// `Lambda-Runtime-Function-Error-Type` / `-Error-Body` (base64) trailers.
 
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import util from "node:util";
 import { createRequire } from "node:module";
+import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -229,6 +236,108 @@ const client = {
   },
 };
 
+// ------------------------------------------------------------------------------------ response streaming
+
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+
+/**
+ * The `responseStream` of a streaming handler: one chunked POST to `/response`, opened at the
+ * first write (so `setContentType` and `HttpResponseStream.from` can still set the head), on
+ * its own connection (node's `http`, which writes each chunk as it comes).
+ */
+class ResponseStream extends Writable {
+  constructor(id) {
+    super();
+    this.id = id;
+    this.contentType = "application/octet-stream";
+    this.req = null;
+    this.failed = false;
+    this._onBeforeFirstWrite = null;
+    this.done = new Promise((resolve) => (this._settle = resolve));
+  }
+
+  setContentType(contentType) {
+    if (this.req) throw new Error("Cannot set content-type, too late.");
+    this.contentType = contentType;
+  }
+
+  open() {
+    if (this.req) return;
+    const req = http.request({
+      host: apiHost,
+      port: Number(apiPort),
+      method: "POST",
+      path: `/2018-06-01/runtime/invocation/${this.id}/response`,
+      agent: false,
+      headers: {
+        "Content-Type": this.contentType,
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        "Transfer-Encoding": "chunked",
+        Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      },
+    });
+    req.setNoDelay(true);
+    req.on("response", (res) => {
+      const body = [];
+      res.on("data", (c) => body.push(c));
+      res.on("end", () => {
+        if (res.statusCode !== 202) {
+          process.stderr.write(`runtime api streamed response answered ${res.statusCode}: ${Buffer.concat(body).toString()}\n`);
+        }
+        this._settle();
+      });
+    });
+    req.on("error", (e) => {
+      process.stderr.write(`runtime api streamed response failed: ${e}\n`);
+      this._settle();
+    });
+    this.req = req;
+    const before = this._onBeforeFirstWrite;
+    this._onBeforeFirstWrite = null;
+    if (before) before((chunk) => req.write(chunk));
+  }
+
+  _write(chunk, _encoding, cb) {
+    this.open();
+    this.req.write(chunk, cb);
+  }
+
+  _final(cb) {
+    this.open();
+    if (!this.failed) this.req.end();
+    cb();
+  }
+
+  /** Ends the response with the error in the trailers. */
+  fail(error) {
+    if (this.failed) return this.done;
+    this.failed = true;
+    this.open();
+    const doc = toRapidResponse(error);
+    if (!this.req.writableEnded) {
+      this.req.addTrailers({
+        "Lambda-Runtime-Function-Error-Type": doc.errorType,
+        "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
+      });
+      this.req.end();
+    }
+    return this.done;
+  }
+}
+
+class HttpResponseStream {
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION);
+    const metadata = JSON.stringify(prelude);
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
+    return underlyingStream;
+  }
+}
+
 // ------------------------------------------------------------------------------------ handler loading
 
 function hasTypeModule(folder) {
@@ -390,6 +499,7 @@ class Runtime {
     const { headers, body } = await client.next();
     const id = headers["lambda-runtime-aws-request-id"];
     currentRequestId = id;
+    if (this.handler[STREAMING] === "response") return this.handleStreaming(id, headers, body);
     const [callback, context, markCompleted] = callbackContext(id, () => this.scheduleIteration());
     errorCallbacks.uncaughtException = (error) => client.postError(id, error).finally(() => process.exit(129));
     errorCallbacks.unhandledRejection = (error) => client.postError(id, error).finally(() => process.exit(128));
@@ -398,22 +508,7 @@ class Runtime {
       client.postResponse(id, null).then(() => this.scheduleIteration(), fatal);
     };
     try {
-      if (headers["lambda-runtime-trace-id"]) process.env._X_AMZN_TRACE_ID = headers["lambda-runtime-trace-id"];
-      else delete process.env._X_AMZN_TRACE_ID;
-      const deadline = Number(headers["lambda-runtime-deadline-ms"]);
-      Object.assign(context, {
-        functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-        functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-        memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-        logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-        logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-        clientContext: parseJsonHeader(headers["lambda-runtime-client-context"], "ClientContext"),
-        identity: parseJsonHeader(headers["lambda-runtime-cognito-identity"], "CognitoIdentity"),
-        invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
-        awsRequestId: id,
-        tenantId: headers["lambda-runtime-aws-tenant-id"],
-        getRemainingTimeInMillis: () => deadline - Date.now(),
-      });
+      describe(context, id, headers);
       const result = this.handler(JSON.parse(body.toString("utf8")), context, callback);
       if (result && typeof result.then === "function") {
         result.then(context.succeed, context.fail).catch(context.fail);
@@ -422,6 +517,63 @@ class Runtime {
       callback(err);
     }
   }
+
+  /** A streamifyResponse handler: (event, responseStream, context); its promise ends it. */
+  handleStreaming(id, headers, body) {
+    const stream = new ResponseStream(id);
+    let waitForEmptyEventLoop = true;
+    const context = {
+      get callbackWaitsForEmptyEventLoop() {
+        return waitForEmptyEventLoop;
+      },
+      set callbackWaitsForEmptyEventLoop(value) {
+        waitForEmptyEventLoop = value;
+      },
+    };
+    const fail = (error) => {
+      console.error("Invoke Error", toFormatted(intoError(error)));
+      return stream.fail(error);
+    };
+    errorCallbacks.uncaughtException = (error) => fail(error).finally(() => process.exit(129));
+    errorCallbacks.unhandledRejection = (error) => fail(error).finally(() => process.exit(128));
+    beforeExitListener = () => {};
+    let result;
+    try {
+      describe(context, id, headers);
+      result = Promise.resolve(this.handler(JSON.parse(body.toString("utf8")), stream, context));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result
+      .then(
+        () => {
+          if (!stream.writableEnded) stream.end();
+          return stream.done;
+        },
+        (err) => fail(err),
+      )
+      .then(() => this.scheduleIteration(), fatal);
+  }
+}
+
+/** The invocation's part of the context object. */
+function describe(context, id, headers) {
+  if (headers["lambda-runtime-trace-id"]) process.env._X_AMZN_TRACE_ID = headers["lambda-runtime-trace-id"];
+  else delete process.env._X_AMZN_TRACE_ID;
+  const deadline = Number(headers["lambda-runtime-deadline-ms"]);
+  Object.assign(context, {
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    clientContext: parseJsonHeader(headers["lambda-runtime-client-context"], "ClientContext"),
+    identity: parseJsonHeader(headers["lambda-runtime-cognito-identity"], "CognitoIdentity"),
+    invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+    awsRequestId: id,
+    tenantId: headers["lambda-runtime-aws-tenant-id"],
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  });
 }
 
 // ------------------------------------------------------------------------------------ main
@@ -440,18 +592,16 @@ process.on("beforeExit", () => beforeExitListener());
 
 globalThis.awslambda = {
   streamifyResponse: (handler) => {
-    handler[Symbol.for("aws.lambda.runtime.handler.streaming")] = "response";
+    handler[STREAMING] = "response";
     return handler;
   },
+  HttpResponseStream,
 };
 
 const taskRoot = process.env.LAMBDA_TASK_ROOT || "/var/task";
 let handler;
 try {
   handler = await loadHandler(taskRoot, process.env._HANDLER || "");
-  if (handler[Symbol.for("aws.lambda.runtime.handler.streaming")]) {
-    throw new MalformedHandlerName("response streaming handlers are not supported by lambdabox");
-  }
 } catch (error) {
   console.error("Uncaught Exception", toFormatted(error));
   await client.postInitError(error).catch(() => {});

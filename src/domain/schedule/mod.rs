@@ -6,7 +6,8 @@
 //! - `rate`: a fixed duration (`rate(1 day)` is 24 hours, whatever daylight saving does); the
 //!   unit is singular for 1 and plural otherwise. lambdabox extends it with `second(s)`.
 //!   Occurrences are `anchor + k × period`; the anchor is the rule's creation (first
-//!   occurrence one period later) or the schedule's `StartDate` (first occurrence at it).
+//!   occurrence one period later) or the schedule's `StartDate` (first occurrence at it),
+//!   rounded up to a whole second so that occurrences match the event's `time` field.
 //! - `cron`: six fields evaluated in UTC (rules) or in the schedule's IANA time zone. A local
 //!   time that does not exist (spring forward) is skipped; a local time that occurs twice
 //!   (fall back) fires once, at its first occurrence.

@@ -75,7 +75,9 @@ impl Rate {
     }
 
     /// The first occurrence `anchor + k × period` strictly after `after` (k ≥ 1, or k ≥ 0
-    /// when `first_at_anchor`).
+    /// when `first_at_anchor`). The anchor counts from its next whole second, so every
+    /// occurrence falls on a whole second and equals the event's `time` (which has second
+    /// precision) exactly.
     pub fn next_after(
         &self,
         after: Timestamp,
@@ -83,7 +85,12 @@ impl Rate {
         first_at_anchor: bool,
     ) -> Timestamp {
         let p = self.period_ms();
-        let a = anchor.as_millisecond();
+        let a = anchor.as_millisecond().div_euclid(1000) * 1000
+            + if anchor.as_millisecond().rem_euclid(1000) == 0 {
+                0
+            } else {
+                1000
+            };
         let t = after.as_millisecond();
         let first = if first_at_anchor { a } else { a + p };
         let next = if t < first {

@@ -3,10 +3,12 @@
 //! event's next due time when it stays queued, None when it is gone.
 //!
 //! Ordering rule: destinations receive their message before the event's row is deleted, and
-//! the row is updated (or deleted) before the dispatcher hears that the attempt is over.
+//! the row is updated (or deleted) before the dispatcher hears that the attempt is over. The
+//! dispatcher slot is given back as soon as the engine answers (the function no longer runs).
 
 use std::sync::Arc;
 
+use super::dispatcher::Slot;
 use super::policy::{self, Condition, Decision, Outcome, State};
 use super::record::{self, LastResponse, RecordInput};
 use super::{counter, Shared};
@@ -30,9 +32,10 @@ struct Run<'a> {
     invoked_arn: String,
     /// The trace context of this attempt (the chain, entered into this function).
     trace: TraceHeader,
+    slot: Slot,
 }
 
-pub async fn run(sh: &Shared, ev: QueuedEvent) -> Option<i64> {
+pub async fn run(sh: &Shared, ev: QueuedEvent, slot: Slot) -> Option<i64> {
     let qualifier = (!ev.qualifier.is_empty()).then(|| ev.qualifier.clone());
     let function = FunctionRef {
         name: ev.function_name.clone(),
@@ -51,12 +54,13 @@ pub async fn run(sh: &Shared, ev: QueuedEvent) -> Option<i64> {
         function,
         invoked_arn,
         trace,
+        slot,
     };
     r.go().await
 }
 
 impl Run<'_> {
-    async fn go(self) -> Option<i64> {
+    async fn go(mut self) -> Option<i64> {
         let cfg = match self
             .sh
             .settings
@@ -116,6 +120,7 @@ impl Run<'_> {
                 stream: None,
             })
             .await;
+        self.slot.release();
         let (outcome, response) = match result {
             Ok(r) => {
                 let resp = LastResponse {

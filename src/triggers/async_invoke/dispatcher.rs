@@ -12,7 +12,12 @@
 //!
 //! Rule: an event is in `loaded` from the moment it is taken into memory until its attempt's
 //! database update (reschedule or delete) is committed; a page read skips loaded events, so
-//! no event runs twice at once.
+//! no event runs twice at once. A lane with loaded events is never forgotten.
+//!
+//! An attempt holds its slot (a [`Slot`]) only while the function runs: it gives it back
+//! when the engine answers, before the destinations and the queue update, so the next event
+//! does not wait for a commit. Its event stays loaded until [`Msg::Done`]; shutdown waits for
+//! every Done.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -37,6 +42,9 @@ type LaneKey = (String, String);
 pub enum Msg {
     /// Events just committed by the writer.
     Fresh(Vec<QueuedEvent>),
+    /// An attempt's function has run (or the attempt ended without running it): its slot is
+    /// free. Sent once per attempt, always before its `Done`.
+    Released { lane: LaneKey },
     /// An attempt is over and its database update committed; `next_due` when the event
     /// stays queued.
     Done {
@@ -66,7 +74,33 @@ impl Lane {
     }
 
     fn idle(&self) -> bool {
-        self.ready.is_empty() && self.running == 0 && !self.on_disk && self.next_disk_due.is_none()
+        self.ready.is_empty()
+            && self.running == 0
+            && self.loaded.is_empty()
+            && !self.on_disk
+            && self.next_disk_due.is_none()
+    }
+}
+
+/// An attempt's claim on a dispatcher slot, given back exactly once: by [`Slot::release`]
+/// when the function has run, or when the attempt ends (also by a panic's unwinding).
+pub struct Slot {
+    lane: Option<LaneKey>,
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl Slot {
+    /// Frees the slot; later calls do nothing.
+    pub fn release(&mut self) {
+        if let Some(lane) = self.lane.take() {
+            let _ = self.tx.send(Msg::Released { lane });
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -75,7 +109,10 @@ struct Dispatcher {
     lanes: HashMap<LaneKey, Lane>,
     turns: VecDeque<LaneKey>,
     timers: BinaryHeap<Reverse<(i64, LaneKey)>>,
+    /// Slots held (attempts whose function has not finished).
     running: usize,
+    /// Attempts started whose `Done` has not arrived.
+    inflight: usize,
     max: usize,
     memory: usize,
     shutdown: Option<oneshot::Sender<()>>,
@@ -91,6 +128,7 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Msg>) {
         turns: VecDeque::new(),
         timers: BinaryHeap::new(),
         running: 0,
+        inflight: 0,
         max,
         memory: 0,
         shutdown: None,
@@ -117,7 +155,7 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Msg>) {
         }
         d.fire_timers(now_ms());
         d.schedule().await;
-        if d.stopping && d.running == 0 {
+        if d.stopping && d.inflight == 0 {
             if let Some(tx) = d.shutdown.take() {
                 let _ = tx.send(());
             }
@@ -180,10 +218,16 @@ impl Dispatcher {
                     self.turn(&key);
                 }
             }
-            Msg::Done { lane, id, next_due } => {
+            Msg::Released { lane } => {
                 self.running = self.running.saturating_sub(1);
                 if let Some(l) = self.lanes.get_mut(&lane) {
                     l.running = l.running.saturating_sub(1);
+                }
+                self.turn(&lane);
+            }
+            Msg::Done { lane, id, next_due } => {
+                self.inflight = self.inflight.saturating_sub(1);
+                if let Some(l) = self.lanes.get_mut(&lane) {
                     l.loaded.remove(&id);
                     if let Some(due) = next_due {
                         l.next_disk_due = Some(l.next_disk_due.map_or(due, |d| d.min(due)));
@@ -254,6 +298,7 @@ impl Dispatcher {
                 self.memory = self.memory.saturating_sub(ev.payload.len());
                 lane.running += 1;
                 self.running += 1;
+                self.inflight += 1;
                 start(&self.shared, key.clone(), ev);
             }
             if self.lanes.get(&key).is_some_and(Lane::idle) {
@@ -322,9 +367,13 @@ fn start(shared: &Arc<Shared>, lane: LaneKey, ev: QueuedEvent) {
     sh.running.fetch_add(1, Ordering::Relaxed);
     let id = ev.id;
     let rt = shared.rt.clone();
+    let slot = Slot {
+        lane: Some(lane.clone()),
+        tx: sh.dispatch.clone(),
+    };
     rt.spawn(async move {
         let inner = Arc::clone(&sh);
-        let next_due = match tokio::spawn(async move { super::attempt::run(&inner, ev).await }).await {
+        let next_due = match tokio::spawn(async move { super::attempt::run(&inner, ev, slot).await }).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::error!(error = %e, event = id, "an asynchronous attempt failed inside lambdabox; the event stays queued");

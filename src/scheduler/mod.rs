@@ -27,7 +27,8 @@ use crate::domain::schedule::{self, Dialect, Expression, Plan};
 use crate::services::events::changes::Changed;
 use crate::services::events::clock::Clock;
 use crate::services::events::deliver::{Deliver, Delivery};
-use crate::services::events::fanout::Fanout;
+use crate::domain::event_invoke::{DestinationArn, DestinationUse};
+use crate::services::events::fanout::{DeadLetter, Fanout};
 use crate::services::events::record::{Rec, Recorder};
 use crate::services::events::{rule_arn, DEFAULT_BUS};
 use crate::services::schedules::{self as svc_schedules, Spec};
@@ -321,14 +322,24 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
             error,
         })
     };
+    let execution = uuid::Uuid::new_v4().to_string();
+    let payload: bytes::Bytes =
+        svc_schedules::payload(&spec, &arn, schedule::from_ms(occurrence), &execution, 1).into();
+    let dead_letter = spec.dead_letter_arn().and_then(|raw| {
+        DestinationArn::parse(raw, &inner.ctx.identity, DestinationUse::DeadLetter)
+            .ok()
+            .map(|queue| DeadLetter {
+                queue,
+                event: payload.clone(),
+                origin: vec![("SCHEDULE_ARN", arn.clone()), ("EXECUTION_ID", execution.clone())],
+                target_arn: spec.target["Arn"].as_str().unwrap_or_default().to_string(),
+            })
+    });
     match spec.function(&inner.ctx.identity) {
         Ok(function) => {
-            let execution = uuid::Uuid::new_v4().to_string();
-            let payload =
-                svc_schedules::payload(&spec, &arn, schedule::from_ms(occurrence), &execution, 1);
             let d = Delivery {
                 function,
-                payload: payload.into(),
+                payload,
                 source: "aws:scheduler",
                 source_arn: arn.clone(),
             };
@@ -339,11 +350,17 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
                     spec.retry_policy(),
                     row.name.clone(),
                     Box::new(rec),
-                    None,
+                    dead_letter,
                 )
                 .await;
         }
-        Err(e) => inner.fanout.recorder.push(rec(Some(e.to_string()))),
+        Err(e) => {
+            let m = e.to_string();
+            inner
+                .fanout
+                .dead_letter(dead_letter, "INVALID_PARAMETER", &m, 0, None);
+            inner.fanout.recorder.push(rec(Some(m)));
+        }
     }
     if last && spec.after_completion == "DELETE" {
         inner

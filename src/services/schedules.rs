@@ -17,6 +17,7 @@ use super::events::target::{lambda_target, RetryPolicy};
 use super::events::EbError;
 use super::Context;
 use crate::domain::arn::FunctionRef;
+use crate::domain::event_invoke::DestinationUse;
 use crate::domain::function::now_ms;
 use crate::domain::schedule::{self, Dialect, Expression};
 use crate::store::schedules::{self as sstore, GroupRow, ScheduleRow, Write};
@@ -55,6 +56,11 @@ impl Spec {
     pub fn function(&self, me: &crate::domain::Identity) -> Result<FunctionRef, EbError> {
         let arn = self.target["Arn"].as_str().unwrap_or_default();
         lambda_target(arn, me).map_err(EbError::Validation)
+    }
+
+    /// The dead-letter queue's ARN, if the target names one.
+    pub fn dead_letter_arn(&self) -> Option<&str> {
+        self.target["DeadLetterConfig"]["Arn"].as_str()
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {
@@ -175,14 +181,23 @@ fn check_target(ctx: &Context, t: &Value) -> Result<(), EbError> {
             .map_err(|e| EbError::Validation(format!("Target.RetryPolicy: {e}")))?;
         r.check("target.retryPolicy")?;
     }
-    if obj
-        .get("DeadLetterConfig")
-        .and_then(|d| d.get("Arn"))
-        .is_some_and(|a| !a.is_null())
-    {
-        return Err(EbError::Validation(
-            "Target.DeadLetterConfig: lambdabox has no SQS queues to send undeliverable events to yet; remove DeadLetterConfig (failed deliveries are recorded on the schedule and shown in the dashboard).".into(),
-        ));
+    if let Some(d) = obj.get("DeadLetterConfig") {
+        if !d.is_object() || d.as_object().is_some_and(|m| m.keys().any(|k| k != "Arn")) {
+            return Err(EbError::Validation(
+                "Target.DeadLetterConfig takes one member, Arn (an SQS queue ARN).".into(),
+            ));
+        }
+        match d.get("Arn") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(a)) if (1..=1600).contains(&a.len()) => {}
+            Some(_) => {
+                return Err(constraint(
+                    "…",
+                    "target.deadLetterConfig.arn",
+                    "Member must have length between 1 and 1600",
+                ))
+            }
+        }
     }
     Ok(())
 }
@@ -322,6 +337,12 @@ async fn write(ctx: &Context, i: Input, create: bool) -> Result<ScheduleRow, EbE
     check_schedule_name(&i.group, "groupName")?;
     let now = ctx.schedule_clock.now_ms();
     let (spec, state, anchor) = check(ctx, &i.body, now)?;
+    if let Some(dl) = spec.dead_letter_arn() {
+        ctx.destinations
+            .check(&ctx.identity, dl, DestinationUse::DeadLetter)
+            .await
+            .map_err(|e| EbError::Validation(format!("Target.DeadLetterConfig.Arn: {e}")))?;
+    }
     let text = serde_json::to_string(&spec).map_err(|e| EbError::Internal(e.to_string()))?;
     let (g, n) = (i.group.clone(), i.name.clone());
     let w = ctx

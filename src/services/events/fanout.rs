@@ -7,7 +7,9 @@
 //! last error) and failures are logged at warn level. A rule target with a DeadLetterConfig
 //! sends the event it could not deliver (unchanged, with EventBridge's `RULE_ARN`,
 //! `TARGET_ARN`, `ERROR_CODE`, `ERROR_MESSAGE`, `RETRY_ATTEMPTS` and
-//! `EXHAUSTED_RETRY_CONDITION` attributes) to that SQS queue (`services::destinations`).
+//! `EXHAUSTED_RETRY_CONDITION` attributes) to that SQS queue (`services::destinations`); a
+//! schedule's target does the same with the Scheduler's `SCHEDULE_ARN` and `EXECUTION_ID`
+//! in place of `RULE_ARN`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,9 +38,11 @@ pub struct Totals {
 #[derive(Clone)]
 pub struct DeadLetter {
     pub queue: DestinationArn,
-    /// The event as the rule matched it (before the target's input settings).
+    /// The event as the rule matched it (before the target's input settings), or the
+    /// schedule's payload.
     pub event: bytes::Bytes,
-    pub rule_arn: String,
+    /// What sent it: `[("RULE_ARN", arn)]`, or `[("SCHEDULE_ARN", arn), ("EXECUTION_ID", id)]`.
+    pub origin: Vec<(&'static str, String)>,
     pub target_arn: String,
 }
 
@@ -109,7 +113,7 @@ impl Fanout {
                 Ok(q) => q.map(|queue| DeadLetter {
                     queue,
                     event: event.to_string().into(),
-                    rule_arn: rule_arn.clone(),
+                    origin: vec![("RULE_ARN", rule_arn.clone())],
                     target_arn: target.arn.clone(),
                 }),
                 Err(e) => {
@@ -180,7 +184,7 @@ impl Fanout {
 
     /// Sends an undeliverable event to its dead-letter queue (in the background; a failure
     /// to do so is logged).
-    fn dead_letter(
+    pub fn dead_letter(
         &self,
         dl: Option<DeadLetter>,
         code: &str,
@@ -191,13 +195,18 @@ impl Fanout {
         let Some(dl) = dl else {
             return;
         };
-        let mut attributes = vec![
-            ("RULE_ARN".to_string(), dl.rule_arn.clone()),
+        let source = dl.origin.first().map(|(_, a)| a.clone()).unwrap_or_default();
+        let mut attributes: Vec<(String, String)> = dl
+            .origin
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        attributes.extend([
             ("TARGET_ARN".to_string(), dl.target_arn.clone()),
             ("ERROR_CODE".to_string(), code.to_string()),
             ("ERROR_MESSAGE".to_string(), message.to_string()),
             ("RETRY_ATTEMPTS".to_string(), retries.to_string()),
-        ];
+        ]);
         if let Some(x) = exhausted {
             attributes.push(("EXHAUSTED_RETRY_CONDITION".to_string(), x.to_string()));
         }
@@ -216,7 +225,7 @@ impl Fanout {
                 Err(e) => Err(e),
             };
             if let Err(e) = sent {
-                tracing::warn!(rule = %dl.rule_arn, queue = %dl.queue.arn, error = %e, "cannot send the undeliverable event to the dead-letter queue; it is dropped");
+                tracing::warn!(source = %source, queue = %dl.queue.arn, error = %e, "cannot send the undeliverable event to the dead-letter queue; it is dropped");
             }
         });
     }

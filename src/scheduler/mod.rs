@@ -23,11 +23,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::domain::event_invoke::{DestinationArn, DestinationUse};
 use crate::domain::schedule::{self, Dialect, Expression, Plan};
 use crate::services::events::changes::Changed;
 use crate::services::events::clock::Clock;
 use crate::services::events::deliver::{Deliver, Delivery};
-use crate::domain::event_invoke::{DestinationArn, DestinationUse};
 use crate::services::events::fanout::{DeadLetter, Fanout};
 use crate::services::events::record::{Rec, Recorder};
 use crate::services::events::{rule_arn, DEFAULT_BUS};
@@ -331,7 +331,10 @@ async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
             .map(|queue| DeadLetter {
                 queue,
                 event: payload.clone(),
-                origin: vec![("SCHEDULE_ARN", arn.clone()), ("EXECUTION_ID", execution.clone())],
+                origin: vec![
+                    ("SCHEDULE_ARN", arn.clone()),
+                    ("EXECUTION_ID", execution.clone()),
+                ],
                 target_arn: spec.target["Arn"].as_str().unwrap_or_default().to_string(),
             })
     });

@@ -195,7 +195,11 @@ impl Fanout {
         let Some(dl) = dl else {
             return;
         };
-        let source = dl.origin.first().map(|(_, a)| a.clone()).unwrap_or_default();
+        let source = dl
+            .origin
+            .first()
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default();
         let mut attributes: Vec<(String, String)> = dl
             .origin
             .iter()

@@ -10,6 +10,7 @@
 //! Must not touch SQL strings or raw syscalls.
 
 mod admission;
+pub mod bandwidth;
 pub mod capacity;
 pub mod codecache;
 mod concurrency;

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::bandwidth::Pace;
 use super::{invoke, Engine, InvokeRequest, InvokeResult};
 use crate::domain::Error;
 use crate::runtime::api::stream;
@@ -49,6 +50,8 @@ pub struct Streaming {
     /// The task's result once it ended (parts may still be queued).
     ended: Option<Result<InvokeResult, Error>>,
     done: bool,
+    /// The 2 MB/s cap after the first 6 MB (`bandwidth`).
+    pace: Pace,
 }
 
 fn joined(
@@ -81,6 +84,7 @@ impl Engine {
                 task,
                 ended: None,
                 done: false,
+                pace: Pace::default(),
             }),
             // Every sender is gone without a head: the invocation ends without streaming.
             Some(StreamPart::Data(_)) | None => Start::Finished(joined(task.await)),
@@ -89,8 +93,18 @@ impl Engine {
 }
 
 impl Streaming {
-    /// The next data part, then the end, then `None`.
+    /// The next data part (held back as AWS's bandwidth cap says), then the end, then `None`.
     pub async fn next(&mut self) -> Option<Piece> {
+        let piece = self.next_unpaced().await;
+        if let Some(Piece::Data(b)) = &piece {
+            if let Some(due) = self.pace.admit(b.len(), std::time::Instant::now()) {
+                tokio::time::sleep_until(due.into()).await;
+            }
+        }
+        piece
+    }
+
+    async fn next_unpaced(&mut self) -> Option<Piece> {
         if self.done {
             return None;
         }

@@ -16,6 +16,7 @@ pub mod logs;
 pub mod policy;
 pub mod schedules;
 pub mod sqs;
+pub mod url_policy;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -20,6 +20,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("login.html", include_str!("../../web/templates/login.html")),
     (
+        "http_apis.html",
+        include_str!("../../web/templates/http_apis.html"),
+    ),
+    (
         "functions.html",
         include_str!("../../web/templates/functions.html"),
     ),

@@ -22,6 +22,7 @@ mod form;
 mod function_url;
 mod functions;
 mod guard;
+mod http_apis;
 mod layers;
 pub mod login;
 mod logs;
@@ -141,6 +142,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/queues/{name}/redrive",
                     web::post().to(queue_actions::redrive),
                 )
+                .route("/apis", web::get().to(http_apis::list))
                 .route("/layers", web::get().to(layers::show))
                 .route("/layers", web::post().to(layers::publish))
                 .route("/layers/delete", web::post().to(layers::delete))

@@ -174,6 +174,11 @@ def markdown(r):
                 for name in ("unfrozen", "frozen")]
         out.append(_table(["sandbox.freeze_idle", "floor `GET /health` p50", "invoke p50", "invoke p99", "throughput"], rows))
         out.append(f"Frozen − unfrozen, invoke p50: {fz['delta_c1_p50_us']} µs.\n")
+    fu = r.get("urls")
+    if fu:
+        import function_urls
+
+        out.append(function_urls.section(fu))
     out.append(goals(r))
     pr = r.get("profile")
     if pr and "error" not in pr:

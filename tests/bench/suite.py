@@ -3,16 +3,16 @@
 it needs first). Runs every section, each beside floors measured in the same run, and writes
 `tests/artifacts/bench/report.json` and `report.md`.
 
-Usage: .venv/bin/python tests/bench/suite.py [--quick] [--only floors,sandbox,invoke,layers,provisioned,peer,footprint,control,async,queues,schedules,profile,langs,freeze]
+Usage: .venv/bin/python tests/bench/suite.py [--quick] [--only floors,sandbox,invoke,layers,provisioned,peer,footprint,control,async,queues,schedules,profile,langs,freeze,urls]
 """
 import argparse, json, os, platform, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import async_queue, control_plane, floors, footprint, freeze, invoke, langs, layers, peer, profile, provisioned, queues, report, schedules  # noqa: E402
+import async_queue, control_plane, floors, footprint, freeze, function_urls, invoke, langs, layers, peer, profile, provisioned, queues, report, schedules  # noqa: E402
 from lib import ARTIFACTS, EVENT, ROOT, Daemon, invoke_path  # noqa: E402
 
-SECTIONS = ["floors", "sandbox", "invoke", "layers", "provisioned", "peer", "footprint", "control", "async", "queues", "schedules", "profile", "langs", "freeze"]
+SECTIONS = ["floors", "sandbox", "invoke", "layers", "provisioned", "peer", "footprint", "control", "async", "queues", "schedules", "profile", "langs", "freeze", "urls"]
 
 
 def machine():
@@ -74,6 +74,7 @@ def main():
     try:
         section("floors", lambda: dict(res.get("floors", {}), http=floors.http_floor(d, a.quick)))
         section("invoke", lambda: invoke.run(d, a.quick))
+        section("urls", lambda: function_urls.run(d, a.quick))
         section("layers", lambda: layers.run(d, a.quick))
         section("provisioned", lambda: provisioned.run(d, a.quick))
         section("profile", lambda: profile.run(d, 3 if a.quick else 6))

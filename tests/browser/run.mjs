@@ -5,7 +5,8 @@
 // result and log lines; change an environment variable and see it take effect; publish a
 // version and an alias; watch the live log tail while invoking from the AWS CLI; send, peek
 // and purge on the Queues page (an XSS body), create and delete queues with the form, add and edit a
-// queue trigger on the Triggers tab; sign out.
+// queue trigger on the Triggers tab; an HTTP API made with the CLI listed on the HTTP APIs page
+// (stages, routes, function links, copy by keyboard, the curl example answering); sign out.
 // A screenshot of every page goes to target/browser-artifacts/ (also on failure).
 //
 // Usage: node tests/browser/run.mjs   (env: LAMBDABOX_BIN, CHROMIUM, LAMBDABOX_AWS_CLI)
@@ -316,13 +317,49 @@ async function main() {
       assert(names.includes(q) && !names.includes(dlq), `the deleted queue is gone from the list (${names})`);
     });
 
+    await step("HTTP APIs: listed with stages, routes, function links, a copy button and a working curl example", page, async () => {
+      const arn = `arn:aws:lambda:us-east-1:000000000000:function:${fn}`;
+      const api = JSON.parse(await awsCli(daemon, ["apigatewayv2", "create-api", "--name", `web-${fn}`,
+        "--protocol-type", "HTTP", "--target", arn, "--route-key", "GET /hello/{who}"]));
+      await awsCli(daemon, ["apigatewayv2", "create-stage", "--api-id", api.ApiId, "--stage-name", "prod",
+        "--auto-deploy", "--stage-variables", "env=prod"]);
+      await page.click("header >> text=HTTP APIs");
+      await page.waitForURL(/\/ui\/apis$/);
+      const sec = `#api-${api.ApiId}`;
+      await page.waitForSelector(sec);
+      assert((await page.getAttribute("header nav a[href='/ui/apis']", "aria-current")) === "page", "the nav marks the page");
+      assert((await page.textContent(`${sec} h2`)).includes(`web-${fn}`), "the API's name");
+      const urls = await page.$$eval(`${sec} input.invoke-url`, (is) => is.map((i) => i.value));
+      assert(urls[0] === api.ApiEndpoint && urls[1] === `${api.ApiEndpoint}/prod`, `stage URLs ${urls}`);
+      assert((await page.textContent(`${sec} .stage:has-text('prod')`)).includes("env=prod"), "stage variables shown");
+      const route = `${sec} table.routes tr:has-text("GET /hello/{who}")`;
+      assert((await page.getAttribute(`${route} a`, "href")) === `/ui/functions/${fn}`, "the route links its function");
+      assert((await page.textContent(`${route} td[data-label=Payload]`)).trim() === "2.0", "payload format");
+      const cmd = await page.inputValue(`${route} input`);
+      assert(cmd === `curl -i '${api.ApiEndpoint}/hello/1'`, `curl example ${cmd}`);
+      // The example works as shown.
+      const r = await fetch(`${api.ApiEndpoint}/hello/1`);
+      const ev = (await r.json()).event;
+      assert(r.status === 200 && ev.pathParameters.who === "1" && ev.routeKey === "GET /hello/{who}", "the route answers");
+      // By keyboard: Tab from the URL field reaches its copy button; Enter copies.
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: daemon.endpoint });
+      await page.focus(`${sec} input.invoke-url >> nth=0`);
+      await page.keyboard.press("Tab");
+      const focused = await page.evaluate(() => document.activeElement.dataset.copy || "");
+      assert(focused.startsWith(`api-${api.ApiId}-stage-`), `focus on the copy button (${focused})`);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`${sec} button[data-copy="${focused}"]:has-text('Copied')`);
+      assert((await page.evaluate(() => navigator.clipboard.readText())) === api.ApiEndpoint, "the URL is on the clipboard");
+      await snap(page, "http-apis");
+    });
+
     await step("phone width and dark mode", page, async () => {
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark",
         storageState: await context.storageState() });
       const p = await phone.newPage();
       const tabs = ["code", "test", "configuration", "versions", "logs", "monitoring", "triggers"];
       const pages = [["/ui/functions", "phone-dark-functions"], ["/ui/functions/new", "phone-dark-create"],
-        ["/ui/layers", "phone-dark-layers"], ["/ui/queues", "phone-dark-queues"], ["/ui/settings", "phone-dark-settings"],
+        ["/ui/layers", "phone-dark-layers"], ["/ui/queues", "phone-dark-queues"], ["/ui/apis", "phone-dark-apis"], ["/ui/settings", "phone-dark-settings"],
         ...tabs.map((t) => [`/ui/functions/${fn}/${t}`, `phone-dark-${t}`])];
       for (const [path, name] of pages) {
         await p.goto(url(path));

@@ -405,3 +405,25 @@ def test_dashboard_triggers_tab_adds_and_removes_the_url(daemon, lam):
     tab = admin.get(f"/ui/functions/{name}/triggers").text
     assert 'id="url-public-warning"' not in tab and "--aws-sigv4" in tab
     assert lam.get_function_url_config(FunctionName=name)["AuthType"] == "AWS_IAM"
+
+
+def test_public_url_honours_a_resource_policy(lam):
+    """No policy: served (lambdabox needs no permission for its own triggers). Once a policy is
+    set it is honoured as on AWS: a NONE URL needs lambda:InvokeFunctionUrl for principal *
+    with FunctionUrlAuthType NONE, else 403."""
+    name = create_function(lam, {"app.py": PY_BACKEND})
+    url = make_url(lam, name)
+    assert curl(url + "plain")[0] == 200
+    lam.add_permission(FunctionName=name, StatementId="events", Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com")
+    st, _, body = curl(url + "plain")
+    assert st == 403 and json.loads(body) == {"Message": "Forbidden"}, body
+    lam.add_permission(FunctionName=name, StatementId="iam-only", Action="lambda:InvokeFunctionUrl",
+                       Principal="*", FunctionUrlAuthType="AWS_IAM")
+    assert curl(url + "plain")[0] == 403
+    lam.add_permission(FunctionName=name, StatementId="public", Action="lambda:InvokeFunctionUrl",
+                       Principal="*", FunctionUrlAuthType="NONE")
+    st, _, body = curl(url + "plain")
+    assert (st, body) == (200, b"hello")
+    lam.remove_permission(FunctionName=name, StatementId="public")
+    assert curl(url + "plain")[0] == 403

@@ -238,6 +238,14 @@ def test_quick_create_with_the_cli_then_curl(lam, daemon):
     st, h, body = curl(api["ApiEndpoint"] + "/plain")
     assert (st, body, h["content-type"]) == (200, b"hello", ["application/json"])
 
+    # UpdateApi's quick create members are refused by name, and nothing changes.
+    for flag, value in (("--target", function_arn(name)), ("--route-key", "GET /x")):
+        rc, _, err = daemon.aws("update-api", "--api-id", api_id, "--name", "renamed", flag, value,
+                                service="apigatewayv2")
+        assert rc != 0 and "BadRequestException" in err and "quick create" in err, err
+    rc, got, err = daemon.aws("get-api", "--api-id", api_id, service="apigatewayv2")
+    assert rc == 0 and got["Name"] == "x", (got, err)
+
     rc, _, err = daemon.aws("delete-api", "--api-id", api_id, service="apigatewayv2")
     assert rc == 0, err
     st, _, body = curl(api["ApiEndpoint"] + "/plain")
@@ -493,3 +501,35 @@ def test_served_by_host_header(tmp_path):
         assert st == 404 and json.loads(body) == {"message": "Not Found"}
     finally:
         d.stop()
+
+
+def test_dashboard_lists_apis_with_routes(daemon, lam, gw):
+    """The HTTP APIs page (`/ui/apis`): behind the session, every API with its stages' invoke
+    URLs, its routes with the function each calls (a link) and a curl example; names escaped."""
+    from dashboard_client import Dashboard, first_admin_password
+
+    anon = Dashboard(daemon.endpoint)
+    r = anon.get("/ui/apis")
+    assert r.status == 303 and r.location.startswith("/ui/login"), r.status
+    admin = Dashboard(daemon.endpoint)
+    admin.login_ok("admin", first_admin_password(daemon.data_dir))
+    name = create_function(lam, {"app.py": PY_BACKEND})
+    api_id, endpoint = backend_api(gw, function_arn(name), stage="prod")
+    gw.update_api(ApiId=api_id, Name="<script>alert(1)</script>")
+    page = admin.get("/ui/apis")
+    assert page.status == 200
+    text = page.text
+    assert f'id="api-{api_id}"' in text
+    assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)&lt;&#x2F;script&gt;" in text
+    def esc(v):  # tera's autoescape
+        for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"), ("/", "&#x2F;")):
+            v = v.replace(a, b)
+        return v
+
+    assert f'value="{esc(endpoint + "/prod")}"' in text
+    for key in ("GET /items/{id}", "POST /items", "ANY /{proxy+}"):
+        assert esc(key) in text, key
+    assert f'href="{esc("/ui/functions/" + name)}"' in text
+    assert esc(f"curl -i '{endpoint}/prod/items/1'") in text
+    assert esc(f"curl -i -X POST '{endpoint}/prod/items'") in text
+    assert 'href="/ui/apis" aria-current="page"' in text

@@ -213,3 +213,80 @@ def test_unknown_function_is_404(lam):
     with pytest.raises(ClientError) as e:
         lam.invoke_with_response_stream(FunctionName=unique("x"), Payload=b"not json")
     assert e.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+NODE_BIG = r'''
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const q = event.queryStringParameters || {};
+  const mb = Number(q.mb || event.mb || 10);
+  responseStream.setContentType("application/octet-stream");
+  const block = Buffer.alloc(256 * 1024, 0x61);
+  for (let i = 0; i < mb * 4; i++) {
+    if (!responseStream.write(block)) await new Promise((r) => responseStream.once("drain", r));
+  }
+  responseStream.end();
+});
+'''
+
+NODE_HANG = r'''
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.setContentType("text/plain");
+  for (let i = 0; i < 3; i++) {
+    responseStream.write(`part ${i}\n`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise(() => {});
+});
+'''
+
+MB = 1024 * 1024
+
+
+def test_bandwidth_cap_after_six_megabytes(lam):
+    """10 MB streamed as fast as the function can: the first 6 MB go out at once, the last 4 MB
+    at 2 MB/s at most, so the whole stream takes at least 2 s (and ends, well bounded)."""
+    name = create_function(lam, {"index.js": NODE_BIG}, runtime="nodejs20.x",
+                           handler="index.handler", Timeout=60, MemorySize=512)
+    t0 = time.monotonic()
+    resp = lam.invoke_with_response_stream(FunctionName=name, Payload=json.dumps({"mb": 10}))
+    got, six_at, complete = 0, None, None
+    for ev in resp["EventStream"]:
+        if "PayloadChunk" in ev:
+            got += len(ev["PayloadChunk"]["Payload"])
+            if six_at is None and got >= 6 * MB:
+                six_at = time.monotonic()
+        elif "InvokeComplete" in ev:
+            complete = ev["InvokeComplete"]
+    end = time.monotonic()
+    assert got == 10 * MB and complete is not None and "ErrorCode" not in complete, (got, complete)
+    assert end - t0 >= 1.9, f"10 MB in {end - t0:.2f} s: faster than 6 MB + 4 MB at 2 MB/s"
+    assert end - six_at >= 1.8, f"the last 4 MB took {end - six_at:.2f} s"
+    assert end - t0 < 30, end - t0
+
+    # The same cap through a RESPONSE_STREAM function URL (curl's own timing).
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE", InvokeMode="RESPONSE_STREAM")
+    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+                          url["FunctionUrl"] + "?mb=8"], capture_output=True, timeout=60, text=True)
+    size, total = out.stdout.split()
+    assert int(size) == 8 * MB, out
+    assert 0.9 <= float(total) < 30, f"8 MB in {total} s (2 MB past the cap need 1 s)"
+
+
+def test_timeout_mid_stream_ends_the_stream_with_the_error(lam):
+    name = create_function(lam, {"index.js": NODE_HANG}, runtime="nodejs20.x",
+                           handler="index.handler", Timeout=2)
+    t0 = time.monotonic()
+    chunks, complete = read_stream(lam.invoke_with_response_stream(FunctionName=name, Payload=b"{}"))
+    assert time.monotonic() - t0 < 15
+    assert b"".join(c for _, c in chunks) == b"part 0\npart 1\npart 2\n"
+    assert complete["ErrorCode"] == "Sandbox.Timedout", complete
+    assert "Task timed out after 2" in complete["ErrorDetails"], complete
+
+    # Through a RESPONSE_STREAM URL: the status line and the first parts came, then the
+    # connection ends without the chunked body's end (curl: exit 18, transfer closed).
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE", InvokeMode="RESPONSE_STREAM")
+    out = subprocess.run(["curl", "-sS", "-D", "-", url["FunctionUrl"]], capture_output=True, timeout=30)
+    assert out.returncode in (18, 56), (out.returncode, out.stderr)
+    head, _, body = out.stdout.partition(b"\r\n\r\n")
+    assert head.lower().startswith(b"http/1.1 200"), head
+    assert body == b"part 0\npart 1\npart 2\n", body

@@ -116,6 +116,19 @@ pub fn update<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let b = Body::of(req)?;
+        // AWS lets UpdateApi change a quick-created API's integration (Target) and route
+        // (RouteKey); lambdabox does not track which parts quick create made, so it refuses
+        // them by name rather than ignoring them.
+        for (member, instead) in [
+            ("target", "UpdateIntegration --integration-uri"),
+            ("routeKey", "UpdateRoute --route-key"),
+        ] {
+            if b.string(member)?.is_some() {
+                return Err(BAD_REQUEST.with(format!(
+                    "lambdabox does not update quick create members on UpdateApi: {member} is not supported; use {instead} on the quick-created integration or route"
+                )));
+            }
+        }
         b.only(&["name", "description", "version"], &defaults())?;
         let patch = ApiPatch {
             name: b.string("name")?,

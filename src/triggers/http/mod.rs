@@ -184,7 +184,27 @@ async fn serve(
     };
     let account = state.ctx.identity.account_id.clone();
     let (account_id, iam) = match url.config.auth_type {
-        AuthType::None => ("anonymous".to_string(), None),
+        AuthType::None => {
+            match crate::services::url_policy::allows_public_url(
+                &state.ctx,
+                &url.function,
+                &url.qualifier,
+            )
+            .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(url_id = %id, function = %url.function, source = %head.peer_ip,
+                        "public function URL request refused: the function's policy does not allow lambda:InvokeFunctionUrl for FunctionUrlAuthType NONE (403)");
+                    return Answer::forbidden().into_response(&rid);
+                }
+                Err(e) => {
+                    tracing::error!(url_id = %id, error = %e, "function URL policy lookup failed");
+                    return Answer::bad_gateway().into_response(&rid);
+                }
+            }
+            ("anonymous".to_string(), None)
+        }
         AuthType::AwsIam => match state.auth.authenticate(&head, &buffered.sha256).await {
             Ok(p) if p.service == "lambda" => {
                 let iam = json!({

@@ -12,6 +12,7 @@
 pub mod apigatewayv2;
 pub mod auth;
 pub mod body;
+pub mod cloudwatch;
 pub mod download;
 pub mod error;
 pub mod events;

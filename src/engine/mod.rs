@@ -14,6 +14,7 @@ pub mod capacity;
 pub mod codecache;
 mod concurrency;
 mod frozen_watch;
+pub mod function_metrics;
 mod invoke;
 mod launch;
 mod live;

@@ -13,7 +13,10 @@ use super::{Store, StoreError};
 pub const FILE: &str = "logs.db";
 
 /// Migrations of the log database.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/logs/0001_logs.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/logs/0001_logs.sql")),
+    (2, include_str!("../../migrations/logs/0002_metrics.sql")),
+];
 
 /// Opens (creating and migrating) `<data_dir>/logs.db`.
 pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -43,7 +46,10 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvocationRecord {
     pub function_name: String,
+    /// The version that ran.
     pub version: String,
+    /// The qualifier the caller invoked (alias or version), None for the unqualified name.
+    pub qualifier: Option<String>,
     pub request_id: String,
     pub start_ms: i64,
     pub duration_us: i64,

@@ -22,3 +22,13 @@ CREATE TABLE function_metrics (
     PRIMARY KEY (function_name, resource, executed_version, minute_ms)
 ) STRICT;
 CREATE INDEX function_metrics_time ON function_metrics(minute_ms);
+
+-- Bytes of log events per stream, for the per-group quota (logs.max_bytes_per_group): added
+-- by the writer per batch, subtracted by a trigger whenever an event is deleted.
+ALTER TABLE log_streams ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE log_streams SET stored_bytes = (SELECT COALESCE(SUM(length(CAST(e.message AS BLOB))), 0)
+    FROM log_events e WHERE e.stream_id = log_streams.id);
+CREATE TRIGGER log_events_bytes AFTER DELETE ON log_events BEGIN
+    UPDATE log_streams SET stored_bytes = stored_bytes - length(CAST(OLD.message AS BLOB))
+    WHERE id = OLD.stream_id;
+END;

@@ -19,6 +19,7 @@ pub mod events;
 pub mod front;
 pub mod lambda;
 pub mod logs;
+pub mod prometheus;
 pub mod protocol;
 pub mod registry;
 pub mod request;
@@ -57,6 +58,7 @@ pub struct AppState {
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
+        .route("/metrics", web::get().to(prometheus::serve))
         .route(
             "/_lambdabox/code/{name}/{file}",
             web::get().to(download_code),

@@ -35,6 +35,7 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub engine: EngineConfig,
     pub logs: LogsConfig,
+    pub metrics: MetricsConfig,
     pub limits: LimitsConfig,
     pub runtime_api: RuntimeApiConfig,
     pub async_invoke: AsyncInvokeConfig,
@@ -128,6 +129,29 @@ pub struct LogsConfig {
     pub retention_days: u32,
     /// Bytes of function output kept per invocation; the rest is dropped with a marker line.
     pub max_bytes_per_invocation: usize,
+    /// Bytes of log events one log group may store; past it its oldest events are pruned
+    /// (checked every minute, in small batches).
+    pub max_bytes_per_group: u64,
+}
+
+/// Settings of the function metrics (CloudWatch `AWS/Lambda`, `GET /metrics`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Days per-minute metrics are kept.
+    pub retention_days: u32,
+    /// Bearer token `GET /metrics` requires (`Authorization: Bearer …`). Unset: `/metrics`
+    /// answers loopback clients only.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            retention_days: 15,
+            token: None,
+        }
+    }
 }
 
 /// Threads and memory of the HTTP front door. `0` means "from the core count".
@@ -248,6 +272,7 @@ impl Default for Config {
             sandbox: SandboxConfig::default(),
             engine: EngineConfig::default(),
             logs: LogsConfig::default(),
+            metrics: MetricsConfig::default(),
             limits: LimitsConfig::default(),
             runtime_api: RuntimeApiConfig::default(),
             async_invoke: AsyncInvokeConfig::default(),
@@ -298,6 +323,7 @@ impl Default for LogsConfig {
         LogsConfig {
             retention_days: 14,
             max_bytes_per_invocation: 256 * 1024,
+            max_bytes_per_group: 1 << 30,
         }
     }
 }
@@ -433,6 +459,22 @@ impl Config {
                     "sandbox.subnets.{subnet} must be \"none\" or \"host\", got {policy:?}"
                 ));
             }
+        }
+        if self.metrics.retention_days == 0 {
+            return bad("metrics.retention_days must be at least 1".into());
+        }
+        if let Some(t) = &self.metrics.token {
+            if t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                return bad(
+                    "metrics.token must be at least 16 printable characters without spaces".into(),
+                );
+            }
+        }
+        if self.logs.max_bytes_per_group < 1 << 20 {
+            return bad(format!(
+                "logs.max_bytes_per_group must be at least 1048576 (1 MiB), got {}",
+                self.logs.max_bytes_per_group
+            ));
         }
         if self.engine.concurrent_executions == Some(0) {
             return bad("engine.concurrent_executions must be at least 1".into());

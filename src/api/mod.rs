@@ -12,12 +12,14 @@
 pub mod apigatewayv2;
 pub mod auth;
 pub mod body;
+pub mod cloudwatch;
 pub mod download;
 pub mod error;
 pub mod events;
 pub mod front;
 pub mod lambda;
 pub mod logs;
+pub mod prometheus;
 pub mod protocol;
 pub mod registry;
 pub mod request;
@@ -56,6 +58,7 @@ pub struct AppState {
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
+        .route("/metrics", web::get().to(prometheus::serve))
         .route(
             "/_lambdabox/code/{name}/{file}",
             web::get().to(download_code),

@@ -14,6 +14,7 @@ pub static SERVICES: &[&Service] = &[
     &super::scheduler::SERVICE,
     &super::logs::SERVICE,
     &super::apigatewayv2::SERVICE,
+    &super::cloudwatch::SERVICE,
 ];
 
 /// The service whose SigV4 name is `signing_name`.

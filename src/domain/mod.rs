@@ -10,6 +10,7 @@ pub mod error;
 pub mod event_invoke;
 pub mod function;
 pub mod function_url;
+pub mod histogram;
 pub mod http_api;
 pub mod layer;
 pub mod logfilter;

@@ -142,6 +142,7 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
                 return Ok(init_failed(
                     &inner,
                     &fv,
+                    req.function.qualifier.as_deref(),
                     live,
                     &request_id,
                     error_type,
@@ -331,6 +332,7 @@ async fn prepare_files(
 fn init_failed(
     inner: &Inner,
     fv: &FunctionVersion,
+    qualifier: Option<&str>,
     live: Live,
     request_id: &str,
     error_type: String,
@@ -373,8 +375,11 @@ fn init_failed(
     };
     record(
         inner,
-        fv,
-        request_id,
+        Ran {
+            fv,
+            qualifier,
+            request_id,
+        },
         Duration::ZERO,
         Some(init),
         max_mb,
@@ -514,7 +519,12 @@ async fn execute(
         max_mb,
         &status,
     ));
-    record(inner, fv, request_id, duration, init, max_mb, &status);
+    let ran = Ran {
+        fv,
+        qualifier: req.function.qualifier.as_deref(),
+        request_id,
+    };
+    record(inner, ran, duration, init, max_mb, &status);
     let log_tail = req.want_tail.then(|| live.capture.tail());
     if keep {
         let on_demand = if live.slot.is_some() {
@@ -560,19 +570,31 @@ fn streamed_end(end: StreamEnd) -> (Bytes, bool, Status, bool) {
     }
 }
 
+/// Who ran: the version, the qualifier the caller named and the request id.
+struct Ran<'a> {
+    fv: &'a FunctionVersion,
+    qualifier: Option<&'a str>,
+    request_id: &'a str,
+}
+
 fn record(
     inner: &Inner,
-    fv: &FunctionVersion,
-    request_id: &str,
+    ran: Ran<'_>,
     duration: Duration,
     init: Option<Duration>,
     max_mb: u64,
     status: &Status,
 ) {
+    let Ran {
+        fv,
+        qualifier,
+        request_id,
+    } = ran;
     let start_ms = now_ms() - i64::try_from(duration.as_millis()).unwrap_or(0);
     inner.logs.invocation(InvocationRecord {
         function_name: fv.name.clone(),
         version: fv.version.clone(),
+        qualifier: qualifier.map(str::to_string),
         request_id: request_id.to_string(),
         start_ms,
         duration_us: i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),

@@ -7,6 +7,9 @@
 //! function flooding its output), new lines are dropped and counted instead of growing
 //! memory or slowing invocations; the count is logged as a warning (at most every
 //! [`DROP_REPORT_EVERY`]) and readable with [`LogWriter::dropped`].
+//!
+//! Invocation records also feed the function metrics (`engine::function_metrics`): totals
+//! in memory as they are sent, per-minute aggregates merged into logs.db with each batch.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,9 +17,10 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::function_metrics::{aggregate, Totals};
 use crate::domain::function::now_ms;
 use crate::store::logs::{InvocationRecord, NewEvent};
-use crate::store::{logs, Store};
+use crate::store::{function_metrics, logs, Store};
 
 /// Longest a line waits before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -37,6 +41,7 @@ enum Item {
 pub struct LogWriter {
     tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
+    totals: Arc<Totals>,
 }
 
 impl LogWriter {
@@ -45,7 +50,11 @@ impl LogWriter {
         let (tx, rx) = mpsc::channel(QUEUE_LINES);
         let dropped = Arc::new(AtomicU64::new(0));
         tokio::spawn(run(store, rx, Arc::clone(&dropped)));
-        LogWriter { tx, dropped }
+        LogWriter {
+            tx,
+            dropped,
+            totals: Arc::new(Totals::default()),
+        }
     }
 
     fn send(&self, item: Item) {
@@ -64,7 +73,18 @@ impl LogWriter {
     }
 
     pub fn invocation(&self, record: InvocationRecord) {
+        self.totals.observe(&record);
         self.send(Item::Invocation(record));
+    }
+
+    /// Invocation totals since start, for `GET /metrics`.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Lines and records waiting in the channel.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Lines and invocation records dropped since start because the channel was full.
@@ -113,8 +133,12 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>
         batch_events.sort_by(|a, b| (&a.group, &a.stream).cmp(&(&b.group, &b.stream)));
         let batch_inv = std::mem::take(&mut invocations);
         if !batch_events.is_empty() || !batch_inv.is_empty() {
+            let minutes = aggregate(&batch_inv);
             let result = store
-                .call(move |c| logs::append(c, &batch_events, &batch_inv, now_ms()))
+                .call(move |c| {
+                    logs::append(c, &batch_events, &batch_inv, now_ms())?;
+                    function_metrics::merge(c, &minutes)
+                })
                 .await;
             if let Err(e) = result {
                 tracing::error!(error = %e, "cannot write function logs");

@@ -15,6 +15,7 @@ pub mod capacity;
 pub mod codecache;
 mod concurrency;
 mod frozen_watch;
+pub mod function_metrics;
 mod invoke;
 mod launch;
 mod live;
@@ -157,6 +158,11 @@ impl Engine {
     /// Number of environments currently running an invocation.
     pub fn active(&self) -> usize {
         self.inner.active.load(Ordering::Relaxed)
+    }
+
+    /// The function log writer (drop count, queue depth, invocation totals).
+    pub fn log_writer(&self) -> &LogWriter {
+        &self.inner.logs
     }
 
     /// Number of idle warm environments.
@@ -352,12 +358,60 @@ const EVICT_EVERY: Duration = Duration::from_secs(60);
 /// How often old log events and invocation records are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How often log groups are checked against their byte quota and the log WAL against its
+/// size bound.
+const QUOTA_EVERY: Duration = Duration::from_secs(60);
+
+/// Keeps logs.db within bounds: each group within `logs.max_bytes_per_group` (oldest events
+/// first), the WAL truncated when large, metric minutes older than `metrics.retention_days`.
+async fn bound_logs(inner: &Inner, prune_metrics: bool) {
+    let max = inner.ctx.config.logs.max_bytes_per_group;
+    let wal = std::path::PathBuf::from(format!("{}-wal", inner.ctx.logs.path().display()));
+    let days = i64::from(inner.ctx.config.metrics.retention_days);
+    let before = crate::domain::function::now_ms() - days * 86_400_000;
+    let r = inner
+        .ctx
+        .logs
+        .call(move |c| {
+            let n = crate::store::logs::prune_quota(c, max)?;
+            let m = if prune_metrics {
+                crate::store::function_metrics::prune(c, before, crate::store::logs::PRUNE_BATCH)?
+            } else {
+                0
+            };
+            crate::store::logs::bound_wal(c, &wal)?;
+            Ok((n, m))
+        })
+        .await;
+    match r {
+        Ok((n, m)) => {
+            if n > 0 {
+                tracing::info!(
+                    deleted = n,
+                    max_bytes = max,
+                    "pruned log groups over their quota"
+                );
+            }
+            if m > 0 {
+                tracing::info!(deleted = m, days, "pruned old function metrics");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot bound the function log database"),
+    }
+}
+
 async fn reaper(inner: std::sync::Weak<Inner>) {
     let mut last_prune: Option<Instant> = None;
+    let mut last_quota: Option<Instant> = None;
     let mut last_evict = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let Some(inner) = inner.upgrade() else { return };
+        if last_quota.map_or(true, |t| t.elapsed() >= QUOTA_EVERY) {
+            let hourly = last_prune.map_or(true, |t| t.elapsed() >= PRUNE_EVERY);
+            last_quota = Some(Instant::now());
+            bound_logs(&inner, hourly).await;
+        }
         if last_prune.map_or(true, |t| t.elapsed() >= PRUNE_EVERY) {
             last_prune = Some(Instant::now());
             let days = i64::from(inner.ctx.config.logs.retention_days);

@@ -13,6 +13,7 @@ pub mod functions;
 pub mod http_apis;
 pub mod layers;
 pub mod logs;
+pub mod metrics;
 pub mod policy;
 pub mod schedules;
 pub mod sqs;

@@ -77,6 +77,18 @@ pub fn series(conn: &Connection, function: &str, since_ms: i64) -> Result<Vec<Ro
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The distinct (function, metric) pairs with a minute at or after `since_ms`.
+pub fn functions_since(
+    conn: &Connection,
+    since_ms: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT DISTINCT function_name, metric FROM capacity_metrics WHERE minute_ms >= ?1",
+    )?;
+    let rows = st.query_map(params![since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Deletes aggregates of minutes before `before_ms`; returns how many.
 pub fn prune(conn: &mut Connection, before_ms: i64) -> Result<usize, StoreError> {
     Ok(conn.execute(

@@ -13,7 +13,10 @@ use super::{Store, StoreError};
 pub const FILE: &str = "logs.db";
 
 /// Migrations of the log database.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/logs/0001_logs.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/logs/0001_logs.sql")),
+    (2, include_str!("../../migrations/logs/0002_metrics.sql")),
+];
 
 /// Opens (creating and migrating) `<data_dir>/logs.db`.
 pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -43,7 +46,10 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvocationRecord {
     pub function_name: String,
+    /// The version that ran.
     pub version: String,
+    /// The qualifier the caller invoked (alias or version), None for the unqualified name.
+    pub qualifier: Option<String>,
     pub request_id: String,
     pub start_ms: i64,
     pub duration_us: i64,
@@ -89,10 +95,18 @@ pub fn append(
         let mut insert = tx.prepare_cached(
             "INSERT INTO log_events (stream_id, ts_ms, ingest_ms, message) VALUES (?1, ?2, ?3, ?4)",
         )?;
+        let mut add_bytes = tx.prepare_cached(
+            "UPDATE log_streams SET stored_bytes = stored_bytes + ?1 WHERE id = ?2",
+        )?;
+        let mut run_bytes = 0usize;
         for e in events {
             let id = match last {
                 Some((g, s, id)) if g == e.group && s == e.stream => id,
                 _ => {
+                    if let Some((_, _, prev)) = last {
+                        add_bytes.execute(params![run_bytes as i64, prev])?;
+                        run_bytes = 0;
+                    }
                     let id = stream_id(&tx, &e.group, &e.stream, now_ms)?;
                     tx.execute(
                         "UPDATE log_streams SET last_event_ms = MAX(COALESCE(last_event_ms, ?1), ?1),
@@ -104,7 +118,11 @@ pub fn append(
                 }
             };
             last = Some((&e.group, &e.stream, id));
+            run_bytes += e.message.len();
             insert.execute(params![id, e.ts_ms, now_ms, e.message])?;
+        }
+        if let Some((_, _, prev)) = last {
+            add_bytes.execute(params![run_bytes as i64, prev])?;
         }
         let mut rec = tx.prepare_cached(
             "INSERT INTO invocations (function_name, version, request_id, start_ms, duration_us, billed_ms, memory_mb, max_memory_mb, init_us, error_type)
@@ -308,6 +326,62 @@ pub fn prune(conn: &mut Connection, before_ms: i64, now_ms: i64) -> Result<usize
     Ok(n)
 }
 
+/// Events one quota transaction deletes at most.
+pub const QUOTA_BATCH: i64 = 500;
+
+/// Deletes the oldest events of every group storing more than `max_bytes`, [`QUOTA_BATCH`]
+/// per transaction, until each is within it; returns how many were deleted.
+pub fn prune_quota(conn: &mut Connection, max_bytes: u64) -> Result<usize, StoreError> {
+    let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+    let over: Vec<String> = conn
+        .prepare_cached(
+            "SELECT log_group FROM log_streams GROUP BY log_group HAVING SUM(stored_bytes) > ?1",
+        )?
+        .query_map(params![max], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut n = 0;
+    for g in over {
+        loop {
+            let tx = super::write_tx(conn)?;
+            let bytes: i64 = tx.query_row(
+                "SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams WHERE log_group = ?1",
+                params![g],
+                |r| r.get(0),
+            )?;
+            if bytes <= max {
+                break;
+            }
+            let deleted = tx.execute(
+                "DELETE FROM log_events WHERE id IN (SELECT e.id FROM log_events e
+                   JOIN log_streams s ON s.id = e.stream_id WHERE s.log_group = ?1
+                   ORDER BY e.ts_ms, e.id LIMIT ?2)",
+                params![g, QUOTA_BATCH],
+            )?;
+            tx.commit()?;
+            n += deleted;
+            if deleted == 0 {
+                break;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// WAL size past which [`bound_wal`] truncates it.
+pub const WAL_LIMIT: u64 = 64 << 20;
+
+/// Checkpoints and truncates the write-ahead log `wal` when it is larger than [`WAL_LIMIT`]
+/// (a long reader can stop SQLite's automatic checkpoints from ever resetting it); returns
+/// whether it did.
+pub fn bound_wal(conn: &mut Connection, wal: &Path) -> Result<bool, StoreError> {
+    let size = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+    if size <= WAL_LIMIT {
+        return Ok(false);
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +436,47 @@ mod tests {
             .call_blocking(|c| events(c, "/aws/lambda/f", None, 0, 0, 10))
             .unwrap();
         assert_eq!(left.len(), 3);
+    }
+
+    #[test]
+    fn quota_prunes_the_oldest_events_of_a_group_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).unwrap();
+        let ev = |g: &str, s: &str, ts: i64| NewEvent {
+            group: g.into(),
+            stream: s.into(),
+            ts_ms: ts,
+            message: "x".repeat(100),
+        };
+        let mut batch = Vec::new();
+        for i in 0..1200 {
+            batch.push(ev("/big", if i % 2 == 0 { "a" } else { "b" }, i));
+        }
+        batch.push(ev("/small", "a", 5));
+        store.call_blocking(|c| append(c, &batch, &[], 10)).unwrap();
+        // 120 000 bytes in /big; keep at most 50 000.
+        let n = store.call_blocking(|c| prune_quota(c, 50_000)).unwrap();
+        assert!(n >= 700, "{n}");
+        let (bytes, oldest): (i64, i64) = store
+            .call_blocking(|c| {
+                Ok(c.query_row(
+                    "SELECT (SELECT SUM(stored_bytes) FROM log_streams WHERE log_group = '/big'),
+                       (SELECT MIN(e.ts_ms) FROM log_events e JOIN log_streams s ON s.id = e.stream_id
+                        WHERE s.log_group = '/big')",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert!(bytes <= 50_000, "{bytes}");
+        assert_eq!(bytes, (1200 - n as i64) * 100);
+        assert_eq!(oldest, n as i64, "the oldest events went first");
+        let small = store
+            .call_blocking(|c| events(c, "/small", None, 0, 0, 10))
+            .unwrap();
+        assert_eq!(small.len(), 1, "a group within its quota keeps everything");
+        assert!(!store
+            .call_blocking(|c| bound_wal(c, &dir.path().join("logs.db-wal")))
+            .unwrap());
     }
 }

@@ -76,6 +76,7 @@ mod tests {
         InvocationRecord {
             function_name: name.into(),
             version: "$LATEST".into(),
+            qualifier: None,
             request_id: "r".into(),
             start_ms,
             duration_us: 1000,

@@ -12,6 +12,7 @@ pub mod capacity_metrics;
 pub mod concurrency;
 pub mod esm;
 pub mod event_invoke;
+pub mod function_metrics;
 pub mod function_urls;
 pub mod functions;
 pub mod http_apis;

@@ -8,13 +8,17 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-/// Opens one connection with WAL, foreign keys, a busy timeout and full durability.
+/// Opens one connection with WAL (size-limited), foreign keys, a busy timeout and full
+/// durability.
 pub fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|e| StoreError::Open(path.to_path_buf(), e))?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // After a checkpoint resets the WAL, SQLite truncates it to this size (64 MiB) instead
+    // of keeping its largest size forever.
+    conn.pragma_update(None, "journal_size_limit", 64i64 << 20)?;
     Ok(conn)
 }
 

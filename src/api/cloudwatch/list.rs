@@ -1,0 +1,60 @@
+//! ListMetrics: the AWS/Lambda series with data in the last two weeks, filtered by
+//! MetricName and Dimensions (a dimension without Value matches any value).
+
+use futures_util::future::LocalBoxFuture;
+use serde_json::json;
+
+use super::input;
+use crate::api::error::ApiError;
+use crate::api::protocol::Reply;
+use crate::api::request::ApiRequest;
+use crate::api::AppState;
+use crate::domain::function::now_ms;
+use crate::services::metrics::{self, MetricsError, NAMESPACE};
+
+pub fn list_metrics<'a>(
+    state: &'a AppState,
+    req: &'a ApiRequest,
+) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
+    Box::pin(async move { Ok(run(state, req).await?) })
+}
+
+async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> {
+    let p = &req.params;
+    if p.get("NextToken").is_some() {
+        return Err(MetricsError::InvalidParameterValue(
+            "The NextToken is not valid: lambdabox lists every metric in one page.".into(),
+        ));
+    }
+    if let Some(r) = p.get("RecentlyActive") {
+        if r != "PT3H" {
+            return Err(MetricsError::InvalidParameterValue(format!(
+                "The parameter RecentlyActive must be PT3H, not {r}."
+            )));
+        }
+    }
+    let having = input::dimension_pairs(p, "Dimensions")?;
+    let series = match p.get("Namespace") {
+        None | Some(NAMESPACE) => {
+            let since = if p.get("RecentlyActive").is_some() {
+                now_ms() - 3 * 3_600_000
+            } else {
+                now_ms() - 14 * 86_400_000
+            };
+            let metric = p.get("MetricName").map(str::to_string);
+            metrics::list(&state.ctx, metric, having, since).await?
+        }
+        Some(_) => Vec::new(),
+    };
+    let items: Vec<_> = series
+        .iter()
+        .map(|s| {
+            json!({
+                "Namespace": NAMESPACE,
+                "MetricName": s.metric,
+                "Dimensions": s.dimensions.iter().map(|(n, v)| json!({"Name": n, "Value": v})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Reply::Value(json!({ "Metrics": items })))
+}

@@ -1,0 +1,180 @@
+//! Statistics of one metric over one period, computed from the stored minutes: CloudWatch's
+//! SampleCount, Average, Sum, Minimum, Maximum and percentiles `pNN(.NN)`.
+//!
+//! Count metrics (Invocations) are one sample of 1 per invocation; rate metrics (Errors,
+//! ColdStarts) one sample of 0 or 1 per invocation, so their Average is the rate; Duration
+//! and InitDuration one sample (ms) per invocation or cold start.
+
+use crate::domain::histogram::Histogram;
+use crate::store::function_metrics::Minute;
+
+/// One statistic as asked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stat {
+    SampleCount,
+    Average,
+    Sum,
+    Minimum,
+    Maximum,
+    /// `pNN`: the percentile in (0, 100].
+    Percentile(f64),
+}
+
+impl Stat {
+    /// Parses a statistic name (`Sum`, `p99`, `p99.9`); None if it is not one.
+    pub fn parse(s: &str) -> Option<Stat> {
+        Some(match s {
+            "SampleCount" => Stat::SampleCount,
+            "Average" => Stat::Average,
+            "Sum" => Stat::Sum,
+            "Minimum" => Stat::Minimum,
+            "Maximum" => Stat::Maximum,
+            _ => {
+                let n = s.strip_prefix('p')?;
+                if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                    return None;
+                }
+                let v: f64 = n.parse().ok()?;
+                if !(v > 0.0 && v <= 100.0) {
+                    return None;
+                }
+                Stat::Percentile(v)
+            }
+        })
+    }
+}
+
+/// A metric's samples over one period, as far as the statistics need them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Samples {
+    pub count: u64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Percentiles: a histogram (µs, scaled by `scale`), or a 0/1 split (`ones` of `count`).
+    pub shape: Shape,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    Histogram {
+        hist: Histogram,
+        scale: f64,
+    },
+    ZeroOne {
+        ones: u64,
+    },
+    /// Only the aggregates are known (capacity metrics): percentiles answer the maximum.
+    Aggregate,
+}
+
+impl Samples {
+    pub fn value(&self, stat: Stat) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        Some(match stat {
+            Stat::SampleCount => self.count as f64,
+            Stat::Sum => self.sum,
+            Stat::Average => self.sum / self.count as f64,
+            Stat::Minimum => self.min,
+            Stat::Maximum => self.max,
+            Stat::Percentile(p) => match &self.shape {
+                Shape::Histogram { hist, scale } => hist.percentile(p)? * scale,
+                Shape::ZeroOne { ones } => {
+                    let rank = ((p / 100.0) * self.count as f64).ceil() as u64;
+                    if rank > self.count - ones {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
+                Shape::Aggregate => self.max,
+            },
+        })
+    }
+}
+
+fn zero_one(count: u64, ones: u64) -> Samples {
+    Samples {
+        count,
+        sum: ones as f64,
+        min: if ones == count { 1.0 } else { 0.0 },
+        max: if ones > 0 { 1.0 } else { 0.0 },
+        shape: Shape::ZeroOne { ones },
+    }
+}
+
+/// The samples of a function-metrics metric in `m`; None for other metric names.
+pub fn of_minute(metric: &str, m: &Minute) -> Option<Samples> {
+    const MS: f64 = 1e-3;
+    Some(match metric {
+        "Invocations" => zero_one(m.invocations, m.invocations),
+        "Errors" => zero_one(m.invocations, m.errors),
+        "ColdStarts" => zero_one(m.invocations, m.cold_starts),
+        "Duration" => Samples {
+            count: m.invocations,
+            sum: m.duration_sum_us as f64 * MS,
+            min: m.duration_min_us as f64 * MS,
+            max: m.duration_max_us as f64 * MS,
+            shape: Shape::Histogram {
+                hist: m.duration.clone(),
+                scale: MS,
+            },
+        },
+        "InitDuration" => Samples {
+            count: m.cold_starts,
+            sum: m.init_sum_us as f64 * MS,
+            min: m.init_min_us as f64 * MS,
+            max: m.init_max_us as f64 * MS,
+            shape: Shape::Histogram {
+                hist: m.init.clone(),
+                scale: MS,
+            },
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_of_counts_rates_and_durations() {
+        let mut m = Minute::default();
+        for (d, e) in [(1000, false), (2000, true), (3000, false), (10_000, true)] {
+            m.add(d, e, None);
+        }
+        let inv = of_minute("Invocations", &m).unwrap();
+        assert_eq!(inv.value(Stat::Sum), Some(4.0));
+        assert_eq!(inv.value(Stat::Average), Some(1.0));
+        let err = of_minute("Errors", &m).unwrap();
+        assert_eq!(err.value(Stat::Sum), Some(2.0));
+        assert_eq!(err.value(Stat::Average), Some(0.5));
+        assert_eq!(err.value(Stat::Percentile(50.0)), Some(0.0));
+        assert_eq!(err.value(Stat::Percentile(51.0)), Some(1.0));
+        let d = of_minute("Duration", &m).unwrap();
+        assert_eq!(d.value(Stat::Maximum), Some(10.0));
+        assert_eq!(d.value(Stat::Minimum), Some(1.0));
+        assert_eq!(d.value(Stat::Average), Some(4.0));
+        assert_eq!(d.value(Stat::Percentile(99.0)), Some(10.0));
+        let p50 = d.value(Stat::Percentile(50.0)).unwrap();
+        assert!((p50 - 2.0).abs() <= 0.02, "{p50}");
+        assert_eq!(
+            of_minute("InitDuration", &m).unwrap().value(Stat::Sum),
+            None
+        );
+        assert!(of_minute("Nope", &m).is_none());
+    }
+
+    #[test]
+    fn parses_statistic_names() {
+        assert_eq!(Stat::parse("p99"), Some(Stat::Percentile(99.0)));
+        assert_eq!(Stat::parse("p99.9"), Some(Stat::Percentile(99.9)));
+        assert_eq!(Stat::parse("Sum"), Some(Stat::Sum));
+        for bad in ["p0", "p101", "p", "sum", "tm99", "p-1", "pNaN"] {
+            assert_eq!(Stat::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -57,6 +57,15 @@ pub enum Command {
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
+    /// Write a consistent copy of the data directory (databases and credentials) to one
+    /// archive; safe while the daemon serves
+    Backup(BackupArgs),
+    /// Restore a backup archive into --data-dir (refused while a daemon uses that directory,
+    /// and into a directory with data unless --force)
+    Restore(RestoreArgs),
+    /// Check the host: kernel features, runtimes, data directory, port and clock, with a fix
+    /// for each problem (exit code 1 when something blocks functions)
+    Doctor,
     /// Print the services and operations the API serves, as README.md lists them
     #[command(hide = true)]
     Operations,
@@ -95,6 +104,23 @@ pub struct InvokeArgs {
     /// Daemon address [default: the configured listen address]
     #[arg(long, value_name = "HOST:PORT")]
     pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BackupArgs {
+    /// Archive file to write (replaced atomically if it exists)
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RestoreArgs {
+    /// Archive written by `lambdabox backup`
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace the data already in --data-dir
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]

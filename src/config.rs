@@ -41,6 +41,68 @@ pub struct Config {
     pub async_invoke: AsyncInvokeConfig,
     pub server: ServerConfig,
     pub scheduler: SchedulerConfig,
+    pub backup: BackupConfig,
+}
+
+/// Scheduled online backups taken by the daemon (`lambdabox backup` takes one by hand).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// How often the daemon writes a backup archive, as a number with a unit: `90m`, `6h`,
+    /// `1d` (s, m, h, d). Unset: no scheduled backups.
+    pub interval: Option<String>,
+    /// Scheduled archives kept; older ones are deleted after each new one (at least 1).
+    pub keep: usize,
+    /// Directory the scheduled archives go to. Unset: `<data_dir>/backups`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            interval: None,
+            keep: 7,
+            dir: None,
+        }
+    }
+}
+
+impl BackupConfig {
+    /// The scheduled interval, if backups are on.
+    pub fn interval(&self) -> Result<Option<std::time::Duration>, ConfigError> {
+        let Some(text) = self.interval.as_deref() else {
+            return Ok(None);
+        };
+        let bad = || {
+            ConfigError::Invalid(format!(
+                "backup.interval must be a number with a unit s, m, h or d (e.g. \"6h\"), got {text:?}"
+            ))
+        };
+        let split = text.len().saturating_sub(1);
+        let (num, unit) = (
+            text.get(..split).ok_or_else(bad)?,
+            text.get(split..).ok_or_else(bad)?,
+        );
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        let secs = match unit {
+            "s" => n,
+            "m" => n.saturating_mul(60),
+            "h" => n.saturating_mul(3600),
+            "d" => n.saturating_mul(86_400),
+            _ => return Err(bad()),
+        };
+        if secs < 60 {
+            return Err(ConfigError::Invalid(format!(
+                "backup.interval must be at least 1 minute, got {text:?}"
+            )));
+        }
+        Ok(Some(std::time::Duration::from_secs(secs)))
+    }
+
+    /// Where scheduled archives go.
+    pub fn dir(&self, data_dir: &Path) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| data_dir.join("backups"))
+    }
 }
 
 /// Settings of the clock that fires EventBridge rules and Scheduler schedules.
@@ -180,6 +242,10 @@ pub struct ServerConfig {
     /// `<url-id>.lambda-url.<region>.<url_base_domain>` goes to that URL (may carry a
     /// `:port`). Unset: URLs are served, and reported, only under `/lambda-url/<url-id>/`.
     pub url_base_domain: Option<String>,
+    /// Seconds SIGTERM waits for in-flight requests (a synchronous invoke included) before
+    /// the daemon stops them; new connections are refused from the signal on. Keep it below
+    /// the unit's `TimeoutStopSec`.
+    pub shutdown_grace_secs: u64,
 }
 
 impl ServerConfig {
@@ -222,6 +288,7 @@ impl Default for ServerConfig {
             body_idle_timeout_secs: 30,
             max_connections_per_client: 128,
             url_base_domain: None,
+            shutdown_grace_secs: 20,
         }
     }
 }
@@ -278,6 +345,7 @@ impl Default for Config {
             async_invoke: AsyncInvokeConfig::default(),
             server: ServerConfig::default(),
             scheduler: SchedulerConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }
@@ -423,6 +491,10 @@ impl Config {
     /// Checks values that the types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        self.backup.interval()?;
+        if self.backup.keep == 0 {
+            return bad("backup.keep must be at least 1".into());
+        }
         if !matches!(self.scheduler.catch_up.as_str(), "once" | "none") {
             return bad(format!(
                 "scheduler.catch_up must be \"once\" or \"none\", got {:?}",

@@ -4,14 +4,17 @@
 //! See ARCHITECTURE.md for the module map and the rules each module keeps.
 
 pub mod api;
+pub mod backup;
 pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod domain;
 pub mod engine;
 pub mod http_guard;
+pub mod lock;
 pub mod runtime;
 pub mod sandbox;
 pub mod scheduler;

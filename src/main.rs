@@ -55,6 +55,32 @@ fn main() -> anyhow::Result<()> {
         Command::Logs(args) => lambdabox::commands::logs(&config, &args),
         Command::Queue(args) => lambdabox::commands::queue(&config, &args),
         Command::Operations => Ok(()),
+        Command::Doctor => {
+            let rows = lambdabox::doctor::run(&config);
+            print!("{}", lambdabox::doctor::render(&rows));
+            std::process::exit(lambdabox::doctor::exit_code(&rows));
+        }
+        Command::Backup(args) => {
+            let m = lambdabox::backup::create(&config.data_dir, &args.to)?;
+            println!(
+                "wrote {} ({} files, schema {})",
+                args.to.display(),
+                m.files.len(),
+                m.schema_version
+            );
+            Ok(())
+        }
+        Command::Restore(args) => {
+            let m = lambdabox::backup::restore(&args.from, &config.data_dir, args.force)?;
+            println!(
+                "restored {} files (schema {}, written by lambdabox {}) into {}",
+                m.files.len(),
+                m.schema_version,
+                m.version,
+                config.data_dir.display()
+            );
+            Ok(())
+        }
         Command::Config => {
             print!("{}", config.to_toml());
             Ok(())

@@ -38,7 +38,30 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot restrict permissions of {}", dir.display()))?;
-    let store = Store::open(&dir.join(DB_FILE))?;
+    let db = dir.join(DB_FILE);
+    match crate::backup::schema_version(&db)? {
+        Some(v) if v > crate::store::SCHEMA_VERSION => anyhow::bail!(
+            "{} has schema {v}, newer than this lambdabox knows (up to {}): it was last used by a newer \
+             version. Install that version again, or restore a backup made before the upgrade: \
+             lambdabox restore --from {}/pre-upgrade-...zip --data-dir {} --force",
+            db.display(),
+            crate::store::SCHEMA_VERSION,
+            config.backup.dir(dir).display(),
+            dir.display()
+        ),
+        Some(v) if v > 0 && v < crate::store::SCHEMA_VERSION => {
+            let to = config.backup.dir(dir).join(crate::backup::scheduled::archive_name(&format!(
+                "pre-upgrade-v{v}-to-v{}-",
+                crate::store::SCHEMA_VERSION
+            )));
+            crate::backup::create(dir, &to).with_context(|| {
+                format!("cannot back up {} before upgrading its schema; nothing was changed", db.display())
+            })?;
+            tracing::info!(archive = %to.display(), from = v, to = crate::store::SCHEMA_VERSION, "backed up the data directory before migrating");
+        }
+        _ => {}
+    }
+    let store = Store::open(&db)?;
     Ok(store)
 }
 
@@ -134,6 +157,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Ok(n) => tracing::debug!(limit = n, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let _lock = crate::lock::acquire(&config.data_dir)?;
     let store = open_store(&config)?;
     // A relative --data-dir (the default `data`) is made absolute once it exists: execution
     // environments bind-mount paths under it and the sandbox accepts only absolute ones.
@@ -229,6 +255,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         ctx,
     });
     let scheduler_handle = state.scheduler.clone();
+    let _backups = config.backup.interval()?.map(|every| {
+        let dir = config.backup.dir(&config.data_dir);
+        tracing::info!(every_secs = every.as_secs(), keep = config.backup.keep, dir = %dir.display(), "scheduled backups on");
+        crate::backup::scheduled::start(config.data_dir.clone(), dir, every, config.backup.keep)
+    });
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}; is another lambdabox running? Choose another address with --listen", config.listen))?;
     let addr = listener.local_addr()?;
@@ -267,7 +298,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         // After an early answer (a refused signature, a body over its cap) the unread rest of
         // the body is drained this long, so the client reads the answer instead of a reset.
         .client_disconnect_timeout(std::time::Duration::from_secs(2))
-        .shutdown_timeout(10)
+        .shutdown_timeout(config.server.shutdown_grace_secs)
         .disable_signals()
         .listen(listener)?
         .run();

@@ -163,6 +163,7 @@ pub fn lambda_kind(e: &Error) -> ErrorKind {
             ..ErrorKind::new("NotImplementedException", 501)
         },
         Service(_) => ErrorKind::new("ServiceException", 500),
+        Unavailable(_) => ErrorKind::new("ServiceException", 503),
     }
 }
 
@@ -213,6 +214,8 @@ mod tests {
         );
         let (s, code, user) = classify(&Error::Service("x".into()));
         assert_eq!((s.as_u16(), code, user), (500, "ServiceException", false));
+        let (s, code, user) = classify(&Error::Unavailable("x".into()));
+        assert_eq!((s.as_u16(), code, user), (503, "ServiceException", false));
         let e = ApiError::from(Error::TooManyRequests {
             reason: "ConcurrentInvocationLimitExceeded".into(),
             message: "Rate Exceeded.".into(),

@@ -53,6 +53,10 @@ pub enum Error {
     /// Something failed inside lambdabox; the message is safe to show, the cause is logged.
     #[error("{0}")]
     Service(String),
+    /// Something inside lambdabox is temporarily out of capacity (the store's connections
+    /// are all held); the client retries. AWS's `ServiceException`, with status 503.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Error {

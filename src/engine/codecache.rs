@@ -2,7 +2,9 @@
 //! `<data>/cache/code/<sha256>`, shared by every environment and function that uses it.
 //!
 //! Extraction writes to a temporary sibling and renames it into place, so a directory that
-//! exists is complete. The cache can be wiped at any time; it is rebuilt from the blobs in
+//! exists is complete. Ordering rule for a power cut: every file and directory of the
+//! sibling is fsynced *before* the rename, and the cache directory after it
+//! ([`sync_tree`]), so a renamed entry can never hold truncated files. The cache can be wiped at any time; it is rebuilt from the blobs in
 //! SQLite on the next cold start. Sizes are enforced while decompressing (the declared sizes
 //! of a zip can lie), and entry names are re-checked.
 //!
@@ -12,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -186,12 +188,15 @@ impl CodeCache {
         let tmp = self
             .root
             .join(format!(".tmp-{key}-{}", uuid::Uuid::new_v4().simple()));
-        if let Err(e) = build(&tmp) {
+        if let Err(e) = build(&tmp).and_then(|()| sync_tree(&tmp)) {
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(e);
         }
         match std::fs::rename(&tmp, &dir) {
-            Ok(()) => Ok(dir),
+            Ok(()) => {
+                sync_dir(&self.root)?;
+                Ok(dir)
+            }
             Err(_) if dir.is_dir() => {
                 // Another builder won the race; its copy is identical.
                 let _ = std::fs::remove_dir_all(&tmp);
@@ -255,6 +260,40 @@ pub fn extract(bytes: &[u8], dest: &Path, label: &str) -> Result<(), CacheError>
         set_mode(&target, if exec { 0o755 } else { 0o644 })?;
     }
     Ok(())
+}
+
+/// Makes a built tree durable: fsyncs every regular file and directory below `root`
+/// (children before their directory), never opening through a link.
+pub fn sync_tree(root: &Path) -> Result<(), CacheError> {
+    let meta = std::fs::symlink_metadata(root).map_err(|e| CacheError::Write(root.into(), e))?;
+    if meta.is_dir() {
+        let entries = std::fs::read_dir(root).map_err(|e| CacheError::Write(root.into(), e))?;
+        for e in entries {
+            let e = e.map_err(|e| CacheError::Write(root.into(), e))?;
+            sync_tree(&e.path())?;
+        }
+        sync_dir(root)
+    } else if meta.is_file() {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(root)
+            .map_err(|e| CacheError::Write(root.into(), e))?;
+        f.sync_all().map_err(|e| CacheError::Write(root.into(), e))
+    } else {
+        // A link lives in its directory's data: the directory's fsync covers it.
+        Ok(())
+    }
+}
+
+/// Fsyncs a directory (its entries: names created or renamed in it).
+fn sync_dir(dir: &Path) -> Result<(), CacheError> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+        .open(dir)
+        .map_err(|e| CacheError::Write(dir.into(), e))?;
+    f.sync_all().map_err(|e| CacheError::Write(dir.into(), e))
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), CacheError> {
@@ -390,6 +429,40 @@ mod tests {
         assert!(!create
             .public_message()
             .contains(&dir.path().display().to_string()));
+    }
+
+    #[test]
+    fn a_built_entry_is_synced_before_it_is_renamed_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(dir.path().join("code"));
+        // files, directories and links of a built tree all survive the sync and the rename
+        let r = cache.get_or_build("k", |tmp| {
+            std::fs::create_dir_all(tmp.join("d")).unwrap();
+            std::fs::write(tmp.join("d/f"), b"x").unwrap();
+            std::os::unix::fs::symlink("/nonexistent", tmp.join("link")).unwrap();
+            Ok(())
+        });
+        let p = r.unwrap();
+        assert_eq!(std::fs::read(p.join("d/f")).unwrap(), b"x");
+        assert!(std::fs::symlink_metadata(p.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // sync_tree on a missing tree fails, and get_or_build then leaves nothing behind
+        assert!(sync_tree(&dir.path().join("missing")).is_err());
+        let r = cache.get_or_build("gone", |tmp| {
+            std::fs::create_dir_all(tmp).unwrap();
+            std::fs::remove_dir(tmp).unwrap();
+            Ok(())
+        });
+        assert!(r.is_err());
+        assert!(!cache.path("gone").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(cache.root())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod cgroup;
 mod environment;
 mod error;
 mod helper;
+pub mod host;
 mod identity;
 mod init;
 mod landlock;

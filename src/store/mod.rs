@@ -59,6 +59,9 @@ pub enum StoreError {
     },
     #[error("database worker failed: {0}")]
     Worker(String),
+    /// No pooled connection came free in time (every one is held by a slow call).
+    #[error("no database connection came free within {0:?}")]
+    Busy(std::time::Duration),
     /// A business rule checked inside a transaction failed.
     #[error(transparent)]
     Domain(#[from] domain::Error),
@@ -68,6 +71,10 @@ impl From<StoreError> for domain::Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => d,
+            StoreError::Busy(waited) => {
+                tracing::error!(?waited, "store busy: no connection came free");
+                domain::Error::Unavailable("The lambdabox store is busy; retry the request.".into())
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 domain::Error::Service("An internal error occurred in the lambdabox store.".into())

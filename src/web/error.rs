@@ -54,6 +54,7 @@ impl WebError {
                 Error::ResourceConflict(_) | Error::PreconditionFailed(_) => StatusCode::CONFLICT,
                 Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
                 Error::Service(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::BAD_REQUEST,
             },
         }

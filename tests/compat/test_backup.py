@@ -7,6 +7,7 @@ before a schema upgrade."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -30,6 +31,8 @@ def create_fn(lam, name: str, **kw):
 
 
 def test_backup_under_live_writes_restores_into_a_fresh_daemon(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     a = Daemon(tmp_path / "a").start()
     try:
         lam, sqs, sch = a.client(), sqs_client(a), events_client(a, "scheduler")
@@ -152,13 +155,18 @@ def test_a_newer_schema_refuses_to_start_with_what_to_do(tmp_path):
 
 
 def test_an_upgrade_takes_a_backup_before_migrating(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir(mode=0o700)
+    # a database one schema behind: a current one with the last migration's tables undone
     migrations = sorted((ROOT / "migrations").glob("0*.sql"))
     latest = int(migrations[-1].name[:4])
+    d = Daemon(tmp_path).start()
+    assert d.stop(signal.SIGTERM) == 0
+    data = d.data_dir
+    last = migrations[-1].read_text()
+    tables = re.findall(r"CREATE TABLE (\w+)", last)
+    assert tables, "the last migration is expected to create tables"
     with sqlite3.connect(data / "lambdabox.db") as c:
-        for m in migrations[:-1]:
-            c.executescript(m.read_text())
+        for t in reversed(tables):
+            c.execute(f"DROP TABLE {t}")
         c.execute(f"PRAGMA user_version = {latest - 1}")
     d = Daemon(tmp_path).start()
     try:

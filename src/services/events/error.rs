@@ -36,7 +36,7 @@ impl From<Error> for EbError {
     fn from(e: Error) -> EbError {
         match e {
             Error::ResourceNotFound(m) => EbError::NotFound(m),
-            Error::Service(m) => EbError::Internal(m),
+            Error::Service(m) | Error::Unavailable(m) => EbError::Internal(m),
             Error::ResourceConflict(m) => EbError::AlreadyExists(m),
             other => EbError::Validation(other.to_string()),
         }

@@ -13,6 +13,7 @@ pub mod function_url;
 pub mod http_api;
 pub mod layer;
 pub mod logfilter;
+pub mod logging;
 pub mod pattern;
 pub mod schedule;
 pub mod sqs;

@@ -13,7 +13,11 @@ use super::{Store, StoreError};
 pub const FILE: &str = "logs.db";
 
 /// Migrations of the log database.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/logs/0001_logs.sql"))];
+/// 0002 is the metrics tables' (issue 18); `apply_list` runs the listed ones in order.
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/logs/0001_logs.sql")),
+    (3, include_str!("../../migrations/logs/0003_traces.sql")),
+];
 
 /// Opens (creating and migrating) `<data_dir>/logs.db`.
 pub fn open(data_dir: &Path) -> Result<Store, StoreError> {

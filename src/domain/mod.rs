@@ -14,6 +14,7 @@ pub mod histogram;
 pub mod http_api;
 pub mod layer;
 pub mod logfilter;
+pub mod logging;
 pub mod pattern;
 pub mod schedule;
 pub mod sqs;

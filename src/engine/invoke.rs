@@ -18,6 +18,7 @@ use super::launch::{self, Sources};
 use super::live::{self, Live, Started};
 use super::optdir;
 use super::output::Capture;
+use super::platform::{LogStyle, Platform};
 use super::report::{self, Status};
 use super::Inner;
 use crate::domain::arn::FunctionRef;
@@ -215,6 +216,7 @@ pub(super) async fn start(
         fv.config.log_group(&fv.name),
         stream,
         inner.ctx.config.logs.max_bytes_per_invocation,
+        LogStyle::of(&fv.config.logging),
     ));
     let spec = match spec {
         Ok(mut s) => {
@@ -223,10 +225,12 @@ pub(super) async fn start(
         }
         Err(e) => {
             // Nothing to start: report it like a runtime init failure.
-            capture.platform_line(format!(
-                "INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: {}",
-                e.error_type
-            ));
+            capture.platform(Platform::InitReport {
+                init: Duration::ZERO,
+                timed_out: false,
+                error_type: &e.error_type,
+                init_type: init_type.as_str(),
+            });
             return Err(Error::InvalidRuntime(format!(
                 "{}: {}",
                 e.error_type, e.message
@@ -347,23 +351,30 @@ fn init_failed(
     } else {
         Status::Error(error_type.clone())
     };
-    let phase_status = if timed_out { "timeout" } else { "error" };
-    live.capture.platform_line(format!(
-        "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: {phase_status}\tError Type: {error_type}",
-        init.as_secs_f64() * 1000.0
-    ));
-    live.capture
-        .platform_line(report::start_line(request_id, &fv.version));
-    live.capture.platform_line(report::end_line(request_id));
-    let max_mb = live.max_memory_mb();
-    live.capture.platform_line(report::report_line(
+    live.capture.platform(Platform::InitReport {
+        init,
+        timed_out,
+        error_type: &error_type,
+        init_type: InitType::OnDemand.as_str(),
+    });
+    live.capture.platform(Platform::Start {
         request_id,
-        Duration::ZERO,
-        Some(init),
-        fv.config.memory_size,
-        max_mb,
-        &status,
-    ));
+        version: &fv.version,
+    });
+    live.capture.platform(Platform::End {
+        request_id,
+        duration: Duration::ZERO,
+        status: &status,
+    });
+    let max_mb = live.max_memory_mb();
+    live.capture.platform(Platform::Report {
+        request_id,
+        duration: Duration::ZERO,
+        init: Some(init),
+        memory_mb: fv.config.memory_size,
+        max_memory_mb: max_mb,
+        status: &status,
+    });
     let payload: Bytes = if timed_out {
         report::timeout_payload(request_id, 10).into()
     } else if body.is_empty() {
@@ -426,8 +437,10 @@ async fn execute(
 ) -> InvokeResult {
     let timeout = Duration::from_secs(u64::from(fv.config.timeout));
     live.capture.begin(cold);
-    live.capture
-        .platform_line(report::start_line(request_id, &fv.version));
+    live.capture.platform(Platform::Start {
+        request_id,
+        version: &fv.version,
+    });
     let t0 = Instant::now();
     let deadline_ms = u64::try_from(now_ms()).unwrap_or(0) + timeout.as_millis() as u64;
     let inv = Invocation {
@@ -510,15 +523,19 @@ async fn execute(
     if matches!(&status, Status::Error(t) if t == "Runtime.OutOfMemory") {
         max_mb = max_mb.max(u64::from(fv.config.memory_size));
     }
-    live.capture.platform_line(report::end_line(request_id));
-    live.capture.platform_line(report::report_line(
+    live.capture.platform(Platform::End {
+        request_id,
+        duration,
+        status: &status,
+    });
+    live.capture.platform(Platform::Report {
         request_id,
         duration,
         init,
-        fv.config.memory_size,
-        max_mb,
-        &status,
-    ));
+        memory_mb: fv.config.memory_size,
+        max_memory_mb: max_mb,
+        status: &status,
+    });
     let ran = Ran {
         fv,
         qualifier: req.function.qualifier.as_deref(),

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use super::function_metrics::{aggregate, Totals};
 use crate::domain::function::now_ms;
 use crate::store::logs::{InvocationRecord, NewEvent};
+use crate::store::traces::{self, Span};
 use crate::store::{function_metrics, logs, Store};
 
 /// Longest a line waits before it is written.
@@ -33,6 +34,7 @@ pub const DROP_REPORT_EVERY: Duration = Duration::from_secs(10);
 enum Item {
     Event(NewEvent),
     Invocation(InvocationRecord),
+    Spans(Vec<Span>),
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -87,6 +89,11 @@ impl LogWriter {
         self.tx.max_capacity() - self.tx.capacity()
     }
 
+    /// The trace spans of one traced invocation (`TracingConfig: Active`).
+    pub fn spans(&self, spans: Vec<Span>) {
+        self.send(Item::Spans(spans));
+    }
+
     /// Lines and invocation records dropped since start because the channel was full.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
@@ -106,6 +113,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>
     let mut last_report: Option<tokio::time::Instant> = None;
     let mut events = Vec::new();
     let mut invocations = Vec::new();
+    let mut spans = Vec::new();
     let mut waiters = Vec::new();
     loop {
         let Some(first) = rx.recv().await else { break };
@@ -115,6 +123,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>
             match item.take() {
                 Some(Item::Event(e)) => events.push(e),
                 Some(Item::Invocation(i)) => invocations.push(i),
+                Some(Item::Spans(s)) => spans.extend(s),
                 Some(Item::Flush(w)) => waiters.push(w),
                 None => {}
             }
@@ -142,6 +151,20 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>
                 .await;
             if let Err(e) = result {
                 tracing::error!(error = %e, "cannot write function logs");
+            }
+        }
+        if !spans.is_empty() {
+            let batch = std::mem::take(&mut spans);
+            let result = store
+                .call(move |c| {
+                    let tx = crate::store::write_tx(c)?;
+                    traces::append(&tx, &batch)?;
+                    tx.commit()?;
+                    Ok::<_, crate::store::StoreError>(())
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "cannot write trace spans");
             }
         }
         for w in waiters.drain(..) {

@@ -23,6 +23,7 @@ pub mod logwriter;
 mod optdir;
 pub mod output;
 mod pkgfs;
+pub mod platform;
 pub mod provisioned;
 pub mod report;
 mod streaming;
@@ -434,7 +435,10 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
             match inner
                 .ctx
                 .logs
-                .call(move |c| crate::store::logs::prune(c, before, now))
+                .call(move |c| {
+                    let n = crate::store::logs::prune(c, before, now)?;
+                    Ok::<_, crate::store::StoreError>(n + crate::store::traces::prune(c, before)?)
+                })
                 .await
             {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, days, "pruned old function logs"),

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::Interest;
 
 use super::logwriter::LogWriter;
+use super::platform::{LogStyle, Platform};
 
 /// Size of the log tail returned with `LogType: Tail`.
 pub const TAIL_BYTES: usize = 4096;
@@ -33,16 +34,24 @@ pub struct Capture {
     group: String,
     stream: String,
     max_bytes: usize,
+    style: LogStyle,
     state: Mutex<State>,
 }
 
 impl Capture {
-    pub fn new(log: LogWriter, group: String, stream: String, max_bytes: usize) -> Capture {
+    pub fn new(
+        log: LogWriter,
+        group: String,
+        stream: String,
+        max_bytes: usize,
+        style: LogStyle,
+    ) -> Capture {
         Capture {
             log,
             group,
             stream,
             max_bytes,
+            style,
             state: Mutex::new(State::default()),
         }
     }
@@ -60,6 +69,9 @@ impl Capture {
 
     /// A line the function printed.
     pub fn function_line(&self, line: String) {
+        if !self.style.keeps_function_line(&line) {
+            return;
+        }
         let Ok(mut st) = self.state.lock() else {
             return;
         };
@@ -79,7 +91,16 @@ impl Capture {
         self.push(&mut st, line);
     }
 
-    /// A platform line (START, END, REPORT, timeout).
+    /// A platform record, in the function's log format (and dropped when its
+    /// `SystemLogLevel` filters it out).
+    pub fn platform(&self, record: Platform<'_>) {
+        if let Some(line) = record.render(&self.style) {
+            self.platform_line(line);
+        }
+    }
+
+    /// A platform text line (the timeout and runtime-exit lines, written as AWS writes them
+    /// in either format).
     pub fn platform_line(&self, line: String) {
         if let Ok(mut st) = self.state.lock() {
             self.push(&mut st, line);

@@ -483,10 +483,13 @@ async fn start_one(inner: &Arc<Inner>, fv: &FunctionVersion) -> Result<Live, Str
             ..
         }) => {
             inner.track(&live);
-            live.capture.platform_line(format!(
-                "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: {error_type}",
-                init.as_secs_f64() * 1000.0
-            ));
+            live.capture
+                .platform(super::platform::Platform::InitReport {
+                    init,
+                    timed_out: false,
+                    error_type: &error_type,
+                    init_type: InitType::Provisioned.as_str(),
+                });
             live.kill();
             Err(format!("FUNCTION_ERROR_INIT_FAILURE: {error_type}"))
         }

@@ -13,9 +13,11 @@ use super::{Store, StoreError};
 pub const FILE: &str = "logs.db";
 
 /// Migrations of the log database.
+/// Migrations of the log database (0002: metrics, 0003: trace spans).
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/logs/0001_logs.sql")),
     (2, include_str!("../../migrations/logs/0002_metrics.sql")),
+    (3, include_str!("../../migrations/logs/0003_traces.sql")),
 ];
 
 /// Opens (creating and migrating) `<data_dir>/logs.db`.

@@ -21,10 +21,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_scheduler.sql")),
     (8, include_str!("../../migrations/0008_function_urls.sql")),
     (9, include_str!("../../migrations/0009_http_apis.sql")),
+    (10, include_str!("../../migrations/0010_logging_config.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =
@@ -82,5 +83,38 @@ mod tests {
             .unwrap();
         let err = apply(&mut c, &path).unwrap_err();
         assert!(err.to_string().contains("newer lambdabox"), "{err}");
+    }
+
+    #[test]
+    fn logging_config_migration_normalizes_old_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let mut c = Connection::open(&path).unwrap();
+        apply_list(&mut c, &path, &MIGRATIONS[..9]).unwrap();
+        c.execute_batch(
+            "INSERT INTO blobs (sha256, size, data, created_ms) VALUES ('aa', 1, x'00', 0);
+             INSERT INTO functions (id, name, created_ms) VALUES (1, 'f', 0), (2, 'g', 0);
+             INSERT INTO function_versions (function_id, version, version_num, config, code_sha256, code_size, revision_id, last_modified_ms) VALUES
+               (1, '$LATEST', 0, '{\"logging\":{\"log_format\":\"Text\",\"application_log_level\":\"DEBUG\"}}', 'aa', 1, 'r', 0),
+               (2, '$LATEST', 0, '{\"logging\":{\"log_format\":\"JSON\"},\"tracing_mode\":\"\"}', 'aa', 1, 'r', 0);",
+        )
+        .unwrap();
+        apply(&mut c, &path).unwrap();
+        let config = |id: i64| -> crate::domain::function::FunctionConfig {
+            let s: String = c
+                .query_row(
+                    "SELECT config FROM function_versions WHERE function_id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            serde_json::from_str(&s).unwrap()
+        };
+        let f = config(1);
+        assert_eq!(f.logging.application_log_level, None);
+        let g = config(2);
+        assert_eq!(g.logging.application_log_level.as_deref(), Some("INFO"));
+        assert_eq!(g.logging.system_log_level.as_deref(), Some("INFO"));
+        assert_eq!(g.tracing_mode, "PassThrough");
     }
 }

@@ -28,6 +28,7 @@ pub mod queues;
 pub mod rules;
 pub mod schedules;
 pub mod testevents;
+pub mod traces;
 pub mod users;
 
 use std::path::{Path, PathBuf};

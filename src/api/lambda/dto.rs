@@ -191,6 +191,7 @@ pub fn apply_config(body: ConfigBody, c: &mut FunctionConfig) -> Result<(), Erro
     }
     if let Some(t) = body.tracing_config {
         if let Some(m) = t.mode {
+            validate::tracing_mode(&m)?;
             c.tracing_mode = m;
         }
     }
@@ -218,18 +219,15 @@ pub fn apply_config(body: ConfigBody, c: &mut FunctionConfig) -> Result<(), Erro
         }
     }
     if let Some(l) = body.logging_config {
-        if let Some(f) = l.log_format {
-            c.logging.log_format = f;
-        }
-        if l.application_log_level.is_some() {
-            c.logging.application_log_level = l.application_log_level;
-        }
-        if l.system_log_level.is_some() {
-            c.logging.system_log_level = l.system_log_level;
-        }
-        if l.log_group.is_some() {
-            c.logging.log_group = l.log_group;
-        }
+        crate::domain::logging::apply(
+            crate::domain::logging::LoggingChange {
+                log_format: l.log_format,
+                application_log_level: l.application_log_level,
+                system_log_level: l.system_log_level,
+                log_group: l.log_group,
+            },
+            &mut c.logging,
+        )?;
     }
     if let Some(s) = body.snap_start {
         c.snap_start = s.apply_on.unwrap_or_else(|| "None".into());

@@ -91,15 +91,65 @@ function writeStdout(text) {
   }
 }
 
+const jsonLogs = (process.env.AWS_LAMBDA_LOG_FORMAT || "").toUpperCase() === "JSON";
+// ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL): console methods below it write nothing.
+const levelPriority = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
+const minLevel = levelPriority[(process.env.AWS_LAMBDA_LOG_LEVEL || "").toUpperCase()] || 0;
+
 function log(level, message) {
   const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}`;
   writeStdout(line.replace(/\n/g, "\r") + "\n");
 }
 
+/** Errors inside a JSON record: {errorType, errorMessage, stackTrace}, as AWS's runtime. */
+function jsonErrorReplacer(_key, value) {
+  if (value instanceof Error) {
+    return Object.assign(
+      {
+        errorType: value?.constructor?.name ?? "UnknownError",
+        errorMessage: value.message,
+        stackTrace: typeof value.stack === "string" ? value.stack.split("\n") : value.stack,
+      },
+      value,
+    );
+  }
+  return value;
+}
+
+/** AWS's JSON record of a console call: timestamp, level, requestId, message (+ error fields). */
+function jsonLine(level, message, params) {
+  const result = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (params.length === 0) {
+    result.message = message;
+    try {
+      return JSON.stringify(result, jsonErrorReplacer);
+    } catch (_) {
+      result.message = util.format(result.message);
+      return JSON.stringify(result);
+    }
+  }
+  result.message = util.format(message, ...params);
+  for (const param of params) {
+    if (param instanceof Error) {
+      result.errorType = param?.constructor?.name ?? "UnknownError";
+      result.errorMessage = param.message;
+      result.stackTrace = typeof param.stack === "string" ? param.stack.split("\n") : [];
+      break;
+    }
+  }
+  return JSON.stringify(result);
+}
+
 function patchConsole() {
   const levels = { log: "INFO", info: "INFO", debug: "DEBUG", warn: "WARN", error: "ERROR", trace: "TRACE", fatal: "FATAL" };
   for (const [method, level] of Object.entries(levels)) {
-    console[method] = (msg, ...params) => log(level, util.format(msg, ...params));
+    if (levelPriority[level] < minLevel) {
+      console[method] = () => {};
+    } else if (jsonLogs) {
+      console[method] = (msg, ...params) => writeStdout(jsonLine(level, msg, params) + "\n");
+    } else {
+      console[method] = (msg, ...params) => log(level, util.format(msg, ...params));
+    }
   }
 }
 

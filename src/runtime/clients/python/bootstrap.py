@@ -289,6 +289,59 @@ class Unbuffered(object):
 _REQUEST_ID = None
 
 
+_JSON_LOGS = (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+
+# AWS_LAMBDA_LOG_LEVEL (ApplicationLogLevel) as the logging module's levels.
+_ENV_LEVELS = {
+    "TRACE": logging.NOTSET,
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "ERROR": logging.ERROR,
+    "FATAL": logging.CRITICAL,
+}
+
+# The logging module's level names as AWS's JSON records spell them.
+_JSON_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL", "NOTSET": "TRACE"}
+
+# LogRecord attributes that are not "extra" fields of a JSON record.
+_RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "aws_request_id",
+}
+
+
+def _iso_ms(created):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + ".%03dZ" % (int(created * 1000) % 1000)
+
+
+class JsonFormatter(logging.Formatter):
+    """AWS's JSON record: timestamp, level, message, logger, requestId, extra fields, and
+    errorType/errorMessage/stackTrace when the record carries an exception."""
+
+    def format(self, record):
+        result = {
+            "timestamp": _iso_ms(record.created),
+            "level": _JSON_LEVEL_NAMES.get(record.levelname, record.levelname),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", None) or None,
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            import traceback
+
+            etype, value, tb = record.exc_info
+            result["errorType"] = etype.__name__
+            result["errorMessage"] = str(value)
+            result["stackTrace"] = traceback.format_tb(tb)
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key not in result:
+                result[key] = value
+        result = {k: v for k, v in result.items() if v is not None}
+        return json.dumps(result, default=str, ensure_ascii=False) + "\n"
+
+
 class LambdaLoggerHandler(logging.Handler):
     def emit(self, record):
         sys.stdout.write(self.format(record))
@@ -303,14 +356,19 @@ class LambdaLoggerFilter(logging.Filter):
 def setup_logging():
     logging.Formatter.converter = time.gmtime
     handler = LambdaLoggerHandler()
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-            "%Y-%m-%dT%H:%M:%S",
+    if _JSON_LOGS:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+                "%Y-%m-%dT%H:%M:%S",
+            )
         )
-    )
     level = (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
-    if level in logging._nameToLevel:
+    if level in _ENV_LEVELS:
+        logging.getLogger().setLevel(_ENV_LEVELS[level])
+    elif level in logging._nameToLevel:
         logging.getLogger().setLevel(level)
     handler.addFilter(LambdaLoggerFilter())
     logging.getLogger().addHandler(handler)
@@ -322,6 +380,18 @@ def _indent(line):
 
 
 def log_error(error):
+    if _JSON_LOGS:
+        record = {
+            "timestamp": _iso_ms(time.time()),
+            "level": "ERROR",
+            "message": error.get("errorMessage", ""),
+            "errorType": error.get("errorType", ""),
+            "errorMessage": error.get("errorMessage", ""),
+            "stackTrace": error.get("stackTrace") or [],
+            "requestId": error.get("requestId") or _REQUEST_ID or "",
+        }
+        sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+        return
     description = "[ERROR]"
     if error.get("errorType"):
         description += " " + error["errorType"]

@@ -166,7 +166,8 @@ mod tests {
             .call_blocking(|c| traced(c, "a", &["r1".into(), "r2".into()]))
             .unwrap();
         assert_eq!(t, ["r1"]);
-        store.call_blocking(|c| prune(c, 1)).unwrap();
+        // Spans start at 1 ms (b) and 2 ms (a): a cut at 2 ms removes only b's.
+        store.call_blocking(|c| prune(c, 2)).unwrap();
         assert_eq!(
             store
                 .call_blocking(|c| for_request(c, "a", "r1"))

@@ -41,8 +41,8 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     let db = dir.join(DB_FILE);
     match crate::backup::schema_version(&db)? {
         Some(v) if v > crate::store::SCHEMA_VERSION => anyhow::bail!(
-            "{} has schema {v}, newer than this lambdabox knows (up to {}): it was last used by a newer \
-             version. Install that version again, or restore a backup made before the upgrade: \
+            "{} has schema {v}, newer than this lambdabox knows (up to {}): it was written by a newer \
+             lambdabox. Install that version again, or restore a backup made before the upgrade: \
              lambdabox restore --from {}/pre-upgrade-...zip --data-dir {} --force",
             db.display(),
             crate::store::SCHEMA_VERSION,

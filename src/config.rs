@@ -604,9 +604,14 @@ impl Config {
         Ok(())
     }
 
-    /// The configuration as TOML, for `lambdabox config` and support dumps.
+    /// The configuration as TOML, for `lambdabox config` and support dumps; secrets
+    /// (`metrics.token`) are shown as `<redacted>`.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
+        let mut shown = self.clone();
+        if shown.metrics.token.is_some() {
+            shown.metrics.token = Some("<redacted>".into());
+        }
+        toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
 
@@ -658,6 +663,15 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dumps_hide_the_metrics_token() {
+        let mut c = Config::default();
+        c.metrics.token = Some("s3cret-token-0123456789".into());
+        let text = c.to_toml();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

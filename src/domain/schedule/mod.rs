@@ -7,7 +7,8 @@
 //!   unit is singular for 1 and plural otherwise. lambdabox extends it with `second(s)`.
 //!   Occurrences are `anchor + k × period`; the anchor is the rule's creation (first
 //!   occurrence one period later) or the schedule's `StartDate` (first occurrence at it),
-//!   rounded up to a whole second so that occurrences match the event's `time` field.
+//!   on a whole second (a rule's rounded down, a schedule's up) so that occurrences match the
+//!   event's `time` field.
 //! - `cron`: six fields evaluated in UTC (rules) or in the schedule's IANA time zone. A local
 //!   time that does not exist (spring forward) is skipped; a local time that occurs twice
 //!   (fall back) fires once, at its first occurrence.

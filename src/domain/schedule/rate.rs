@@ -75,7 +75,7 @@ impl Rate {
     }
 
     /// The first occurrence `anchor + k × period` strictly after `after` (k ≥ 1, or k ≥ 0
-    /// when `first_at_anchor`). The anchor counts from its next whole second, so every
+    /// when `first_at_anchor`). The anchor counts from a whole second, so every
     /// occurrence falls on a whole second and equals the event's `time` (which has second
     /// precision) exactly.
     pub fn next_after(
@@ -85,12 +85,14 @@ impl Rate {
         first_at_anchor: bool,
     ) -> Timestamp {
         let p = self.period_ms();
-        let a = anchor.as_millisecond().div_euclid(1000) * 1000
-            + if anchor.as_millisecond().rem_euclid(1000) == 0 {
-                0
-            } else {
-                1000
-            };
+        // Whole seconds: a rule counts from the second it was made in (its first occurrence
+        // stays within one period after it), a schedule from the next (never before its anchor).
+        let ms = anchor.as_millisecond();
+        let a = if first_at_anchor && ms.rem_euclid(1000) != 0 {
+            ms.div_euclid(1000) * 1000 + 1000
+        } else {
+            ms.div_euclid(1000) * 1000
+        };
         let t = after.as_millisecond();
         let first = if first_at_anchor { a } else { a + p };
         let next = if t < first {

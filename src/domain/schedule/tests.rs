@@ -268,11 +268,11 @@ fn rates_count_periods_from_their_anchor() {
     let s = Expression::parse("rate(1 second)", Dialect::Rule).unwrap();
     let n = s.next_after(anchor, &TimeZone::UTC, anchor, false).unwrap();
     assert_eq!(n.to_string(), "2025-01-15T10:00:31Z");
-    // An anchor inside a second counts from the next whole second, so occurrences equal the
-    // event's `time` (second precision).
+    // An anchor inside a second counts from a whole second (a rule: the second it was made
+    // in; a schedule: the next one), so occurrences equal the event's `time` (second precision).
     let mid = ts("2025-01-15T10:00:30.250Z");
     let n = s.next_after(mid, &TimeZone::UTC, mid, false).unwrap();
-    assert_eq!(n.to_string(), "2025-01-15T10:00:32Z");
+    assert_eq!(n.to_string(), "2025-01-15T10:00:31Z");
     let n = r.next_after(mid, &TimeZone::UTC, mid, true).unwrap();
     assert_eq!(n.to_string(), "2025-01-15T10:00:31Z");
     for ok in [

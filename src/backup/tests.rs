@@ -1,3 +1,5 @@
+//! Unit tests of backup and restore: round trip, refusals (running daemon, data present, newer schema) and scheduled-backup pruning.
+
 use super::*;
 
 fn seed(dir: &Path) {

@@ -36,6 +36,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub logs: LogsConfig,
     pub metrics: MetricsConfig,
+    pub tracing: TracingConfig,
     pub limits: LimitsConfig,
     pub runtime_api: RuntimeApiConfig,
     pub async_invoke: AsyncInvokeConfig,
@@ -216,6 +217,16 @@ impl Default for MetricsConfig {
     }
 }
 
+/// Trace spans of functions with `TracingConfig: Active` (kept in logs.db with the logs).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingConfig {
+    /// OTLP/HTTP endpoint the spans are also exported to, protobuf-encoded, e.g.
+    /// `http://127.0.0.1:4318/v1/traces` (an OpenTelemetry collector, Jaeger, Tempo). Unset:
+    /// no export.
+    pub otlp_endpoint: Option<String>,
+}
+
 /// Threads and memory of the HTTP front door. `0` means "from the core count".
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -340,6 +351,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             logs: LogsConfig::default(),
             metrics: MetricsConfig::default(),
+            tracing: TracingConfig::default(),
             limits: LimitsConfig::default(),
             runtime_api: RuntimeApiConfig::default(),
             async_invoke: AsyncInvokeConfig::default(),
@@ -597,6 +609,13 @@ impl Config {
                 "server.body_budget_mb must be at least 70 (one 70 MB code upload), got {}",
                 self.server.body_budget_mb
             ));
+        }
+        if let Some(e) = &self.tracing.otlp_endpoint {
+            if !e.starts_with("http://") || e.len() <= "http://".len() {
+                return bad(format!(
+                    "tracing.otlp_endpoint must be an http:// URL such as http://127.0.0.1:4318/v1/traces (lambdabox's exporter has no TLS: run the collector on this host or behind a local proxy), got {e:?}"
+                ));
+            }
         }
         if self.server.workers > 256 || self.server.blocking_threads > 256 {
             return bad("server.workers and server.blocking_threads must be at most 256".into());

@@ -20,6 +20,7 @@ use super::optdir;
 use super::output::Capture;
 use super::platform::{LogStyle, Platform};
 use super::report::{self, Status};
+use super::spans::{self, Owner, Phases, Queued, Traced};
 use super::Inner;
 use crate::domain::arn::FunctionRef;
 use crate::domain::function::{now_ms, FunctionVersion};
@@ -54,6 +55,9 @@ pub struct InvokeRequest {
     /// What to do when no capacity is free: `Throttle` (429) for synchronous callers,
     /// `Wait` for async events and queue pollers (see `engine::capacity`).
     pub admission: Admission,
+    /// The wait of a queued event before this attempt (async events, queue pollers): the
+    /// `Queue` span of a traced invocation and its attempt number.
+    pub queued: Option<Queued>,
     /// Where a response the runtime streams goes as it arrives (`InvokeWithResponseStream`,
     /// `RESPONSE_STREAM` function URLs); `None` buffers it. A function that does not stream
     /// answers in [`InvokeResult::payload`] either way.
@@ -87,8 +91,15 @@ impl Drop for ActiveGuard<'_> {
 }
 
 /// Runs one invocation.
-pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, Error> {
+pub async fn run(inner: Arc<Inner>, mut req: InvokeRequest) -> Result<InvokeResult, Error> {
+    let received_us = spans::now_us();
     let fv = svc::resolve_for_invoke(&inner.ctx, &req.function).await?;
+    let traced = (fv.config.tracing_mode == "Active").then(|| {
+        let header = spans::sampled(&req.trace_id.take().unwrap_or_else(trace_id));
+        let t = Traced::new(&header, received_us, req.queued);
+        req.trace_id = Some(header);
+        t
+    });
     if inner.shutting_down.load(Ordering::SeqCst) {
         return Err(Error::Service(
             "lambdabox is shutting down; retry against the restarted daemon.".into(),
@@ -151,11 +162,18 @@ pub async fn run(inner: Arc<Inner>, req: InvokeRequest) -> Result<InvokeResult, 
                     init,
                     timed_out,
                     req.want_tail,
+                    traced.as_ref(),
                 ));
             }
         },
     };
-    Ok(execute(&inner, &fv, live, cold, &request_id, &invoked_arn, req).await)
+    let at = Target {
+        fv: &fv,
+        request_id: &request_id,
+        invoked_arn: &invoked_arn,
+        traced: traced.as_ref(),
+    };
+    Ok(execute(&inner, at, live, cold, req).await)
 }
 
 /// Makes room for an on-demand environment (evicting idle ones, or throttling or waiting as
@@ -344,6 +362,7 @@ fn init_failed(
     init: Duration,
     timed_out: bool,
     want_tail: bool,
+    traced: Option<&Traced>,
 ) -> InvokeResult {
     live.kill();
     let status = if timed_out {
@@ -375,6 +394,21 @@ fn init_failed(
         max_memory_mb: max_mb,
         status: &status,
     });
+    if let Some(t) = traced {
+        let phases = Phases {
+            init: Some(init),
+            invoke_start_us: None,
+            end_us: spans::now_us(),
+        };
+        emit_spans(
+            inner,
+            &live.capture,
+            t,
+            owner(fv, request_id),
+            phases,
+            &status,
+        );
+    }
     let payload: Bytes = if timed_out {
         report::timeout_payload(request_id, 10).into()
     } else if body.is_empty() {
@@ -426,15 +460,56 @@ enum Ended {
     Exited,
 }
 
+/// What an invocation runs: the version, the request id, the ARN the caller named and the
+/// trace context when the function is traced.
+struct Target<'a> {
+    fv: &'a FunctionVersion,
+    request_id: &'a str,
+    invoked_arn: &'a str,
+    traced: Option<&'a Traced>,
+}
+
+fn owner<'a>(fv: &'a FunctionVersion, request_id: &'a str) -> Owner<'a> {
+    Owner {
+        function: &fv.name,
+        version: &fv.version,
+        request_id,
+    }
+}
+
+/// Records a traced invocation's spans (logs.db and the OTLP exporter) and writes the XRAY
+/// line after its REPORT.
+fn emit_spans(
+    inner: &Inner,
+    capture: &Capture,
+    t: &Traced,
+    owner: Owner<'_>,
+    phases: Phases,
+    status: &Status,
+) {
+    let spans = t.spans(owner, phases, status);
+    if let Some(root) = spans.first() {
+        capture.xray_line(spans::xray_line(&t.root, &root.span_id));
+    }
+    if let Some(x) = &inner.otlp {
+        x.send(spans.clone());
+    }
+    inner.logs.spans(spans);
+}
+
 async fn execute(
     inner: &Inner,
-    fv: &FunctionVersion,
+    at: Target<'_>,
     mut live: Live,
     cold: bool,
-    request_id: &str,
-    invoked_arn: &str,
     req: InvokeRequest,
 ) -> InvokeResult {
+    let Target {
+        fv,
+        request_id,
+        invoked_arn,
+        traced,
+    } = at;
     let timeout = Duration::from_secs(u64::from(fv.config.timeout));
     live.capture.begin(cold);
     live.capture.platform(Platform::Start {
@@ -442,6 +517,7 @@ async fn execute(
         version: &fv.version,
     });
     let t0 = Instant::now();
+    let t0_us = spans::now_us();
     let deadline_ms = u64::try_from(now_ms()).unwrap_or(0) + timeout.as_millis() as u64;
     let inv = Invocation {
         request_id: request_id.to_string(),
@@ -536,6 +612,21 @@ async fn execute(
         max_memory_mb: max_mb,
         status: &status,
     });
+    if let Some(t) = traced {
+        let phases = Phases {
+            init,
+            invoke_start_us: Some(t0_us),
+            end_us: spans::now_us(),
+        };
+        emit_spans(
+            inner,
+            &live.capture,
+            t,
+            owner(fv, request_id),
+            phases,
+            &status,
+        );
+    }
     let ran = Ran {
         fv,
         qualifier: req.function.qualifier.as_deref(),

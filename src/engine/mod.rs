@@ -21,11 +21,13 @@ mod launch;
 mod live;
 pub mod logwriter;
 mod optdir;
+pub mod otlp;
 pub mod output;
 mod pkgfs;
 pub mod platform;
 pub mod provisioned;
 pub mod report;
+pub mod spans;
 mod streaming;
 
 use std::collections::HashMap;
@@ -38,6 +40,7 @@ pub use capacity::{Admission, ThrottleReason};
 pub use concurrency::ProvisionedView;
 pub use invoke::{InvokeRequest, InvokeResult};
 use live::Live;
+pub use spans::Queued;
 pub use streaming::{Piece, Start, Streaming};
 
 use crate::domain::Error;
@@ -66,6 +69,8 @@ pub struct Inner {
     pools: Mutex<HashMap<(String, String), PoolState>>,
     active: AtomicUsize,
     logs: LogWriter,
+    /// The OTLP exporter of trace spans (`tracing.otlp_endpoint`).
+    otlp: Option<otlp::Exporter>,
     shutting_down: std::sync::atomic::AtomicBool,
     /// Admission: concurrency pools and the host budget of live environments.
     capacity: Arc<capacity::Capacity>,
@@ -105,6 +110,12 @@ impl Engine {
             let _guard = rt.enter();
             LogWriter::start(ctx.logs.clone())
         };
+        let otlp = match &ctx.config.tracing.otlp_endpoint {
+            Some(endpoint) => Some(otlp::Exporter::start(endpoint.clone()).map_err(|e| {
+                Error::Service(format!("cannot start the OTLP exporter thread: {e}"))
+            })?),
+            None => None,
+        };
         let limits = capacity::Limits::resolve(&ctx.config, capacity::limits::host_memory_mb());
         tracing::info!(
             account = limits.account,
@@ -133,6 +144,7 @@ impl Engine {
             pools: Mutex::new(HashMap::new()),
             active: AtomicUsize::new(0),
             logs,
+            otlp,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
             ctx,
         });

@@ -107,6 +107,14 @@ impl Capture {
         }
     }
 
+    /// The `XRAY TraceId: …` line AWS writes after REPORT for a traced invocation; JSON
+    /// logs carry no such line.
+    pub fn xray_line(&self, line: String) {
+        if !self.style.json {
+            self.platform_line(line);
+        }
+    }
+
     /// Starts an invocation. Init output of a cold start stays in the tail.
     pub fn begin(&self, cold: bool) {
         if let Ok(mut st) = self.state.lock() {

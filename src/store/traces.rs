@@ -89,6 +89,23 @@ pub fn for_request(
     Ok(rows)
 }
 
+/// The root spans (one per traced invocation attempt) of `function`, newest first.
+pub fn recent_roots(
+    conn: &Connection,
+    function: &str,
+    limit: usize,
+) -> Result<Vec<Span>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM trace_spans WHERE function_name = ?1 AND parent_id IS NULL
+         ORDER BY start_us DESC, id DESC LIMIT ?2"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![function, limit as i64], span)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Request ids of `function` that have spans, among `request_ids`.
 pub fn traced(
     conn: &Connection,

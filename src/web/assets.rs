@@ -51,6 +51,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../web/templates/monitoring.html"),
     ),
     (
+        "traces.html",
+        include_str!("../../web/templates/traces.html"),
+    ),
+    (
         "triggers.html",
         include_str!("../../web/templates/triggers.html"),
     ),

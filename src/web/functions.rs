@@ -20,6 +20,7 @@ pub const TABS: &[(&str, &str)] = &[
     ("versions", "Versions & aliases"),
     ("logs", "Logs"),
     ("monitoring", "Monitoring"),
+    ("traces", "Traces"),
     ("triggers", "Triggers"),
 ];
 

@@ -36,6 +36,7 @@ mod schedules;
 mod session;
 mod settings;
 mod test_tab;
+mod traces;
 mod triggers;
 mod versions;
 mod zipedit;
@@ -124,6 +125,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/functions/{name}/monitoring",
                     web::get().to(monitoring::show),
                 )
+                .route("/functions/{name}/traces", web::get().to(traces::show))
                 .route("/functions/{name}/triggers", web::get().to(triggers::show))
                 .route(
                     "/functions/{name}/triggers",

@@ -241,6 +241,7 @@ pub async fn submit(
                     want_tail: true,
                     trace_id: None,
                     admission: crate::engine::Admission::Throttle,
+                    queued: None,
                     stream: None,
                 })
                 .await;

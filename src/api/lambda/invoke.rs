@@ -87,6 +87,7 @@ pub async fn invoke(
             want_tail: log_type == "Tail",
             trace_id,
             admission: crate::engine::Admission::Throttle,
+            queued: None,
             stream: None,
         })
         .await?;

@@ -68,6 +68,7 @@ pub async fn invoke(
             want_tail,
             trace_id: Some(trace_id),
             admission: Admission::Throttle,
+            queued: None,
             stream: None,
         })
         .await;

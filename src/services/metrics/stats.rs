@@ -105,33 +105,37 @@ fn zero_one(count: u64, ones: u64) -> Samples {
     }
 }
 
+/// Samples recorded in microseconds (sum, min, max and a histogram), answered in milliseconds.
+fn micros(count: u64, [sum, min, max]: [u64; 3], hist: &Histogram) -> Samples {
+    const MS: f64 = 1e-3;
+    Samples {
+        count,
+        sum: sum as f64 * MS,
+        min: min as f64 * MS,
+        max: max as f64 * MS,
+        shape: Shape::Histogram {
+            hist: hist.clone(),
+            scale: MS,
+        },
+    }
+}
+
 /// The samples of a function-metrics metric in `m`; None for other metric names.
 pub fn of_minute(metric: &str, m: &Minute) -> Option<Samples> {
-    const MS: f64 = 1e-3;
     Some(match metric {
         "Invocations" => zero_one(m.invocations, m.invocations),
         "Errors" => zero_one(m.invocations, m.errors),
         "ColdStarts" => zero_one(m.invocations, m.cold_starts),
-        "Duration" => Samples {
-            count: m.invocations,
-            sum: m.duration_sum_us as f64 * MS,
-            min: m.duration_min_us as f64 * MS,
-            max: m.duration_max_us as f64 * MS,
-            shape: Shape::Histogram {
-                hist: m.duration.clone(),
-                scale: MS,
-            },
-        },
-        "InitDuration" => Samples {
-            count: m.cold_starts,
-            sum: m.init_sum_us as f64 * MS,
-            min: m.init_min_us as f64 * MS,
-            max: m.init_max_us as f64 * MS,
-            shape: Shape::Histogram {
-                hist: m.init.clone(),
-                scale: MS,
-            },
-        },
+        "Duration" => micros(
+            m.invocations,
+            [m.duration_sum_us, m.duration_min_us, m.duration_max_us],
+            &m.duration,
+        ),
+        "InitDuration" => micros(
+            m.cold_starts,
+            [m.init_sum_us, m.init_min_us, m.init_max_us],
+            &m.init,
+        ),
         _ => return None,
     })
 }

@@ -19,7 +19,7 @@ use crate::domain::event_invoke::{
 use crate::domain::function::now_ms;
 use crate::domain::trace::TraceHeader;
 use crate::domain::Error;
-use crate::engine::{Admission, InvokeRequest};
+use crate::engine::{Admission, InvokeRequest, Queued};
 use crate::services::destinations::{Delivery, Message};
 use crate::store::async_events::{Op, QueuedEvent};
 
@@ -117,6 +117,15 @@ impl Run<'_> {
                 // Wait for capacity instead of a 429; the engine refuses at once only what it
                 // can never admit (reserved concurrency 0, memory above the host budget).
                 admission: Admission::Wait,
+                queued: Some(Queued {
+                    // The first attempt waited since the event came; a retry since it fell due.
+                    since_ms: if self.ev.attempts == 0 && self.ev.backoffs == 0 {
+                        self.ev.received_ms
+                    } else {
+                        self.ev.due_ms
+                    },
+                    attempt: self.ev.attempts + 1,
+                }),
                 stream: None,
             })
             .await;

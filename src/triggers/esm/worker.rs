@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use super::event::{filter_view, partial, record, Outcome};
 use super::Pollers;
-use crate::engine::{Admission, InvokeRequest};
+use crate::engine::{Admission, InvokeRequest, Queued};
 use crate::services::event_source_mappings::Mapping;
 use crate::services::sqs::{Queue, ReceivedMessage};
 
@@ -319,6 +319,15 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
             .and_then(|h| crate::domain::trace::TraceHeader::parse(h))
             .map(|t| t.enter(&m.function.name).render()),
         admission: Admission::Wait,
+        // The batch waited in its queue since its oldest message was sent.
+        queued: batch
+            .iter()
+            .filter_map(|x| x.system.get("SentTimestamp")?.parse::<i64>().ok())
+            .min()
+            .map(|since_ms| Queued {
+                since_ms,
+                attempt: 1,
+            }),
         stream: None,
     };
     let outcome = match p.engine.invoke(request).await {

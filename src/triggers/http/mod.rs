@@ -305,6 +305,7 @@ async fn run(
         want_tail: false,
         trace_id: Some(trace_id.clone()),
         admission: Admission::Throttle,
+        queued: None,
         stream: None,
     };
     if url.config.invoke_mode == InvokeMode::ResponseStream {

@@ -386,6 +386,7 @@ async fn run(state: &AppState, head: &Head, body: &[u8], m: &Matched<'_>) -> Ans
         want_tail: false,
         trace_id: Some(trace_id.clone()),
         admission: Admission::Throttle,
+        queued: None,
         stream: None,
     });
     let limit = Duration::from_millis(u64::from(m.integration.timeout_in_millis));

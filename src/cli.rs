@@ -54,6 +54,9 @@ pub enum Command {
     /// Show the asynchronous invocation queue: pending events per function, the age of the
     /// oldest, and the counters (read-only; works with the daemon running or stopped)
     Queue(QueueArgs),
+    /// Estimate what this server's invocations would cost on AWS Lambda (list prices, per
+    /// function and day, with the monthly free tier); read-only, daemon running or stopped
+    Cost(CostArgs),
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
@@ -142,6 +145,22 @@ pub struct LogsArgs {
     /// Only lines from the last N minutes
     #[arg(long, default_value_t = 60)]
     pub since_minutes: i64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CostArgs {
+    /// The month, YYYY-MM [default: this month, UTC]
+    #[arg(long)]
+    pub month: Option<String>,
+    /// Only this function
+    #[arg(long)]
+    pub function: Option<String>,
+    /// Also print one line per function and day
+    #[arg(long)]
+    pub daily: bool,
+    /// Print JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

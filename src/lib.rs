@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod cost_cli;
 pub mod doctor;
 pub mod domain;
 pub mod engine;

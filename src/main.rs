@@ -54,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Logs(args) => lambdabox::commands::logs(&config, &args),
         Command::Queue(args) => lambdabox::commands::queue(&config, &args),
+        Command::Cost(args) => lambdabox::cost_cli::run(&config, &args),
         Command::Operations => Ok(()),
         Command::Doctor => {
             let rows = lambdabox::doctor::run(&config);

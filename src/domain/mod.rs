@@ -16,6 +16,7 @@ pub mod layer;
 pub mod logfilter;
 pub mod logging;
 pub mod pattern;
+pub mod pricing;
 pub mod schedule;
 pub mod sqs;
 pub mod trace;

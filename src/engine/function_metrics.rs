@@ -138,6 +138,7 @@ mod tests {
             max_memory_mb: 20,
             init_us: init,
             error_type: error.then(|| "Unhandled".to_string()),
+            architecture: "x86_64".into(),
         }
     }
 

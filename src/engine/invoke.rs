@@ -711,6 +711,12 @@ fn record(
         max_memory_mb: i64::try_from(max_mb).unwrap_or(0),
         init_us: init.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)),
         error_type: status.error_type(),
+        architecture: fv
+            .config
+            .architectures
+            .first()
+            .cloned()
+            .unwrap_or_else(|| crate::domain::function::host_architecture().to_string()),
     });
 }
 

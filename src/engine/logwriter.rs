@@ -9,7 +9,8 @@
 //! [`DROP_REPORT_EVERY`]) and readable with [`LogWriter::dropped`].
 //!
 //! Invocation records also feed the function metrics (`engine::function_metrics`): totals
-//! in memory as they are sent, per-minute aggregates merged into logs.db with each batch.
+//! in memory as they are sent, per-minute aggregates merged into logs.db with each batch, and
+//! the daily usage of the cost estimate (`store::usage`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use super::function_metrics::{aggregate, Totals};
 use crate::domain::function::now_ms;
 use crate::store::logs::{InvocationRecord, NewEvent};
 use crate::store::traces::{self, Span};
-use crate::store::{function_metrics, logs, Store};
+use crate::store::{function_metrics, logs, usage, Store};
 
 /// Longest a line waits before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -143,10 +144,12 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>
         let batch_inv = std::mem::take(&mut invocations);
         if !batch_events.is_empty() || !batch_inv.is_empty() {
             let minutes = aggregate(&batch_inv);
+            let days = usage::aggregate(&batch_inv);
             let result = store
                 .call(move |c| {
                     logs::append(c, &batch_events, &batch_inv, now_ms())?;
-                    function_metrics::merge(c, &minutes)
+                    function_metrics::merge(c, &minutes)?;
+                    usage::merge(c, &days)
                 })
                 .await;
             if let Err(e) = result {

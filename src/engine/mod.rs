@@ -449,6 +449,8 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
                 .logs
                 .call(move |c| {
                     let n = crate::store::logs::prune(c, before, now)?;
+                    let usage_before = now - crate::store::usage::RETENTION_DAYS * 86_400_000;
+                    crate::store::usage::prune(c, usage_before)?;
                     Ok::<_, crate::store::StoreError>(n + crate::store::traces::prune(c, before)?)
                 })
                 .await

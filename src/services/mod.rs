@@ -3,6 +3,7 @@
 
 pub mod aliases;
 pub mod concurrency;
+pub mod cost;
 pub mod cpu;
 pub mod destinations;
 pub mod event_invoke;

@@ -12,12 +12,12 @@ use super::{Store, StoreError};
 /// File name of the log database inside the data directory.
 pub const FILE: &str = "logs.db";
 
-/// Migrations of the log database.
-/// Migrations of the log database (0002: metrics, 0003: trace spans).
+/// Migrations of the log database (0002: metrics, 0003: trace spans, 0004: daily usage).
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/logs/0001_logs.sql")),
     (2, include_str!("../../migrations/logs/0002_metrics.sql")),
     (3, include_str!("../../migrations/logs/0003_traces.sql")),
+    (4, include_str!("../../migrations/logs/0004_usage.sql")),
 ];
 
 /// Opens (creating and migrating) `<data_dir>/logs.db`.
@@ -60,6 +60,8 @@ pub struct InvocationRecord {
     pub max_memory_mb: i64,
     pub init_us: Option<i64>,
     pub error_type: Option<String>,
+    /// The architecture that ran (`x86_64`, `arm64`), for the cost estimate.
+    pub architecture: String,
 }
 
 fn stream_id(conn: &Connection, group: &str, stream: &str, now_ms: i64) -> Result<i64, StoreError> {

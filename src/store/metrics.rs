@@ -85,6 +85,7 @@ mod tests {
             max_memory_mb: 20,
             init_us: None,
             error_type: error.then(|| "Unhandled".to_string()),
+            architecture: "x86_64".into(),
         }
     }
 

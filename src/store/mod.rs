@@ -29,6 +29,7 @@ pub mod rules;
 pub mod schedules;
 pub mod testevents;
 pub mod traces;
+pub mod usage;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -54,6 +54,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "traces.html",
         include_str!("../../web/templates/traces.html"),
     ),
+    ("cost.html", include_str!("../../web/templates/cost.html")),
     (
         "triggers.html",
         include_str!("../../web/templates/triggers.html"),

@@ -15,6 +15,7 @@ mod chart;
 mod code;
 mod concurrency;
 mod config_tab;
+mod cost;
 mod create;
 mod error;
 mod esm_form;
@@ -145,6 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(queue_actions::redrive),
                 )
                 .route("/apis", web::get().to(http_apis::list))
+                .route("/cost", web::get().to(cost::show))
                 .route("/layers", web::get().to(layers::show))
                 .route("/layers", web::post().to(layers::publish))
                 .route("/layers/delete", web::post().to(layers::delete))

@@ -245,7 +245,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let state = Arc::new(AppState {
         scheduler,
-        auth: api::auth::Authenticator::new(store, config.region.clone()),
+        auth: api::auth::Authenticator::new(store, config.region.clone())
+            .with_sessions(ctx.iam.sessions.clone()),
         sqs: sqs.clone(),
         pollers: pollers.clone(),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
@@ -263,6 +264,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}; is another lambdabox running? Choose another address with --listen", config.listen))?;
     let addr = listener.local_addr()?;
+    state.ctx.iam.set_api_addr(addr);
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: every API call still needs a signed key");
     }

@@ -39,6 +39,8 @@ pub struct Live {
     pub memory_mb: u64,
     /// Set for a provisioned environment: its place in its provisioned set.
     pub slot: Option<super::provisioned::Slot>,
+    /// The environment's execution-role session: revoked when the environment is dropped.
+    pub credentials: Option<crate::services::iam::sessions::SessionGuard>,
 }
 
 /// How a cold start ended.
@@ -239,6 +241,7 @@ pub async fn cold_start(
         pins: None,
         memory_mb,
         slot: None,
+        credentials: None,
     };
     let mut exit = live.exit.clone();
     let outcome = tokio::select! {

@@ -14,6 +14,7 @@ pub mod bandwidth;
 pub mod capacity;
 pub mod codecache;
 mod concurrency;
+mod credentials;
 mod frozen_watch;
 pub mod function_metrics;
 mod invoke;

@@ -45,3 +45,11 @@ CREATE TABLE iam_role_attachments (
 ) STRICT;
 
 CREATE INDEX iam_role_attachments_by_policy ON iam_role_attachments(policy_arn);
+
+-- API keys for automation may carry an identity policy (least privilege): their calls are
+-- decided by it. A key without a row here is an admin key (full access), as every key made
+-- before.
+CREATE TABLE access_key_policies (
+    access_key_id TEXT PRIMARY KEY REFERENCES access_keys(access_key_id) ON DELETE CASCADE,
+    policy        TEXT NOT NULL
+) STRICT;

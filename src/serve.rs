@@ -70,6 +70,18 @@ pub fn create_key(store: &Store, description: &str) -> anyhow::Result<keys::NewK
     Ok(store.call_blocking(|c| keys::create(c, description, "admin", now_ms()))?)
 }
 
+/// Creates a key whose calls `policy` (an IAM identity policy document) decides.
+pub fn create_scoped_key(
+    store: &Store,
+    description: &str,
+    policy: &str,
+) -> anyhow::Result<keys::NewKey> {
+    use crate::domain::policy::{Document, Kind};
+    Document::parse(policy, Kind::Identity)
+        .map_err(|e| anyhow::anyhow!("the key's policy is not a valid IAM policy: {e}"))?;
+    Ok(store.call_blocking(|c| keys::create_scoped(c, description, policy, now_ms()))?)
+}
+
 /// Lists keys.
 pub fn list_keys(store: &Store) -> anyhow::Result<Vec<keys::KeyInfo>> {
     Ok(store.call_blocking(|c| keys::list(c))?)

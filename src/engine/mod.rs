@@ -263,7 +263,9 @@ impl Inner {
             // answering) is discarded, not handed out.
             loop {
                 match state.idle.pop() {
-                    Some(l) if l.exit.borrow().is_some() => retired.push(l),
+                    Some(l) if l.exit.borrow().is_some() || l.credentials_expiring() => {
+                        retired.push(l)
+                    }
                     other => break other,
                 }
             }

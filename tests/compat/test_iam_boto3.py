@@ -7,6 +7,7 @@ AWS's AccessDeniedException message; admin keys keep full access.
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
@@ -184,3 +185,28 @@ def test_attached_managed_policy_applies_and_detaching_takes_effect(daemon, func
     with pytest.raises(ClientError) as e:
         lam.invoke(FunctionName=allowed, Payload=b"{}")
     assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_scoped_api_keys_carry_a_policy(daemon, functions, tmp_path):
+    allowed, denied = functions["allowed"], functions["denied"]
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": fn_arn(allowed)}]}))
+    p = daemon.lambdabox("keys", "create", "--description", "ci", "--policy", str(policy))
+    assert p.returncode == 0, p.stderr
+    key_id = re.search(r"aws_access_key_id = (\S+)", p.stdout).group(1)
+    secret = re.search(r"aws_secret_access_key = (\S+)", p.stdout).group(1)
+    lam = boto3.client("lambda", endpoint_url=daemon.endpoint, region_name=REGION,
+                       aws_access_key_id=key_id, aws_secret_access_key=secret,
+                       config=Config(retries={"total_max_attempts": 1}))
+    lam.invoke(FunctionName=allowed, Payload=b"{}")
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName=denied, Payload=b"{}")
+    assert e.value.response["Error"]["Message"] == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/automation is not authorized to perform: "
+        f"lambda:InvokeFunction on resource: {fn_arn(denied)} because no identity-based policy "
+        "allows the lambda:InvokeFunction action")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Statement": "x"}')
+    p = daemon.lambdabox("keys", "create", "--policy", str(bad))
+    assert p.returncode != 0 and "not a valid IAM policy" in p.stderr

@@ -38,6 +38,7 @@ pub async fn ask(state: &AppState, req: &ApiRequest) -> Option<Ask> {
             sqs_resource(state, req),
             None,
         ),
+        "s3" => (s3_action(req.operation), s3_resource(req), None),
         other => (
             format!("{}:{}", prefix(other), req.operation),
             "*".to_string(),
@@ -196,5 +197,32 @@ fn sqs_resource(state: &AppState, req: &ApiRequest) -> String {
             format!("arn:aws:sqs:{}:{}:{name}", id.region, id.account_id)
         }
         None => "*".to_string(),
+    }
+}
+
+/// S3 operations whose IAM action has another name (AWS's "actions, resources and condition
+/// keys for Amazon S3").
+fn s3_action(op: &str) -> String {
+    let action = match op {
+        "ListObjects" | "ListObjectsV2" | "HeadBucket" => "ListBucket",
+        "ListObjectVersions" => "ListBucketVersions",
+        "ListBuckets" => "ListAllMyBuckets",
+        "HeadObject" => "GetObject",
+        "DeleteObjects" => "DeleteObject",
+        "CopyObject" => "PutObject",
+        "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => "PutObject",
+        "AbortMultipartUpload" => "AbortMultipartUpload",
+        "ListMultipartUploads" => "ListBucketMultipartUploads",
+        other => other,
+    };
+    format!("s3:{action}")
+}
+
+/// `arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/key` from the path labels.
+fn s3_resource(req: &ApiRequest) -> String {
+    match (req.label("Bucket"), req.label("Key")) {
+        (Some(b), Some(k)) => format!("arn:aws:s3:::{b}/{k}"),
+        (Some(b), None) => format!("arn:aws:s3:::{b}"),
+        _ => "*".to_string(),
     }
 }

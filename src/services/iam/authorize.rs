@@ -19,6 +19,82 @@ use crate::store::iam as store;
 /// read at.
 pub type Cache = HashMap<String, (u64, Arc<Vec<Document>>)>;
 
+/// Compiled policies of scoped keys, by access key id.
+pub type KeyCache = HashMap<String, Option<Arc<Document>>>;
+
+/// The policy of a scoped key (`None`: the key has full access).
+async fn key_policy(ctx: &Context, key: &str) -> Result<Option<Arc<Document>>, IamError> {
+    if let Ok(c) = ctx.iam.key_policies.lock() {
+        if let Some(p) = c.get(key) {
+            return Ok(p.clone());
+        }
+    }
+    let k = key.to_string();
+    let text = ctx
+        .store
+        .call(move |c| crate::store::keys::policy(c, &k))
+        .await?;
+    let doc = match text {
+        Some(t) => Some(Arc::new(
+            Document::parse(&t, Kind::Identity).map_err(|e| IamError::Service(e.0))?,
+        )),
+        None => None,
+    };
+    if let Ok(mut c) = ctx.iam.key_policies.lock() {
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(key.to_string(), doc.clone());
+    }
+    Ok(doc)
+}
+
+/// Decides `ask` for a scoped API key (`user`: the key's user name in its ARN).
+pub async fn check_key(ctx: &Context, key: &str, user: &str, ask: &Ask) -> Result<(), IamError> {
+    let Some(doc) = key_policy(ctx, key).await? else {
+        return Ok(());
+    };
+    let account = &ctx.identity.account_id;
+    let principal = format!("arn:aws:iam::{account}:user/{user}");
+    let now = super::now_ms();
+    let mut c = RequestContext::default();
+    c.set("aws:PrincipalArn", principal.clone())
+        .set("aws:PrincipalAccount", account.clone())
+        .set("aws:PrincipalType", "User")
+        .set("aws:username", user)
+        .set("aws:userid", key)
+        .set("aws:RequestedRegion", ask.region.clone())
+        .set("aws:SecureTransport", "false")
+        .set("aws:EpochTime", (now / 1000).to_string())
+        .set("aws:CurrentTime", super::execution::iso8601(now));
+    for (k, v) in &ask.extra {
+        c.set(k, v.clone());
+    }
+    let resource_policy = ask
+        .resource_policy
+        .as_ref()
+        .and_then(|v| Document::from_value(v, Kind::Resource).ok());
+    let req = Request {
+        action: &ask.action,
+        resource: &ask.resource,
+        principal_arn: &principal,
+        account,
+        role_arn: None,
+        service: None,
+        context: &c,
+    };
+    match evaluate(&[&doc], resource_policy.as_ref(), None, &req) {
+        Decision::Allow => Ok(()),
+        other => Err(IamError::AccessDenied(denied_message(
+            &principal,
+            &ask.action,
+            &ask.resource,
+            other,
+            false,
+        ))),
+    }
+}
+
 /// What a call asks for.
 #[derive(Debug, Clone)]
 pub struct Ask {

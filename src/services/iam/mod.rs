@@ -26,6 +26,8 @@ pub struct IamState {
     pub sessions: Arc<sessions::Sessions>,
     generation: AtomicU64,
     pub(crate) cache: Mutex<authorize::Cache>,
+    /// Compiled policies of scoped API keys (a key's policy never changes).
+    pub(crate) key_policies: Mutex<authorize::KeyCache>,
     /// Where the daemon's API listens (set once it is bound): the in-sandbox endpoint
     /// forwards there.
     api_addr: OnceLock<SocketAddr>,

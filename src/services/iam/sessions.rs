@@ -153,6 +153,7 @@ impl Sessions {
         SessionGuard {
             sessions: Arc::downgrade(self),
             access_key_id: session.access_key_id.clone(),
+            expires_ms: session.expires_ms,
         }
     }
 }
@@ -162,6 +163,16 @@ impl Sessions {
 pub struct SessionGuard {
     sessions: Weak<Sessions>,
     access_key_id: String,
+    expires_ms: i64,
+}
+
+impl SessionGuard {
+    /// True when the session ends within `margin_ms` of `now_ms`: the environment holding it
+    /// is retired before its next invocation and a new one starts with fresh credentials,
+    /// as AWS recycles environments before their credentials expire.
+    pub fn expiring(&self, now_ms: i64, margin_ms: i64) -> bool {
+        self.expires_ms - now_ms <= margin_ms
+    }
 }
 
 impl Drop for SessionGuard {
@@ -198,6 +209,7 @@ mod tests {
         assert!(s.lookup(&a.access_key_id, 1000).is_none());
         let b = s.issue(new(), 0);
         let g = s.guard(&b);
+        assert!(!g.expiring(0, 500) && g.expiring(600, 500));
         assert!(s.lookup(&b.access_key_id, 1).is_some());
         drop(g);
         assert!(s.lookup(&b.access_key_id, 1).is_none());

@@ -170,6 +170,10 @@ pub enum KeysCommand {
         /// What the key is for
         #[arg(long, default_value = "")]
         description: String,
+        /// An IAM policy document (JSON file) that decides what the key may call (least
+        /// privilege for automation); without it the key is an admin key
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
     },
     /// List keys (never their secrets)
     List,

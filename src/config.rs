@@ -43,6 +43,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub scheduler: SchedulerConfig,
     pub backup: BackupConfig,
+    pub iam: IamConfig,
 }
 
 /// Scheduled online backups taken by the daemon (`lambdabox backup` takes one by hand).
@@ -358,6 +359,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             scheduler: SchedulerConfig::default(),
             backup: BackupConfig::default(),
+            iam: IamConfig::default(),
         }
     }
 }
@@ -506,6 +508,19 @@ impl Config {
         self.backup.interval()?;
         if self.backup.keep == 0 {
             return bad("backup.keep must be at least 1".into());
+        }
+        if self
+            .iam
+            .python_sdk_dir
+            .as_ref()
+            .is_some_and(|p| !p.is_absolute())
+        {
+            return bad("iam.python_sdk_dir must be an absolute path".into());
+        }
+        if self.iam.sandbox_api_rate == 0 || self.iam.sandbox_api_max_body_mb == 0 {
+            return bad(
+                "iam.sandbox_api_rate and iam.sandbox_api_max_body_mb must be at least 1".into(),
+            );
         }
         if !matches!(self.scheduler.catch_up.as_str(), "once" | "none") {
             return bad(format!(
@@ -771,5 +786,41 @@ mod tests {
         let e = env(&[("LAMBDABOX_RUNTIMES__PYTHON3.12", "/usr/bin/python3")]);
         let c = Config::load(None, e, &Overrides::default()).unwrap();
         assert_eq!(c.runtimes["python3.12"], PathBuf::from("/usr/bin/python3"));
+    }
+}
+
+/// IAM and the AWS APIs functions reach from inside their sandbox (issue 19).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct IamConfig {
+    /// Refuse CreateFunction and UpdateFunctionConfiguration when `--role` names no role
+    /// here that trusts `lambda.amazonaws.com` (AWS's InvalidParameterValueException). Off:
+    /// such functions run with the basic execution permissions only, and say so.
+    pub strict_roles: bool,
+    /// Give execution environments `AWS_ENDPOINT_URL` and their role's temporary
+    /// credentials, and serve the AWS APIs to them next to their Runtime API.
+    pub sandbox_api: bool,
+    /// Requests per second one environment may make to the in-sandbox endpoint (bursts up
+    /// to twice as many); more get 429 `Throttling`.
+    pub sandbox_api_rate: u32,
+    /// Largest request body one in-sandbox API call may send, in MB.
+    pub sandbox_api_max_body_mb: u64,
+    /// An absolute directory holding the Python AWS SDK (`boto3`, `botocore` and their
+    /// dependencies, e.g. a virtualenv's `site-packages`), mounted read-only into python
+    /// environments at `/var/lang/sdk` and put on `PYTHONPATH` after `/var/runtime`, as
+    /// AWS's python runtimes ship boto3. A function's own copy in its package or a layer
+    /// still comes first. Unset: functions import only what the host's python has.
+    pub python_sdk_dir: Option<PathBuf>,
+}
+
+impl Default for IamConfig {
+    fn default() -> Self {
+        IamConfig {
+            strict_roles: false,
+            sandbox_api: true,
+            sandbox_api_rate: 50,
+            sandbox_api_max_body_mb: 16,
+            python_sdk_dir: None,
+        }
     }
 }

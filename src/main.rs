@@ -89,8 +89,19 @@ fn main() -> anyhow::Result<()> {
         Command::Keys(k) => {
             let store = lambdabox::serve::open_store(&config)?;
             match k {
-                KeysCommand::Create { description } => {
-                    let key = lambdabox::serve::create_key(&store, &description)?;
+                KeysCommand::Create {
+                    description,
+                    policy,
+                } => {
+                    let key = match policy {
+                        Some(path) => {
+                            let doc = std::fs::read_to_string(&path).map_err(|e| {
+                                anyhow::anyhow!("cannot read {}: {e}", path.display())
+                            })?;
+                            lambdabox::serve::create_scoped_key(&store, &description, &doc)?
+                        }
+                        None => lambdabox::serve::create_key(&store, &description)?,
+                    };
                     println!(
                         "[default]\naws_access_key_id = {}\naws_secret_access_key = {}",
                         key.access_key_id, key.secret

@@ -70,6 +70,18 @@ pub fn create_key(store: &Store, description: &str) -> anyhow::Result<keys::NewK
     Ok(store.call_blocking(|c| keys::create(c, description, "admin", now_ms()))?)
 }
 
+/// Creates a key whose calls `policy` (an IAM identity policy document) decides.
+pub fn create_scoped_key(
+    store: &Store,
+    description: &str,
+    policy: &str,
+) -> anyhow::Result<keys::NewKey> {
+    use crate::domain::policy::{Document, Kind};
+    Document::parse(policy, Kind::Identity)
+        .map_err(|e| anyhow::anyhow!("the key's policy is not a valid IAM policy: {e}"))?;
+    Ok(store.call_blocking(|c| keys::create_scoped(c, description, policy, now_ms()))?)
+}
+
 /// Lists keys.
 pub fn list_keys(store: &Store) -> anyhow::Result<Vec<keys::KeyInfo>> {
     Ok(store.call_blocking(|c| keys::list(c))?)
@@ -245,7 +257,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let state = Arc::new(AppState {
         scheduler,
-        auth: api::auth::Authenticator::new(store, config.region.clone()),
+        auth: api::auth::Authenticator::new(store, config.region.clone())
+            .with_sessions(ctx.iam.sessions.clone()),
         sqs: sqs.clone(),
         pollers: pollers.clone(),
         downloads: api::download::Downloads::new(download_key.into_bytes()),
@@ -263,6 +276,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}; is another lambdabox running? Choose another address with --listen", config.listen))?;
     let addr = listener.local_addr()?;
+    state.ctx.iam.set_api_addr(addr);
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: every API call still needs a signed key");
     }

@@ -8,13 +8,17 @@
 //!
 //! Key lookups are cached for a few seconds so that the invoke path does not touch SQLite;
 //! a key revoked with `lambdabox keys revoke` stops working within [`KEY_CACHE_TTL`].
+//! Temporary credentials of role sessions (`ASIA…`, `services::iam::sessions`) are looked
+//! up in memory on every call, so an expired or revoked session stops at once; their
+//! requests must carry the session token (`X-Amz-Security-Token`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::request::Head;
 use super::sigv4::{self, AuthError, Claim, SignedRequest};
+use crate::services::iam::sessions::Sessions;
 use crate::store::{keys, Store};
 
 /// How long a looked-up key (or its absence) is trusted.
@@ -51,6 +55,8 @@ pub struct Pending {
     claim: Claim,
     secret: String,
     principal: Principal,
+    /// A role session's token, which the request must carry.
+    token: Option<String>,
 }
 
 impl Pending {
@@ -65,6 +71,7 @@ pub struct Authenticator {
     store: Store,
     region: String,
     cache: Mutex<HashMap<String, Entry>>,
+    sessions: Option<Arc<Sessions>>,
 }
 
 impl Authenticator {
@@ -73,7 +80,14 @@ impl Authenticator {
             store,
             region,
             cache: Mutex::new(HashMap::new()),
+            sessions: None,
         }
+    }
+
+    /// Also accepts the temporary credentials of these role sessions.
+    pub fn with_sessions(mut self, sessions: Arc<Sessions>) -> Authenticator {
+        self.sessions = Some(sessions);
+        self
     }
 
     async fn secret(&self, key_id: &str) -> Result<Option<(String, String)>, AuthError> {
@@ -117,6 +131,25 @@ impl Authenticator {
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         sigv4::check_time(&claim, now)?;
+        if let Some(session) = self
+            .sessions
+            .as_ref()
+            .and_then(|s| s.lookup(&claim.credential.access_key_id, now.saturating_mul(1000)))
+        {
+            let principal = Principal {
+                access_key_id: claim.credential.access_key_id.clone(),
+                role: session.role_name.clone(),
+                service: claim.credential.service.clone(),
+                region: claim.credential.region.clone(),
+                session: Some(session.session_name.clone()),
+            };
+            return Ok(Pending {
+                claim,
+                secret: session.secret.clone(),
+                principal,
+                token: Some(session.token.clone()),
+            });
+        }
         let (secret, role) = self
             .secret(&claim.credential.access_key_id)
             .await?
@@ -132,6 +165,7 @@ impl Authenticator {
             claim,
             secret,
             principal,
+            token: None,
         })
     }
 
@@ -144,6 +178,23 @@ impl Authenticator {
         payload_hash: &str,
     ) -> Result<Principal, AuthError> {
         sigv4::verify(&signed(head, payload_hash), &pending.claim, &pending.secret)?;
+        if let Some(token) = &pending.token {
+            let sent = head
+                .header("x-amz-security-token")
+                .map(str::to_string)
+                .or_else(|| {
+                    head.query()
+                        .into_iter()
+                        .find(|(k, _)| k == "X-Amz-Security-Token")
+                        .map(|(_, v)| v)
+                });
+            let matches = sent.is_some_and(|t| {
+                subtle::ConstantTimeEq::ct_eq(t.as_bytes(), token.as_bytes()).into()
+            });
+            if !matches {
+                return Err(AuthError::UnknownKey);
+            }
+        }
         Ok(pending.principal.clone())
     }
 

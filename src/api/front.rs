@@ -16,8 +16,10 @@
 //! 5. The signature is verified over the head and the body's digest (a request that signed
 //!    `x-amz-content-sha256` is also verified before its body is read). Only now are unknown
 //!    services and operations reported (to callers who proved who they are).
-//! 6. The handler runs with the verified [`Principal`](super::auth::Principal); its result
-//!    or error is rendered by the request's protocol, with `x-amzn-RequestId`.
+//! 6. A call made with role-session credentials is authorized (`api::authz`: IAM policy
+//!    evaluation of the operation's action and resource). The handler runs with the
+//!    verified [`Principal`](super::auth::Principal); its result or error is rendered by
+//!    the request's protocol, with `x-amzn-RequestId`.
 
 use std::cell::RefCell;
 
@@ -234,6 +236,10 @@ async fn run(
     protocol: Protocol,
     answer: Answer<'_>,
 ) -> HttpResponse {
+    if let Err(e) = super::authz::check(state, req).await {
+        log_failure(req.method.as_str(), &req.raw_path, req.operation, &e);
+        return protocol.error(&e, answer);
+    }
     match (op.handler)(state, req).await {
         Ok(reply) => protocol.reply(reply, answer),
         Err(e) => {

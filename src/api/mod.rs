@@ -11,12 +11,14 @@
 
 pub mod apigatewayv2;
 pub mod auth;
+pub mod authz;
 pub mod body;
 pub mod cloudwatch;
 pub mod download;
 pub mod error;
 pub mod events;
 pub mod front;
+pub mod iam;
 pub mod lambda;
 pub mod logs;
 pub mod prometheus;

@@ -255,11 +255,15 @@ pub(super) async fn start(
             )));
         }
     };
+    let mut spec = spec;
+    let (credentials, aws_api) =
+        super::credentials::attach(&inner.ctx, fv, &env_id, &mut spec).await;
     let info = EnvInfo {
         function_name: fv.name.clone(),
         function_version: fv.version.clone(),
         handler: fv.config.handler.clone(),
         account_id: inner.ctx.identity.account_id.clone(),
+        aws_api,
     };
     tracing::debug!(function = %fv.name, env = %env_id, "cold start");
     let settings = live::ApiSettings::from_config(&inner.ctx.config);
@@ -284,7 +288,10 @@ pub(super) async fn start(
         other => Error::Service(format!("cannot start an execution environment: {other}")),
     })?;
     match &mut started {
-        Started::Ready(live) | Started::Failed { live, .. } => live.pins = Some(pins),
+        Started::Ready(live) | Started::Failed { live, .. } => {
+            live.pins = Some(pins);
+            live.credentials = credentials;
+        }
     }
     Ok(started)
 }

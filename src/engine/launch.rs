@@ -13,6 +13,9 @@ use crate::runtime::command::{
 };
 use crate::sandbox::{EnvSpec, Mount, NetworkPolicy};
 
+/// Where `iam.python_sdk_dir` is mounted in python environments.
+pub const PYTHON_SDK_DIR: &str = "/var/lang/sdk";
+
 /// Paths on the host an environment is assembled from.
 pub struct Sources<'a> {
     pub code_dir: &'a Path,
@@ -151,6 +154,15 @@ pub fn plan(
             env.extend(ruby_env(minor, runtime.and_then(|r| r.version.as_deref())))
         }
         _ => env.extend(env_for(&c.runtime)),
+    }
+    // The Python AWS SDK, as AWS's python runtimes ship it (`iam.python_sdk_dir`).
+    if let (RuntimeKind::Python, Some(sdk)) = (kind, &config.iam.python_sdk_dir) {
+        mounts.push(Mount::ro(sdk, PYTHON_SDK_DIR));
+        for (k, v) in &mut env {
+            if k == "PYTHONPATH" {
+                *v = format!("{v}:{PYTHON_SDK_DIR}");
+            }
+        }
     }
     // The function's own variables may override the unreserved defaults above.
     for (k, v) in &c.environment {

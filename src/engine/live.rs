@@ -39,6 +39,8 @@ pub struct Live {
     pub memory_mb: u64,
     /// Set for a provisioned environment: its place in its provisioned set.
     pub slot: Option<super::provisioned::Slot>,
+    /// The environment's execution-role session: revoked when the environment is dropped.
+    pub credentials: Option<crate::services::iam::sessions::SessionGuard>,
 }
 
 /// How a cold start ended.
@@ -64,7 +66,17 @@ pub enum StartError {
     UidsExhausted,
 }
 
+/// Credentials must outlive the longest invocation (15 minutes) with room to spare.
+const CREDENTIALS_MARGIN_MS: i64 = 20 * 60 * 1000;
+
 impl Live {
+    /// True when the environment's credentials expire too soon for another invocation.
+    pub fn credentials_expiring(&self) -> bool {
+        self.credentials
+            .as_ref()
+            .is_some_and(|g| g.expiring(crate::services::iam::now_ms(), CREDENTIALS_MARGIN_MS))
+    }
+
     /// Kills every process of the environment; idempotent.
     pub fn kill(&self) {
         tracing::debug!(env = %self.id, "killing environment");
@@ -239,6 +251,7 @@ pub async fn cold_start(
         pins: None,
         memory_mb,
         slot: None,
+        credentials: None,
     };
     let mut exit = live.exit.clone();
     let outcome = tokio::select! {

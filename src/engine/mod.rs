@@ -14,6 +14,7 @@ pub mod bandwidth;
 pub mod capacity;
 pub mod codecache;
 mod concurrency;
+mod credentials;
 mod frozen_watch;
 pub mod function_metrics;
 mod invoke;
@@ -274,7 +275,9 @@ impl Inner {
             // answering) is discarded, not handed out.
             loop {
                 match state.idle.pop() {
-                    Some(l) if l.exit.borrow().is_some() => retired.push(l),
+                    Some(l) if l.exit.borrow().is_some() || l.credentials_expiring() => {
+                        retired.push(l)
+                    }
                     other => break other,
                 }
             }

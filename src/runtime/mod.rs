@@ -15,7 +15,7 @@ pub mod command;
 mod error;
 
 pub use api::{
-    ConnLimits, EnvInfo, IdleFreezer, InitOutcome, Invocation, InvokeOutcome, RuntimeApi,
+    AwsApi, ConnLimits, EnvInfo, IdleFreezer, InitOutcome, Invocation, InvokeOutcome, RuntimeApi,
     ServeOptions, StreamEnd, StreamPart, StreamSink, MAX_RESPONSE_BYTES, MAX_STREAMED_BYTES,
 };
 pub use clients::install_clients;

@@ -180,6 +180,11 @@ impl Sandbox {
         spec.env.retain(|(k, _)| k != "AWS_LAMBDA_RUNTIME_API");
         spec.env
             .push(("AWS_LAMBDA_RUNTIME_API".into(), addr.clone()));
+        if spec.aws_endpoint {
+            spec.env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+            spec.env
+                .push(("AWS_ENDPOINT_URL".into(), format!("http://{addr}")));
+        }
         let hostname = spec.id.clone();
         let launch = Launch {
             magic: MAGIC.into(),

@@ -52,6 +52,10 @@ pub struct EnvSpec {
     pub pids_max: u64,
     pub cpu_share_of_memory: bool,
     pub network: NetworkPolicy,
+    /// Set `AWS_ENDPOINT_URL` to the Runtime API's address (where the daemon also serves the
+    /// AWS APIs to this environment).
+    #[serde(default)]
+    pub aws_endpoint: bool,
 }
 
 impl EnvSpec {
@@ -68,6 +72,7 @@ impl EnvSpec {
             pids_max: 1024,
             cpu_share_of_memory: true,
             network: NetworkPolicy::None,
+            aws_endpoint: false,
         }
     }
 

@@ -108,6 +108,13 @@ pub async fn create(
 ) -> Result<FunctionVersion, Error> {
     validate::function_name(&name)?;
     validate_config(ctx, &config)?;
+    super::iam::execution::check_function_role(
+        ctx,
+        &config.role,
+        &ctx.identity.function_arn(&name),
+    )
+    .await
+    .map_err(Error::InvalidParameterValue)?;
     check_dead_letter(ctx, &config).await?;
     validate_tags(&tags)?;
     let code = check_code_off(ctx, zip).await?;
@@ -412,6 +419,15 @@ where
     let mut next = current.version.config.clone();
     change(&mut next)?;
     validate_config(ctx, &next)?;
+    if next.role != current.version.config.role {
+        super::iam::execution::check_function_role(
+            ctx,
+            &next.role,
+            &ctx.identity.function_arn(&r.name),
+        )
+        .await
+        .map_err(Error::InvalidParameterValue)?;
+    }
     if next.dead_letter_target != current.version.config.dead_letter_target {
         check_dead_letter(ctx, &next).await?;
     }

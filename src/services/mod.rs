@@ -12,6 +12,7 @@ pub mod events;
 pub mod function_urls;
 pub mod functions;
 pub mod http_apis;
+pub mod iam;
 pub mod layers;
 pub mod logs;
 pub mod metrics;
@@ -50,6 +51,8 @@ pub struct Context {
     pub schedule_changes: Arc<events::changes::Changes>,
     /// The clock rules and schedules count from (movable only with `scheduler.test_clock`).
     pub schedule_clock: Arc<events::clock::Clock>,
+    /// IAM sessions and the compiled role policies (`services::iam`).
+    pub iam: Arc<iam::IamState>,
 }
 
 impl Context {
@@ -72,6 +75,7 @@ impl Context {
             cpu,
             schedule_changes: Arc::default(),
             schedule_clock: Arc::new(events::clock::Clock::new(config.scheduler.test_clock)),
+            iam: Arc::default(),
         }
     }
 }

@@ -62,6 +62,38 @@ pub fn create(
     })
 }
 
+/// The role of keys whose calls an IAM policy decides (`lambdabox keys create --policy`).
+pub const SCOPED_ROLE: &str = "automation";
+
+/// Creates a key whose calls are decided by `policy` (an identity policy document, checked
+/// by the caller).
+pub fn create_scoped(
+    conn: &Connection,
+    description: &str,
+    policy: &str,
+    now_ms: i64,
+) -> Result<NewKey, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let key = create(&tx, description, SCOPED_ROLE, now_ms)?;
+    tx.execute(
+        "INSERT INTO access_key_policies (access_key_id, policy) VALUES (?1, ?2)",
+        params![key.access_key_id, policy],
+    )?;
+    tx.commit()?;
+    Ok(key)
+}
+
+/// The policy a key carries (`None`: full access).
+pub fn policy(conn: &Connection, access_key_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT policy FROM access_key_policies WHERE access_key_id = ?1",
+            params![access_key_id],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?)
+}
+
 /// The secret and role of an active key.
 pub fn lookup(
     conn: &Connection,

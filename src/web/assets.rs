@@ -7,6 +7,18 @@ use actix_web::{web, HttpResponse};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../web/templates/base.html")),
     (
+        "iam_roles.html",
+        include_str!("../../web/templates/iam_roles.html"),
+    ),
+    (
+        "iam_role.html",
+        include_str!("../../web/templates/iam_role.html"),
+    ),
+    (
+        "iam_permissions.html",
+        include_str!("../../web/templates/iam_permissions.html"),
+    ),
+    (
         "async_form.html",
         include_str!("../../web/templates/async_form.html"),
     ),

@@ -24,6 +24,7 @@ mod function_url;
 mod functions;
 mod guard;
 mod http_apis;
+mod iam;
 mod layers;
 pub mod login;
 mod logs;
@@ -155,6 +156,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/schedules/preview", web::get().to(schedules::preview))
                 .route("/schedules/state", web::post().to(schedules::set_state))
                 .route("/schedules/delete", web::post().to(schedules::delete))
+                .route("/roles", web::get().to(iam::list))
+                .route("/roles", web::post().to(iam::create))
+                .route("/roles/{name}", web::get().to(iam::show))
+                .route(
+                    "/functions/{name}/permissions",
+                    web::get().to(iam::function_permissions),
+                )
                 .route("/settings", web::get().to(settings::show))
                 .route("/settings", web::post().to(settings::submit))
                 .default_service(web::to(not_found)),

@@ -14,8 +14,21 @@ pub fn get_caller_identity<'a>(
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
     Box::pin(async move {
         let account = &state.ctx.identity.account_id;
+        // A role session's user id is `<role id>:<session name>`, as in AWS.
+        let user_id = match &req.principal.session {
+            Some(name) => state
+                .ctx
+                .iam
+                .sessions
+                .lookup(&req.principal.access_key_id, crate::services::iam::now_ms())
+                .map_or_else(
+                    || req.principal.access_key_id.clone(),
+                    |s| format!("{}:{name}", s.role_id),
+                ),
+            None => req.principal.access_key_id.clone(),
+        };
         Ok(Reply::Value(json!({
-            "UserId": req.principal.access_key_id,
+            "UserId": user_id,
             "Account": account,
             "Arn": req.principal.arn(account),
         })))

@@ -9,6 +9,9 @@
 //! Ordering: `serve` must run inside a tokio runtime; `shutdown` (or drop) stops accepting and
 //! fails whatever is outstanding, but lets open connections finish their current request.
 //!
+//! Requests to other paths are the environment's AWS API calls, forwarded to the daemon when
+//! [`EnvInfo::aws_api`] is set (`aws`).
+//!
 //! Function code can reach this server directly, so [`ServeOptions::limits`] bounds what one
 //! environment can make the daemon hold (connections, head size, header and idle time; see
 //! `limits`), and an optional [`IdleFreezer`] stops the environment while its runtime waits on
@@ -37,6 +40,7 @@
 //! # }
 //! ```
 
+mod aws;
 mod body;
 mod error;
 mod extensions;
@@ -53,6 +57,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
+pub use aws::AwsApi;
 pub use error::ApiError;
 pub use freeze::IdleFreezer;
 pub use limits::{ConnLimits, DEFAULT_MAX_HEAD_BYTES};
@@ -72,6 +77,8 @@ struct Shared {
     connections: AtomicU64,
     /// Connections open right now (at most `limits.max_connections`).
     open: AtomicU64,
+    /// Forwards the environment's AWS API calls (`aws`), when it has credentials.
+    aws: Option<aws::Proxy>,
 }
 
 /// How a Runtime API server is run: its limits and whether the environment is frozen while idle.
@@ -118,7 +125,9 @@ impl RuntimeApi {
         };
         let state = State::with_freezer(options.freezer);
         let readiness = state.readiness();
+        let aws = info.aws_api.clone().map(aws::Proxy::new);
         let shared = Arc::new(Shared {
+            aws,
             state: Mutex::new(state),
             info,
             extensions: Extensions::default(),

@@ -1,7 +1,8 @@
 //! Routes one HTTP request of the runtime to the state machine and renders the answer.
 //!
 //! Paths: `/2018-06-01/runtime/…` (runtime), `/2020-01-01/extension/…` (extensions),
-//! `PUT /2020-08-15/logs` and `PUT /2022-07-01/telemetry` (accepted, no-op). A `/response` with
+//! `PUT /2020-08-15/logs` and `PUT /2022-07-01/telemetry` (accepted, no-op); any other path
+//! is an AWS API call, forwarded by `aws` when the environment has credentials. A `/response` with
 //! `Lambda-Runtime-Function-Response-Mode: streaming` is forwarded as it arrives (`stream`). The state mutex is
 //! taken only around one synchronous state call, never across an `.await`.
 
@@ -95,6 +96,10 @@ pub async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let reply = match route(req.method(), req.uri().path()) {
         Ok(r) => dispatch(&shared, r, req).await,
+        Err(ApiError::NotFound) if shared.aws.is_some() => match &shared.aws {
+            Some(proxy) => return Ok(proxy.forward(req).await),
+            None => Err(ApiError::NotFound),
+        },
         Err(e) => Err(e),
     };
     Ok(reply.unwrap_or_else(|e| rejection(&e)))

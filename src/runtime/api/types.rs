@@ -19,6 +19,8 @@ pub struct EnvInfo {
     pub handler: String,
     /// Account id, sent to extensions that ask for it with `Lambda-Extension-Accept-Feature`.
     pub account_id: String,
+    /// Set when the environment's AWS API calls are forwarded to the daemon (`aws`).
+    pub aws_api: Option<super::aws::AwsApi>,
 }
 
 /// One invocation handed to the runtime on `GET /next`.

@@ -32,6 +32,7 @@ fn server() -> Server {
         function_version: "$LATEST".into(),
         handler: "app.handler".into(),
         account_id: "000000000000".into(),
+        ..EnvInfo::default()
     };
     let api = {
         let _g = rt.enter();

@@ -75,6 +75,7 @@ impl Env {
             function_version: "$LATEST".into(),
             handler: handler.into(),
             account_id: "000000000000".into(),
+            ..EnvInfo::default()
         };
         let api = {
             let _g = rt.enter();

@@ -15,6 +15,7 @@ pub static SERVICES: &[&Service] = &[
     &super::logs::SERVICE,
     &super::apigatewayv2::SERVICE,
     &super::cloudwatch::SERVICE,
+    &super::s3::SERVICE,
 ];
 
 /// The service whose SigV4 name is `signing_name`.

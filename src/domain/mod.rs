@@ -16,6 +16,7 @@ pub mod layer;
 pub mod logfilter;
 pub mod logging;
 pub mod pattern;
+pub mod s3;
 pub mod schedule;
 pub mod sqs;
 pub mod trace;

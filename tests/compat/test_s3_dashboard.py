@@ -84,3 +84,16 @@ def test_writes_need_the_csrf_token(d, ui):
     r = ui.post("/ui/buckets", {"name": b}, csrf=False)
     assert r.status == 403
     assert b not in [x["Name"] for x in s3_client(d).list_buckets()["Buckets"]]
+
+
+def test_bucket_routes_need_a_session(d):
+    b = unique("gate").lower()
+    s3_client(d).create_bucket(Bucket=b)
+    anon = Dashboard(d.endpoint)
+    for method, path in [("GET", "/ui/buckets"), ("POST", "/ui/buckets"), ("GET", f"/ui/buckets/{b}"),
+                         ("POST", f"/ui/buckets/{b}/upload"), ("GET", f"/ui/buckets/{b}/download?key=k"),
+                         ("POST", f"/ui/buckets/{b}/delete-object"), ("POST", f"/ui/buckets/{b}/delete"),
+                         ("POST", f"/ui/buckets/{b}/rules")]:
+        r = anon.request(method, path, body=f"csrf=x&confirm={b}&name=x".encode() if method == "POST" else None)
+        assert r.status == 303 and r.location.startswith("/ui/login?next="), (method, path, r.status)
+    assert b in [x["Name"] for x in s3_client(d).list_buckets()["Buckets"]]

@@ -19,6 +19,9 @@ use crate::store::s3::objects::ObjectRow;
 
 type Answer<'a> = LocalBoxFuture<'a, Result<Reply, ApiError>>;
 
+/// Objects (or ranges) up to this size are read whole and sent with the headers.
+const SMALL_BODY: u64 = 1 << 20;
+
 fn checksum_headers(b: &mut HttpResponseBuilder, checksum: &str) {
     if let Some((a, v)) = checksum.split_once(':') {
         if let Some(a) = Algorithm::parse(a) {
@@ -282,7 +285,23 @@ pub fn get_object<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
             checksum_headers(&mut b, &row.checksum);
         }
         overrides(&mut b, req);
-        Ok(Reply::Http(b.body(http::file_body(file, start, len))))
+        if len > SMALL_BODY {
+            return Ok(Reply::Http(b.body(http::file_body(file, start, len))));
+        }
+        // A small body goes out in the same write as the headers: streamed separately, it
+        // would wait for the client's delayed ACK.
+        let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            use std::io::{Read, Seek};
+            let mut file = file;
+            file.seek(std::io::SeekFrom::Start(start))?;
+            let mut buf = vec![0u8; len as usize];
+            file.read_exact(&mut buf)?;
+            Ok(buf)
+        })
+        .await
+        .map_err(|e| S3Error::internal(format!("the reader thread failed: {e}")))?
+        .map_err(S3Error::from)?;
+        Ok(Reply::Http(b.body(data)))
     })
 }
 

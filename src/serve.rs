@@ -255,7 +255,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     if config.scheduler.test_clock {
         tracing::warn!("scheduler.test_clock is set: signed callers can move the scheduler's clock (tests only)");
     }
+    let s3 = crate::services::s3::S3::open(ctx.clone(), async_invoke.clone(), sqs.clone())
+        .map_err(|e| anyhow::anyhow!("cannot open the object store: {e}"))?;
     let state = Arc::new(AppState {
+        s3,
         scheduler,
         auth: api::auth::Authenticator::new(store, config.region.clone())
             .with_sessions(ctx.iam.sessions.clone()),

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::chunked::ChunkSigner;
 use super::request::Head;
 use super::sigv4::{self, AuthError, Claim, SignedRequest};
 use crate::services::iam::sessions::Sessions;
@@ -63,6 +64,23 @@ impl Pending {
     /// The SigV4 service name of the credential scope.
     pub fn service(&self) -> &str {
         &self.claim.credential.service
+    }
+
+    /// True for a presigned URL (query-string auth).
+    pub fn presigned(&self) -> bool {
+        self.claim.expires.is_some()
+    }
+
+    /// What an aws-chunked body's chunk signatures are checked with (after the request's own
+    /// signature was verified: it seeds the chain).
+    pub fn chunk_signer(&self) -> super::chunked::ChunkSigner {
+        let c = &self.claim.credential;
+        ChunkSigner {
+            key: sigv4::signing_key(&self.secret, &c.date, &c.region, &c.service),
+            amz_date: self.claim.amz_date.clone(),
+            scope: format!("{}/{}/{}/aws4_request", c.date, c.region, c.service),
+            seed: self.claim.signature.to_ascii_lowercase(),
+        }
     }
 }
 

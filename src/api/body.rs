@@ -30,6 +30,12 @@ pub enum BodyError {
         "the body's SHA-256 does not match the x-amz-content-sha256 the request was signed with"
     )]
     DigestMismatch,
+    /// An aws-chunked body's chunk or trailer signature does not match.
+    #[error("a chunk signature of the aws-chunked body does not match")]
+    ChunkSignature,
+    /// An aws-chunked body is not well formed.
+    #[error("the aws-chunked body is malformed: {0}")]
+    Chunked(String),
 }
 
 /// The global budget of body bytes held by requests in flight.
@@ -133,6 +139,8 @@ pub struct BodyStream {
     hasher: Sha256,
     expected: Option<String>,
     finished: bool,
+    /// aws-chunked bodies: the decoder the raw bytes go through.
+    decoder: Option<super::chunked::Decoder>,
 }
 
 impl BodyStream {
@@ -145,6 +153,61 @@ impl BodyStream {
             hasher: Sha256::new(),
             expected: expected.map(|e| e.to_ascii_lowercase()),
             finished: false,
+            decoder: None,
+        }
+    }
+
+    /// An aws-chunked body: the handler gets the decoded bytes, every chunk signature checked.
+    pub fn chunked(
+        payload: web::Payload,
+        cap: usize,
+        decoder: super::chunked::Decoder,
+    ) -> BodyStream {
+        BodyStream {
+            decoder: Some(decoder),
+            ..BodyStream::new(payload, cap, None)
+        }
+    }
+
+    /// The trailing headers of an aws-chunked body, once it has ended.
+    pub fn trailers(&self) -> &[(String, String)] {
+        self.decoder.as_ref().map_or(&[], |d| d.trailers.as_slice())
+    }
+
+    async fn next_decoded(&mut self) -> Option<Result<Bytes, BodyError>> {
+        use super::chunked::ChunkError;
+        let fail = |e: ChunkError| match e {
+            ChunkError::Signature => BodyError::ChunkSignature,
+            ChunkError::Malformed(m) => BodyError::Chunked(m),
+        };
+        loop {
+            let decoder = self.decoder.as_mut()?;
+            match decoder.next_bytes() {
+                Ok(Some(b)) => {
+                    self.read += b.len();
+                    if self.read > self.cap {
+                        self.finished = true;
+                        return Some(Err(BodyError::TooLarge(self.cap)));
+                    }
+                    return Some(Ok(b));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(fail(e)));
+                }
+            }
+            match self.payload.next().await {
+                Some(Ok(raw)) => decoder.push(&raw),
+                Some(Err(e)) => {
+                    self.finished = true;
+                    return Some(Err(BodyError::Read(e.to_string())));
+                }
+                None => {
+                    self.finished = true;
+                    return decoder.done().err().map(|e| Err(fail(e)));
+                }
+            }
         }
     }
 
@@ -157,6 +220,9 @@ impl BodyStream {
     pub async fn next_chunk(&mut self) -> Option<Result<Bytes, BodyError>> {
         if self.finished {
             return None;
+        }
+        if self.decoder.is_some() {
+            return self.next_decoded().await;
         }
         match self.payload.next().await {
             Some(Ok(chunk)) => {

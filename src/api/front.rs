@@ -107,24 +107,38 @@ pub async fn serve(state: &AppState, req: HttpRequest, mut payload: web::Payload
             BodyError::DigestMismatch => {
                 super::error::ErrorKind::new("XAmzContentSHA256Mismatch", 400).with(e.to_string())
             }
+            BodyError::ChunkSignature | BodyError::Chunked(_) => {
+                super::error::ErrorKind::new("IncompleteBody", 400).with(e.to_string())
+            }
         }
     };
 
     // Streamed operations: verify over the declared digest, hand the body on unread.
     if let Target::Op(op, labels) = &target {
         if op.body == BodyMode::Stream {
-            let declared = head.header("x-amz-content-sha256").map(str::to_string);
+            // A presigned URL signs no payload: UNSIGNED-PAYLOAD.
+            let declared = head
+                .header("x-amz-content-sha256")
+                .map(str::to_string)
+                .or_else(|| pending.presigned().then(|| "UNSIGNED-PAYLOAD".to_string()));
             let Some(declared) = declared else {
                 return fail(protocol, &head, answer, layer::MISSING_PARAMETER.with(
                     "A streamed upload must declare its SHA-256 (or UNSIGNED-PAYLOAD) in x-amz-content-sha256.",
                 ));
             };
-            if declared.starts_with("STREAMING-") {
-                return fail(protocol, &head, answer, layer::NOT_IMPLEMENTED.with(
-                    "aws-chunked uploads (x-amz-content-sha256: STREAMING-…) are not supported by lambdabox yet; send the payload's SHA-256 or UNSIGNED-PAYLOAD.",
-                ));
-            }
-            if head.content_length.is_some_and(|n| n > cap) {
+            let decoder = if declared.starts_with("STREAMING-") {
+                match super::chunked::Decoder::new(&declared, pending.chunk_signer()) {
+                    Some(d) => Some(d),
+                    None => {
+                        return fail(protocol, &head, answer, layer::NOT_IMPLEMENTED.with(format!(
+                            "x-amz-content-sha256: {declared} is not an aws-chunked mode lambdabox decodes (STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER).",
+                        )));
+                    }
+                }
+            } else {
+                None
+            };
+            if decoder.is_none() && head.content_length.is_some_and(|n| n > cap) {
                 return fail(
                     protocol,
                     &head,
@@ -136,8 +150,13 @@ pub async fn serve(state: &AppState, req: HttpRequest, mut payload: web::Payload
                 Ok(p) => p,
                 Err(e) => return refuse(protocol, &head, &e, answer),
             };
-            let expected = (!is_unsigned_payload(&declared)).then_some(declared);
-            let stream = BodyStream::new(payload, cap, expected);
+            let stream = match decoder {
+                Some(d) => BodyStream::chunked(payload, cap, d),
+                None => {
+                    let expected = (!is_unsigned_payload(&declared)).then_some(declared);
+                    BodyStream::new(payload, cap, expected)
+                }
+            };
             let req = build(&head, service_name, protocol, op, labels.clone(), principal);
             *req.stream.borrow_mut() = Some(stream);
             return run(state, op, &req, protocol, answer).await;
@@ -218,6 +237,7 @@ fn build(
         body: bytes::Bytes::new(),
         request_id: head.request_id.clone(),
         host: head.host.clone(),
+        peer_ip: head.peer_ip.clone(),
         service,
         principal,
         operation: op.name,

@@ -13,6 +13,7 @@ pub mod apigatewayv2;
 pub mod auth;
 pub mod authz;
 pub mod body;
+pub mod chunked;
 pub mod cloudwatch;
 pub mod download;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod prometheus;
 pub mod protocol;
 pub mod registry;
 pub mod request;
+pub mod s3;
 pub mod scheduler;
 pub mod service;
 pub mod sigv4;
@@ -55,6 +57,8 @@ pub struct AppState {
     pub sqs: Arc<crate::services::sqs::Queues>,
     /// The event source mapping pollers (`triggers::esm`).
     pub pollers: Arc<crate::triggers::esm::Pollers>,
+    /// The object store (`services::s3`).
+    pub s3: Arc<crate::services::s3::S3>,
 }
 
 /// Registers every route.

@@ -16,6 +16,7 @@ pub static SERVICES: &[&Service] = &[
     &super::apigatewayv2::SERVICE,
     &super::cloudwatch::SERVICE,
     &super::iam::SERVICE,
+    &super::s3::SERVICE,
 ];
 
 /// The service whose SigV4 name is `signing_name`.

@@ -129,6 +129,8 @@ pub struct ApiRequest {
     pub request_id: String,
     /// `Host` header, used to build URLs that point back at this daemon.
     pub host: String,
+    /// The connection's peer address (no port), empty when unknown.
+    pub peer_ip: String,
     /// Who signed the request.
     pub principal: Principal,
     /// The service's signing name (`lambda`, `sts`).

@@ -56,6 +56,8 @@ pub struct Operation {
     pub body: BodyMode,
     /// The error for a body over the cap, when the operation's model names its own.
     pub too_large: Option<fn(usize) -> ApiError>,
+    /// REST: a further condition on the head (S3's CopyObject: `x-amz-copy-source`).
+    pub guard: Option<fn(&Head) -> bool>,
     pub handler: Handler,
 }
 
@@ -68,7 +70,16 @@ impl Operation {
             cap: Cap::Fixed(DEFAULT_CAP),
             body: BodyMode::Buffered,
             too_large: None,
+            guard: None,
             handler,
+        }
+    }
+
+    /// Matches only heads for which `f` is true.
+    pub const fn when(self, f: fn(&Head) -> bool) -> Operation {
+        Operation {
+            guard: Some(f),
+            ..self
         }
     }
 
@@ -253,6 +264,9 @@ impl Service {
         let segments = head.segments();
         let query = head.query();
         self.operations.iter().find_map(|op| {
+            if op.guard.is_some_and(|g| !g(head)) {
+                return None;
+            }
             op.matches(&head.method, &segments, &query)
                 .map(|labels| (op, labels))
         })

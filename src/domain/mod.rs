@@ -19,6 +19,7 @@ pub mod logging;
 pub mod pattern;
 pub mod policy;
 pub mod pricing;
+pub mod s3;
 pub mod schedule;
 pub mod sqs;
 pub mod trace;

@@ -17,6 +17,7 @@ pub mod layers;
 pub mod logs;
 pub mod metrics;
 pub mod policy;
+pub mod s3;
 pub mod schedules;
 pub mod sqs;
 pub mod url_policy;

@@ -252,6 +252,34 @@ pub async fn allows_events(ctx: &Context, f: &FunctionRef, source_arn: &str) -> 
     )))
 }
 
+/// Whether `service` (`s3.amazonaws.com`) may invoke `f` from `source_arn`: yes when the
+/// function (at its qualifier) has no policy; otherwise only if a statement allows it.
+pub async fn allows_service(
+    ctx: &Context,
+    f: &FunctionRef,
+    service: &str,
+    source_arn: &str,
+) -> Result<(), Error> {
+    let name = f.name.clone();
+    let q = f.qualifier.clone().unwrap_or_default();
+    let p = ctx.store.call(move |c| policies::get(c, &name, &q)).await?;
+    let Some(p) = p else { return Ok(()) };
+    let statements = p.document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if statements
+        .iter()
+        .any(|s| allows(s, service, source_arn, &ctx.identity.account_id))
+    {
+        return Ok(());
+    }
+    Err(Error::InvalidParameterValue(format!(
+        "the resource policy of function {} does not allow {service} to invoke it from {source_arn} (aws lambda add-permission --principal {service} --source-arn {source_arn})",
+        f.name
+    )))
+}
+
 /// Whether one statement allows `service` to invoke from `source_arn` in `account`.
 fn allows(s: &Value, service: &str, source_arn: &str, account: &str) -> bool {
     if s["Effect"] != "Allow" {

@@ -27,6 +27,7 @@ pub mod policies;
 mod pool;
 pub mod queues;
 pub mod rules;
+pub mod s3;
 pub mod schedules;
 pub mod testevents;
 pub mod traces;

@@ -92,6 +92,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../web/templates/queues.html"),
     ),
     ("queue.html", include_str!("../../web/templates/queue.html")),
+    (
+        "buckets.html",
+        include_str!("../../web/templates/buckets.html"),
+    ),
+    (
+        "bucket.html",
+        include_str!("../../web/templates/bucket.html"),
+    ),
 ];
 
 /// (file name, content type, bytes) of every file in `web/static`.

@@ -10,6 +10,7 @@
 mod aliases;
 mod assets;
 mod async_config;
+mod buckets;
 mod capacity_charts;
 mod chart;
 mod code;
@@ -148,6 +149,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/apis", web::get().to(http_apis::list))
                 .route("/cost", web::get().to(cost::show))
+                .route("/buckets", web::get().to(buckets::list))
+                .route("/buckets", web::post().to(buckets::create))
+                .route("/buckets/{bucket}", web::get().to(buckets::show))
+                .route("/buckets/{bucket}/upload", web::post().to(buckets::upload))
+                .route(
+                    "/buckets/{bucket}/download",
+                    web::get().to(buckets::download),
+                )
+                .route(
+                    "/buckets/{bucket}/delete-object",
+                    web::post().to(buckets::delete_object),
+                )
+                .route(
+                    "/buckets/{bucket}/delete",
+                    web::post().to(buckets::delete_bucket),
+                )
+                .route("/buckets/{bucket}/rules", web::post().to(buckets::rules))
                 .route("/layers", web::get().to(layers::show))
                 .route("/layers", web::post().to(layers::publish))
                 .route("/layers/delete", web::post().to(layers::delete))

@@ -97,6 +97,7 @@ async fn render(
     ctx.insert("flash", flash);
     super::schedules::triggers_block(app, &found.version.name, &mut ctx).await?;
     super::function_url::block(app, req, &found.version.name, &mut ctx).await?;
+    super::buckets::triggers_block(app, &found.version.name, &mut ctx).await?;
     web.render
         .page_status(errors.status(), "triggers.html", Some(&s), &mut ctx)
 }

@@ -163,11 +163,11 @@ def _us(text):
     return round(v * {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)], 1)
 
 
-def wrk(url, headers=None, body=b"", conns=1, secs=5, warmup=1):
+def wrk(url, headers=None, body=b"", conns=1, secs=5, warmup=1, method=None):
     """wrk with a Lua script setting method, body and headers; returns req/s and latency."""
     lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     hdrs = "".join(f'wrk.headers["{k}"] = {json.dumps(v)}\n' for k, v in (headers or {}).items() if k.lower() != "host")
-    lua.write(f'wrk.method = "{"POST" if body else "GET"}"\n')
+    lua.write(f'wrk.method = "{method or ("POST" if body else "GET")}"\n')
     if body:
         lua.write(f"wrk.body = {json.dumps(body.decode())}\n")
     lua.write(hdrs)

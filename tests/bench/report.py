@@ -144,6 +144,9 @@ def markdown(r):
     qs = r.get("queues")
     if qs:
         out.append(queues_section(qs))
+    ob = r.get("s3")
+    if ob:
+        out.append(s3_section(ob))
     sc = r.get("schedules")
     if sc:
         out.append(schedules_section(sc))
@@ -212,6 +215,33 @@ def async_section(aq):
     out.append(_table(["idle latency", "p50", "p99", "n"], rows))
     out.append(f"Event start over a warm sync invoke's start, both from the request leaving the client (p50): {aq.get('over_sync_p50_ms')} ms. "
                f"Queue drained after the throughput runs: {aq.get('drained')}.\n")
+    return "\n".join(out)
+
+
+def s3_section(ob):
+    seq, lg, nt = _g(ob, "small", "sequential") or {}, ob.get("large") or {}, ob.get("notify") or {}
+    out = ["## Object store (issue 20, fresh daemon)\n",
+           "Every PUT answer is an object whose file is fsynced and renamed and whose row is committed. The floor is the "
+           "same bytes written by Python the way the store writes them (write, fsync, rename, fsync of the directory) "
+           "and read back, in the same run and the same data directory.\n"]
+    rows = [["1 KB PUT (sequential, signed SHA-256)", _f(_g(seq, "put_ms", "p50"), 3) + " ms", _f(_g(seq, "floor_write_ms", "p50"), 3) + " ms",
+             _ratio(_g(seq, "put_ms", "p50"), _g(seq, "floor_write_ms", "p50"))],
+            ["1 KB GET (sequential)", _f(_g(seq, "get_ms", "p50"), 3) + " ms", _f(_g(seq, "floor_read_ms", "p50"), 3) + " ms",
+             _ratio(_g(seq, "get_ms", "p50"), _g(seq, "floor_read_ms", "p50"))],
+            [f"64 MB PUT (UNSIGNED-PAYLOAD, n={lg.get('runs')})", _f(lg.get("put_mb_s")) + " MB/s", _f(lg.get("floor_write_mb_s")) + " MB/s",
+             _ratio(lg.get("floor_write_mb_s"), lg.get("put_mb_s"))],
+            ["64 MB GET", _f(lg.get("get_mb_s")) + " MB/s", _f(lg.get("floor_read_mb_s")) + " MB/s",
+             _ratio(lg.get("floor_read_mb_s"), lg.get("get_mb_s"))]]
+    out.append(_table(["figure", "lambdabox", "floor (local file)", "slowdown"], rows))
+    rows = []
+    for c in (1, 8):
+        w = _g(ob, "small", "wrk", c) or {}
+        p, g = w.get("put") or {}, w.get("get") or {}
+        rows.append([f"c={c}", _f(p.get("rps")), _f(p.get("p50_us")) + " µs", _f(g.get("rps")), _f(g.get("p50_us")) + " µs",
+                     f"{p.get('errors', 0)} / {g.get('errors', 0)}"])
+    out.append(_table(["wrk, 1 KB", "PUT/s", "PUT p50", "GET/s", "GET p50", "errors"], rows))
+    out.append(f"Upload → function start (bucket notification, warm Python function, n={nt.get('n')}): "
+               f"p50 {_f(nt.get('p50_ms'), 2)} ms, max {_f(nt.get('max_ms'), 2)} ms.\n")
     return "\n".join(out)
 
 

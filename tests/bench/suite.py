@@ -3,16 +3,17 @@
 it needs first). Runs every section, each beside floors measured in the same run, and writes
 `tests/artifacts/bench/report.json` and `report.md`.
 
-Usage: .venv/bin/python tests/bench/suite.py [--quick] [--only floors,sandbox,invoke,layers,provisioned,peer,footprint,control,async,queues,schedules,profile,langs,freeze,urls]
+Usage: .venv/bin/python tests/bench/suite.py [--quick] [--only floors,sandbox,invoke,layers,provisioned,peer,footprint,control,async,queues,schedules,profile,langs,freeze,urls,s3]
 """
 import argparse, json, os, platform, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import async_queue, control_plane, floors, footprint, freeze, function_urls, invoke, langs, layers, peer, profile, provisioned, queues, report, schedules  # noqa: E402
+import s3 as s3_bench  # noqa: E402
 from lib import ARTIFACTS, EVENT, ROOT, Daemon, invoke_path  # noqa: E402
 
-SECTIONS = ["floors", "sandbox", "invoke", "layers", "provisioned", "peer", "footprint", "control", "async", "queues", "schedules", "profile", "langs", "freeze", "urls"]
+SECTIONS = ["floors", "sandbox", "invoke", "layers", "provisioned", "peer", "footprint", "control", "async", "queues", "schedules", "profile", "langs", "freeze", "urls", "s3"]
 
 
 def machine():
@@ -67,6 +68,7 @@ def main():
     section("control", lambda: control_plane.run(a.bin, env, a.quick))
     section("async", lambda: async_queue.run(a.bin, env, a.quick))
     section("queues", lambda: queues.run(a.bin, env, a.quick))
+    section("s3", lambda: s3_bench.run(a.bin, env, a.quick))
     section("schedules", lambda: schedules.run(a.bin, env, a.quick))
     section("langs", lambda: langs.run(a.bin, env, a.quick))
     section("freeze", lambda: freeze.run(a.bin, env, a.quick))

@@ -140,9 +140,10 @@ fn body_error(e: BodyError) -> Answer {
     match e {
         BodyError::TooLarge(_) => Answer::message(413, "message", "Request Entity Too Large"),
         BodyError::Busy => Answer::message(503, "message", "Service Unavailable"),
-        BodyError::Read(_) | BodyError::DigestMismatch => {
-            Answer::message(400, "message", "Bad Request")
-        }
+        BodyError::Read(_)
+        | BodyError::DigestMismatch
+        | BodyError::ChunkSignature
+        | BodyError::Chunked(_) => Answer::message(400, "message", "Bad Request"),
     }
 }
 

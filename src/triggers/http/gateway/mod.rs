@@ -233,9 +233,12 @@ async fn serve(
             return message(413, "Request Entity Too Large").into_response(&rid)
         }
         Err(BodyError::Busy) => return message(503, "Service Unavailable").into_response(&rid),
-        Err(BodyError::Read(_) | BodyError::DigestMismatch) => {
-            return message(400, "Bad Request").into_response(&rid)
-        }
+        Err(
+            BodyError::Read(_)
+            | BodyError::DigestMismatch
+            | BodyError::ChunkSignature
+            | BodyError::Chunked(_),
+        ) => return message(400, "Bad Request").into_response(&rid),
     };
     let stage = &api.stages[stage_ix];
     let table: Vec<(RouteKey, &Route)> = api

@@ -16,6 +16,7 @@ pub mod function_metrics;
 pub mod function_urls;
 pub mod functions;
 pub mod http_apis;
+pub mod key_owners;
 pub mod keys;
 pub mod layers;
 pub mod logs;

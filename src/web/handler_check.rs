@@ -94,6 +94,29 @@ pub fn problem(runtime: &str, handler: &str, files: &[String]) -> Option<String>
     }
 }
 
+/// Largest package read to check its handler on the Code and Configuration tabs.
+pub const MAX_CHECKED_PACKAGE: u64 = 50 * 1024 * 1024;
+
+/// [`problem`] for a stored version's package (`None` also when it cannot be read).
+pub async fn of_version(
+    app: &super::App,
+    v: &crate::domain::function::FunctionVersion,
+) -> Option<String> {
+    if v.code_size > MAX_CHECKED_PACKAGE || v.config.package_type != "Zip" {
+        return None;
+    }
+    let zip = crate::services::functions::code_bytes(&app.ctx, v.code_sha256.clone())
+        .await
+        .ok()??;
+    let (runtime, handler) = (v.config.runtime.clone(), v.config.handler.clone());
+    actix_web::web::block(move || {
+        let files = super::zipedit::file_names(&zip).ok()?;
+        problem(&runtime, &handler, &files)
+    })
+    .await
+    .ok()?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,27 +152,4 @@ mod tests {
         assert!(problem("java21", "example.H::run", &files(&["lib/a.jar"])).is_none());
         assert!(problem("java21", "example.H::run", &files(&["x/Y.class"])).is_some());
     }
-}
-
-/// Largest package read to check its handler on the Code and Configuration tabs.
-pub const MAX_CHECKED_PACKAGE: u64 = 50 * 1024 * 1024;
-
-/// [`problem`] for a stored version's package (`None` also when it cannot be read).
-pub async fn of_version(
-    app: &super::App,
-    v: &crate::domain::function::FunctionVersion,
-) -> Option<String> {
-    if v.code_size > MAX_CHECKED_PACKAGE || v.config.package_type != "Zip" {
-        return None;
-    }
-    let zip = crate::services::functions::code_bytes(&app.ctx, v.code_sha256.clone())
-        .await
-        .ok()??;
-    let (runtime, handler) = (v.config.runtime.clone(), v.config.handler.clone());
-    actix_web::web::block(move || {
-        let files = super::zipedit::file_names(&zip).ok()?;
-        problem(&runtime, &handler, &files)
-    })
-    .await
-    .ok()?
 }

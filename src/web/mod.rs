@@ -42,6 +42,7 @@ mod zipedit;
 // issue 24: the console (roles, error pages, upload tokens in the body, drafts)
 mod error_page;
 mod handler_check;
+mod logs_search;
 mod multipart_csrf;
 mod package;
 mod plain;

@@ -12,6 +12,7 @@ import html
 import json
 import platform
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -417,3 +418,53 @@ def test_reset_password_on_the_host_and_the_credentials_file(fresh_daemon):
     assert bad.returncode != 0 and "no dashboard user nobody" in bad.stderr
     listing = fresh_daemon.lambdabox("users", "list")
     assert re.search(r"^admin\s+admin$", listing.stdout, re.M), listing.stdout
+
+
+# -- monitoring and logs --------------------------------------------------------------------------
+
+
+def test_monitoring_charts_have_axes_units_gaps_and_the_new_figures(daemon, admin):
+    fn = unique("charts")
+    code = ("def lambda_handler(event, context):\n"
+            "    if event.get('fail'):\n        raise ValueError('boom')\n    return 1\n")
+    assert admin.create_function(fn, code=code).status == 303
+    for payload in (b"{}", b"{}", b'{"fail": true}'):
+        daemon.client().invoke(FunctionName=fn, Payload=payload)
+    time.sleep(1.5)  # the log writer commits the invocation records in batches
+    page = admin.get(f"/ui/functions/{fn}/monitoring?range=1h").text
+    for title in ("Success rate", "Cold starts", "Init duration", "Duration p50", "Throttles"):
+        assert f"<strong>{title}" in page, title
+    assert page.count('class="y-axis"') >= 8 and page.count('class="x-axis"') >= 8
+    assert "(ms)" in page and "(%)" in page
+    assert 'class="gap"' in page and "no data" in page, "buckets without invocations are gaps"
+    rate = re.search(r"<strong>Success rate</strong>.*?</figure>", page, re.S).group(0)
+    assert "66.7%" in rate or "67%" in rate, rate[:2000]
+    assert re.search(r"<title>[^<]*: 66\.7%</title>", rate), "hover values"
+    cold = re.search(r"<strong>Cold starts</strong>.*?</figure>", page, re.S).group(0)
+    assert "total 1" in cold, cold[:500]
+
+
+def test_logs_search_with_filter_patterns_time_range_and_pages(daemon, admin):
+    fn = unique("search")
+    code = ("def lambda_handler(event, context):\n"
+            "    for i in range(120):\n        print(f'line {i} alpha')\n"
+            "    print('only beta here')\n    return 1\n")
+    assert admin.create_function(fn, code=code).status == 303
+    daemon.client().invoke(FunctionName=fn, Payload=b"{}")
+    time.sleep(1.5)
+    base = f"/ui/functions/{fn}/logs"
+    r = admin.get(f"{base}?filter=beta&range=1h")
+    assert r.status == 200
+    hits = re.search(r'id="search-results"[^>]*>(.*?)</pre>', r.text, re.S).group(1)
+    assert "only beta here" in hits and "alpha" not in hits
+    r = admin.get(f"{base}?filter=%3Fbeta+%3Fnothing&range=15m")
+    assert "only beta here" in r.text, "?term OR terms"
+    r = admin.get(f"{base}?filter=alpha+-beta&range=all")
+    first = re.search(r'id="search-results"[^>]*>(.*?)</pre>', r.text, re.S).group(1)
+    assert first.count("alpha") == 100 and 'id="next-page"' in r.text, "pages of 100"
+    nxt = html.unescape(re.search(r'href="([^"]+)" id="next-page"', r.text).group(1))
+    second = admin.get(nxt).text
+    rest = re.search(r'id="search-results"[^>]*>(.*?)</pre>', second, re.S).group(1)
+    assert rest.count("alpha") == 20 and 'id="next-page"' not in second
+    r = admin.get(f"{base}?filter=%7B+%24.level+%3D&range=1h")
+    assert r.status == 422 and 'id="err-filter"' in r.text and "does not parse" in r.text

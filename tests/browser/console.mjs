@@ -97,15 +97,27 @@ export async function keyboardWalk({ page, url, fn, assert, snap }) {
   await typeOver(page, '{"k": 7, "sleep": 2}');
   await escapeEditor(page, "#event", assert);
   await tabTo(page, "#run");
+  // what the page shows while the run is under way, kept across the navigation that ends it
+  await page.evaluate(() => {
+    const note = () => {
+      const b = document.getElementById("run");
+      const seen = {
+        disabled: b.disabled,
+        busy: b.classList.contains("busy"),
+        text: b.textContent,
+        bar: document.querySelector("progress.busy-bar") !== null,
+        announced: document.getElementById("announcer").textContent,
+      };
+      if (seen.busy) sessionStorage.setItem("lbx-test-busy", JSON.stringify(seen));
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => {
-    const b = document.getElementById("run");
-    return b && b.disabled && b.classList.contains("busy") && /Running/.test(b.textContent);
-  }, null, { timeout: 1800 });
-  assert(await page.evaluate(() => document.querySelector("progress.busy-bar") !== null), "a progress bar is shown");
-  assert(/Running/.test(await page.textContent("#announcer")), "the run is announced to screen readers");
-  await snap(page, "test-running");
   await page.waitForSelector("#result h2:has-text('Succeeded')", { timeout: 20_000 });
+  const seen = JSON.parse((await page.evaluate(() => sessionStorage.getItem("lbx-test-busy"))) || "null");
+  assert(seen && seen.disabled && /Running/.test(seen.text), `Test was disabled and said it was running: ${JSON.stringify(seen)}`);
+  assert(seen.bar, "a progress bar was shown");
+  assert(/Running/.test(seen.announced), "the run was announced to screen readers");
   assert(JSON.parse(await page.textContent("#result-payload")).kb === 7, "the event reached the function");
   assert(!(await page.evaluate(() => document.getElementById("run").disabled)), "Test is enabled again");
 

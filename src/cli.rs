@@ -43,6 +43,9 @@ pub enum Command {
     /// Manage API access keys (AWS-style access key id and secret)
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Dashboard users: list them, or reset a forgotten password on the host
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// List every Lambda runtime id: available here (and with what), or what to install; with AWS's deprecation dates
     Runtimes,
     /// Print the effective configuration (all layers merged) as TOML
@@ -181,6 +184,17 @@ pub enum KeysCommand {
     Revoke {
         /// The access key id to revoke
         access_key_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List the dashboard users and their roles
+    List,
+    /// Give a dashboard user a new random password (printed once) and end their sessions
+    ResetPassword {
+        /// The user's name (see `lambdabox users list`)
+        username: String,
     },
 }
 

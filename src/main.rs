@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use lambdabox::cli::{Cli, Command, KeysCommand};
+use lambdabox::cli::{Cli, Command, KeysCommand, UsersCommand};
 use lambdabox::config::Config;
 
 fn main() -> anyhow::Result<()> {
@@ -86,6 +86,7 @@ fn main() -> anyhow::Result<()> {
             print!("{}", config.to_toml());
             Ok(())
         }
+        Command::Users(u) => users(&config, &u),
         Command::Keys(k) => {
             let store = lambdabox::serve::open_store(&config)?;
             match k {
@@ -132,6 +133,23 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn users(config: &lambdabox::config::Config, cmd: &UsersCommand) -> anyhow::Result<()> {
+    let store = lambdabox::serve::open_store(config)?;
+    match cmd {
+        UsersCommand::List => {
+            for u in store.call_blocking(|c| lambdabox::store::users::list(c))? {
+                println!("{:<24} {}", u.username, u.role);
+            }
+        }
+        UsersCommand::ResetPassword { username } => {
+            let pw = lambdabox::web::recovery::reset_password(&store, &config.data_dir, username)?;
+            println!("username = {username}\npassword = {pw}");
+            eprintln!("the new password is shown only this once; {username}'s sessions were ended. Change it under Settings after signing in.");
+        }
+    }
+    Ok(())
 }
 
 fn init_logging(level: &str) {

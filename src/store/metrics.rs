@@ -21,6 +21,8 @@ pub struct Sample {
     pub start_ms: i64,
     pub duration_us: i64,
     pub error: bool,
+    /// Init duration of a cold start (None for warm invocations).
+    pub init_us: Option<i64>,
 }
 
 /// Counts per function name of invocations that started at or after `since_ms`.
@@ -52,7 +54,7 @@ pub fn samples(
     limit: usize,
 ) -> Result<Vec<Sample>, StoreError> {
     let mut st = conn.prepare_cached(
-        "SELECT start_ms, duration_us, error_type IS NOT NULL FROM invocations
+        "SELECT start_ms, duration_us, error_type IS NOT NULL, init_us FROM invocations
          WHERE function_name = ?1 AND start_ms >= ?2 ORDER BY start_ms DESC LIMIT ?3",
     )?;
     let rows = st.query_map(params![function, since_ms, limit as i64], |r| {
@@ -60,6 +62,7 @@ pub fn samples(
             start_ms: r.get(0)?,
             duration_us: r.get(1)?,
             error: r.get(2)?,
+            init_us: r.get(3)?,
         })
     })?;
     let mut out: Vec<Sample> = rows.collect::<Result<_, _>>()?;

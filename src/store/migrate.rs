@@ -23,10 +23,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/0009_http_apis.sql")),
     (10, include_str!("../../migrations/0010_logging_config.sql")),
     (12, include_str!("../../migrations/0012_iam.sql")),
+    (13, include_str!("../../migrations/0013_user_roles.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

@@ -17,6 +17,7 @@ pub mod function_urls;
 pub mod functions;
 pub mod http_apis;
 pub mod iam;
+pub mod key_owners;
 pub mod keys;
 pub mod layers;
 pub mod logs;

@@ -12,6 +12,8 @@ pub struct User {
     pub username: String,
     pub created_ms: i64,
     pub password_changed_ms: i64,
+    /// `admin`, `developer` or `viewer` (migration 0013).
+    pub role: String,
 }
 
 /// A live session and the user it belongs to.
@@ -21,6 +23,8 @@ pub struct SessionRow {
     pub username: String,
     pub csrf_token: String,
     pub expires_ms: i64,
+    /// The user's role (`admin`, `developer` or `viewer`).
+    pub role: String,
 }
 
 /// Number of users.
@@ -32,7 +36,7 @@ pub fn count(conn: &Connection) -> Result<u64, StoreError> {
 /// Every user, by name.
 pub fn list(conn: &Connection) -> Result<Vec<User>, StoreError> {
     let mut st = conn.prepare_cached(
-        "SELECT id, username, created_ms, password_changed_ms FROM users ORDER BY username",
+        "SELECT id, username, created_ms, password_changed_ms, role FROM users ORDER BY username",
     )?;
     let rows = st.query_map([], |r| {
         Ok(User {
@@ -40,6 +44,7 @@ pub fn list(conn: &Connection) -> Result<Vec<User>, StoreError> {
             username: r.get(1)?,
             created_ms: r.get(2)?,
             password_changed_ms: r.get(3)?,
+            role: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -134,7 +139,7 @@ pub fn session(
 ) -> Result<Option<SessionRow>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT s.user_id, u.username, s.csrf_token, s.expires_ms FROM sessions s
+            "SELECT s.user_id, u.username, s.csrf_token, s.expires_ms, u.role FROM sessions s
              JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ?1 AND s.expires_ms > ?2",
         )?
         .query_row(params![token_sha256, now_ms], |r| {
@@ -143,9 +148,52 @@ pub fn session(
                 username: r.get(1)?,
                 csrf_token: r.get(2)?,
                 expires_ms: r.get(3)?,
+                role: r.get(4)?,
             })
         })
         .optional()?)
+}
+
+/// Sets a user's role (`admin`, `developer` or `viewer`); false if there is no such user.
+pub fn set_role(conn: &Connection, id: i64, role: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE users SET role = ?1 WHERE id = ?2",
+        params![role, id],
+    )? > 0)
+}
+
+/// (id, role) of a user by name.
+pub fn by_name(conn: &Connection, username: &str) -> Result<Option<(i64, String)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, role FROM users WHERE username = ?1",
+            params![username],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// The role of a user by id.
+pub fn role_of(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT role FROM users WHERE id = ?1", params![id], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Number of administrators.
+pub fn admin_count(conn: &Connection) -> Result<u64, StoreError> {
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| {
+        r.get(0)
+    })?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Ends every session of a user (after a password reset on the host).
+pub fn end_sessions(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
+    Ok(())
 }
 
 /// Ends a session.
@@ -243,6 +291,17 @@ mod tests {
                 create_session(c, "t1", id, "csrf", 1, 100)?;
                 create_session(c, "t2", id, "csrf2", 1, 100)?;
                 assert_eq!(session(c, "t1", 50)?.unwrap().username, "admin");
+                assert_eq!(session(c, "t1", 50)?.unwrap().role, "admin", "default role");
+                assert_eq!(admin_count(c)?, 1);
+                assert!(set_role(c, id, "viewer")?);
+                assert!(
+                    set_role(c, id, "root").is_err(),
+                    "the CHECK refuses other roles"
+                );
+                assert_eq!(role_of(c, id)?.as_deref(), Some("viewer"));
+                assert_eq!(by_name(c, "admin")?, Some((id, "viewer".to_string())));
+                assert_eq!(admin_count(c)?, 0);
+                assert!(set_role(c, id, "admin")?);
                 assert!(session(c, "t1", 100)?.is_none(), "expired");
                 set_password(c, id, "h3", Some("t1"), 2)?;
                 assert!(session(c, "t1", 50)?.is_some(), "own session kept");

@@ -97,6 +97,27 @@ pub async fn save(
     Ok(())
 }
 
+/// A refused alias change in the words of the page (versions by number, no ARNs).
+pub fn plain_error(e: &Error, function: &str) -> String {
+    let text = e.to_string();
+    let plain = super::plain::without_arns(&text);
+    match e {
+        Error::ResourceNotFound(_) if text.contains("Function not found") => {
+            match plain.rsplit_once("version ") {
+                Some((_, rest)) => {
+                    let v = rest.split_whitespace().next().unwrap_or(rest);
+                    format!("Version {v} of {function} does not exist. Choose a published version (the list above), or publish one first.")
+                }
+                None => plain,
+            }
+        }
+        Error::ResourceConflict(_) => {
+            format!("{plain} Reload the page to see the current aliases.")
+        }
+        _ => plain,
+    }
+}
+
 /// Deletes an alias.
 pub async fn delete(app: &App, function: &str, alias: &str) -> Result<(), Error> {
     svc::delete(&app.ctx, function, alias).await

@@ -100,6 +100,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "bucket.html",
         include_str!("../../web/templates/bucket.html"),
     ),
+    ("error.html", include_str!("../../web/templates/error.html")),
 ];
 
 /// (file name, content type, bytes) of every file in `web/static`.
@@ -128,7 +129,16 @@ const STATIC: &[(&str, &str, &str)] = &[
 
 /// `GET /ui/static/{file}`: public (they reveal nothing), cached for a day.
 pub async fn serve(file: web::Path<String>) -> HttpResponse {
-    match STATIC.iter().find(|(n, _, _)| *n == file.as_str()) {
+    named(file.as_str())
+}
+
+/// `GET /favicon.ico` (browsers ask for it on any page, error pages too): the SVG icon.
+pub async fn favicon() -> HttpResponse {
+    named("favicon.svg")
+}
+
+fn named(file: &str) -> HttpResponse {
+    match STATIC.iter().find(|(n, _, _)| *n == file) {
         Some((_, ct, body)) => HttpResponse::Ok()
             .content_type(*ct)
             .insert_header(("Cache-Control", "public, max-age=86400"))

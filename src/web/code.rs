@@ -1,6 +1,6 @@
 //! The Code tab: the package's file tree, a viewer, inline edit and deploy of one file for
 //! small packages (checked against the RevisionId the page was rendered with), and a new
-//! zip upload.
+//! zip upload (its security token in the body, see `multipart_csrf`).
 
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -75,6 +75,11 @@ pub async fn show(
         &(found.version.code_size <= zipedit::MAX_EDITABLE_PACKAGE),
     );
     ctx.insert("flash", &flash(req.query_string()));
+    ctx.insert("deployed", &req.query_string().contains("deployed=1"));
+    ctx.insert(
+        "handler_problem",
+        &super::handler_check::of_version(&app, &found.version).await,
+    );
     web.render.page("code.html", Some(&s), ctx)
 }
 

@@ -1,5 +1,8 @@
-//! The Configuration tab: description, memory, timeout, ephemeral storage, environment
-//! variables, layers and network (the subnets and security groups this host defines).
+//! The Configuration tab: runtime, handler, architecture (only the host's), description,
+//! memory, timeout, ephemeral storage, environment variables, layers and network (the
+//! subnets and security groups this host defines). The handler is checked against the
+//! package and a mismatch is shown beside it (saving is still allowed: the next upload may
+//! bring the file).
 //! Saved with the RevisionId the page was rendered with, so a concurrent change is refused
 //! instead of overwritten.
 
@@ -16,6 +19,9 @@ use crate::services::functions as svc;
 
 #[derive(Serialize, Default)]
 pub(super) struct Values {
+    runtime: String,
+    handler: String,
+    architecture: String,
     description: String,
     memory: String,
     timeout: String,
@@ -77,6 +83,9 @@ async fn render_full(
     let found = load(app, name).await?;
     let c = &found.version.config;
     let v = v.unwrap_or_else(|| Values {
+        runtime: c.runtime.clone(),
+        handler: c.handler.clone(),
+        architecture: c.architectures.first().cloned().unwrap_or_default(),
         description: c.description.clone(),
         memory: c.memory_size.to_string(),
         timeout: c.timeout.to_string(),
@@ -92,6 +101,28 @@ async fn render_full(
         security_groups: c.vpc.security_group_ids.clone(),
     });
     let mut ctx = frame(app, &found, "configuration");
+    let today = crate::catalog::table::today();
+    let mut runtimes: Vec<(String, Option<String>)> =
+        super::create::ordered_runtimes(app.ctx.catalog.ids())
+            .into_iter()
+            .map(|id| {
+                let l = crate::catalog::table::lifecycle(&id, &today);
+                (id, l)
+            })
+            .collect();
+    if !runtimes.iter().any(|(id, _)| *id == c.runtime) {
+        // the current runtime is not served here any more: it stays selectable as it is
+        runtimes.insert(
+            0,
+            (c.runtime.clone(), Some("not available on this host".into())),
+        );
+    }
+    ctx.insert("runtimes", &runtimes);
+    ctx.insert("host_arch", crate::domain::function::host_architecture());
+    ctx.insert(
+        "handler_problem",
+        &super::handler_check::of_version(app, &found.version).await,
+    );
     ctx.insert("v", &v);
     ctx.insert("errors", &errors.0);
     let cfg = &app.ctx.config.sandbox;
@@ -160,6 +191,9 @@ pub async fn save(
     current(&req)?;
     let f = Form::urlencoded(&body)?;
     let v = Values {
+        runtime: f.get("runtime").into(),
+        handler: f.get("handler").into(),
+        architecture: f.get("architecture").into(),
         description: f.get("description").into(),
         memory: f.get("memory").into(),
         timeout: f.get("timeout").into(),
@@ -178,6 +212,20 @@ pub async fn save(
         &mut errors,
     );
     let env = parse_env(&v.env, &mut errors);
+    // Forms made before these fields existed leave them as they are.
+    if f.has("handler") && v.handler.is_empty() {
+        errors.add(
+            "handler",
+            "Give the handler, e.g. lambda_function.lambda_handler.",
+        );
+    }
+    let host = crate::domain::function::host_architecture();
+    if f.has("architecture") && v.architecture != host {
+        errors.add(
+            "architecture",
+            &format!("This host runs {host} functions only."),
+        );
+    }
     let layers: Vec<String> = v
         .layers
         .lines()
@@ -198,7 +246,19 @@ pub async fn save(
         v.subnets.clone(),
         v.security_groups.clone(),
     );
+    let runtime = Some(v.runtime.clone()).filter(|r| !r.is_empty());
+    let handler = f.has("handler").then(|| v.handler.clone());
+    let architecture = f.has("architecture").then(|| v.architecture.clone());
     let result = svc::update_config(&app.ctx, &r, revision, move |c| {
+        if let Some(runtime) = runtime {
+            c.runtime = runtime;
+        }
+        if let Some(handler) = handler {
+            c.handler = handler;
+        }
+        if let Some(a) = architecture {
+            c.architectures = vec![a];
+        }
         c.description = description;
         c.memory_size = u32::try_from(memory).unwrap_or(128);
         c.timeout = u32::try_from(timeout).unwrap_or(3);

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use actix_multipart::Multipart;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::form::{parse_env, FieldErrors, Form};
 use super::login::current;
-use super::{enc, redirect, zipedit, App, Web, WebError};
+use super::{enc, handler_check, redirect, stash, zipedit, App, Web, WebError};
 use crate::domain::function::{host_architecture, FunctionConfig};
 use crate::services::functions as svc;
 
@@ -94,6 +94,32 @@ struct Values {
     env: String,
     source: String,
     code: String,
+    /// File name of a package kept from an earlier post of this form.
+    pending: String,
+    /// The handler does not match the package: offer "create it anyway".
+    handler_warning: bool,
+}
+
+/// Stash name of the package chosen on the create form.
+const PENDING_ZIP: &str = "create-zip";
+
+/// `(family, unversioned, version numbers negated)` of a runtime id, so that ids sort by
+/// family and newest first: `python3.13` → `("python", false, [-3, -13])`.
+fn runtime_order(id: &str) -> (String, bool, Vec<i64>) {
+    let family: String = id.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let nums = id[family.len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .map(|n: i64| -n)
+        .collect::<Vec<_>>();
+    (family, nums.is_empty(), nums)
+}
+
+/// Runtime ids by family, newest version first.
+pub fn ordered_runtimes(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort_by_key(|id| runtime_order(id));
+    ids
 }
 
 /// The file the inline editor's code goes to, from the runtime and handler.
@@ -141,10 +167,7 @@ fn render(
     ctx.insert("v", v);
     ctx.insert("errors", &errors.0);
     let today = crate::catalog::table::today();
-    let choices: Vec<Choice> = app
-        .ctx
-        .catalog
-        .ids()
+    let choices: Vec<Choice> = ordered_runtimes(app.ctx.catalog.ids())
         .into_iter()
         .map(|id| Choice {
             lifecycle: crate::catalog::table::lifecycle(&id, &today),
@@ -193,8 +216,9 @@ pub async fn submit(
     req: HttpRequest,
     mp: Multipart,
 ) -> Result<HttpResponse, WebError> {
+    let s = current(&req)?;
     let f = Form::multipart(mp, MAX_UPLOAD).await?;
-    let v = Values {
+    let mut v = Values {
         name: f.get("name").into(),
         runtime: f.get("runtime").into(),
         handler: f.get("handler").into(),
@@ -204,6 +228,7 @@ pub async fn submit(
         env: f.raw("env").into(),
         source: f.get("source").into(),
         code: f.raw("code").into(),
+        ..Values::default()
     };
     let mut errors = FieldErrors::default();
     if v.name.is_empty() {
@@ -213,16 +238,40 @@ pub async fn submit(
     }
     let (memory, timeout) = f.memory_and_timeout(&mut errors);
     let env = parse_env(&v.env, &mut errors);
+    if v.architecture != host_architecture() {
+        errors.add(
+            "architecture",
+            &format!("This host runs {} functions only.", host_architecture()),
+        );
+    }
     let zip = if v.source == "zip" {
+        let kept = match stash::peek(&s.token_sha256, PENDING_ZIP) {
+            Some(stash::Value::Package(n, d)) if f.get("keep_zip") == "1" => Some((n, d)),
+            _ => None,
+        };
         match f.files.get("zip") {
-            Some((_, data)) if !data.is_empty() => Some(data.clone()),
-            _ => {
-                errors.add(
-                    "code",
-                    "Choose a .zip file to upload, or switch to the inline editor.",
+            Some((fname, data)) if !data.is_empty() => {
+                stash::put(
+                    &s.token_sha256,
+                    PENDING_ZIP,
+                    stash::Value::Package(fname.clone(), data.clone()),
                 );
-                None
+                v.pending = fname.clone();
+                Some(data.clone())
             }
+            _ => match kept {
+                Some((n, d)) => {
+                    v.pending = n;
+                    Some(d)
+                }
+                None => {
+                    errors.add(
+                        "code",
+                        "Choose a .zip file to upload, or switch to the inline editor.",
+                    );
+                    None
+                }
+            },
         }
     } else if upload_only(&v.runtime) {
         errors.add(
@@ -241,6 +290,24 @@ pub async fn submit(
         let file = inline_file(&v.runtime, &v.handler);
         Some(zipedit::single_file(&file, &v.code).map_err(WebError::Internal)?)
     };
+    if let (Some(z), true, false) = (&zip, v.source == "zip", f.get("handler_ack") == "1") {
+        let z = z.clone();
+        let files = web::block(move || zipedit::file_names(&z))
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        match files {
+            Ok(files) => {
+                if let Some(p) = handler_check::problem(&v.runtime, &v.handler, &files) {
+                    errors.add(
+                        "handler",
+                        &format!("{p} Change the handler, or tick “Create it anyway” below."),
+                    );
+                    v.handler_warning = true;
+                }
+            }
+            Err(_) => errors.add("code", "This file is not a readable .zip archive."),
+        }
+    }
     let (Some(zip), true) = (zip, errors.is_empty()) else {
         return render(&app, &web, &req, &v, &errors);
     };
@@ -268,6 +335,7 @@ pub async fn submit(
     .await
     {
         Ok(created) => {
+            stash::take(&s.token_sha256, PENDING_ZIP);
             tracing::info!(function = %created.name, "function created from the dashboard");
             Ok(redirect(&format!(
                 "/ui/functions/{}/code?created=1",
@@ -302,5 +370,32 @@ mod tests {
         assert_eq!(default_handler("java21"), "example.Handler::handleRequest");
         let ids = ["python3.10", "python3.9", "nodejs20.x"].map(String::from);
         assert_eq!(newest_python(&ids).as_deref(), Some("python3.10"));
+        let ids = [
+            "python3.10",
+            "nodejs22.x",
+            "python3.9",
+            "provided.al2023",
+            "nodejs18.x",
+            "python3.13",
+            "java21",
+            "java8.al2",
+            "provided",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            ordered_runtimes(ids),
+            [
+                "java21",
+                "java8.al2",
+                "nodejs22.x",
+                "nodejs18.x",
+                "provided.al2023",
+                "provided",
+                "python3.13",
+                "python3.10",
+                "python3.9"
+            ]
+        );
     }
 }

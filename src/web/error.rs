@@ -61,7 +61,7 @@ impl WebError {
     }
 
     /// The message shown to the user.
-    fn public_message(&self) -> String {
+    pub(super) fn public_message(&self) -> String {
         match self {
             WebError::Internal(_) => {
                 "Something went wrong inside lambdabox. The daemon's log has the details.".into()

@@ -75,6 +75,11 @@ impl Form {
         self.fields.get(name).map(|s| s.trim()).unwrap_or("")
     }
 
+    /// True if the form has this field at all (even empty).
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
     /// A field's value exactly as sent (text areas).
     pub fn raw(&self, name: &str) -> &str {
         self.fields.get(name).map(String::as_str).unwrap_or("")

@@ -28,10 +28,18 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only paths inside the dashboard may be a post-login destination.
-fn safe_next(next: Option<&str>) -> String {
+/// Only pages inside the dashboard may be a post-login destination (not the sign-in and
+/// sign-out addresses themselves, which would lead nowhere after signing in).
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/ui/") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/ui/")
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/ui/logout")
+                && !n.starts_with("/ui/login")
+                && !n.starts_with("/ui/static/") =>
+        {
             n.to_string()
         }
         _ => "/ui/functions".to_string(),
@@ -39,6 +47,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 fn render_form(
+    app: &App,
     web: &Web,
     req: &HttpRequest,
     status: StatusCode,
@@ -52,6 +61,10 @@ fn render_form(
     ctx.insert("next", next);
     ctx.insert("username", username);
     ctx.insert("error", &error);
+    ctx.insert(
+        "first_password",
+        &super::recovery::first_password_present(&app.ctx.config.data_dir),
+    );
     let mut resp = web
         .render
         .page_status(status, "login.html", None, &mut ctx)?;
@@ -72,7 +85,7 @@ pub async fn form(
     if session::lookup(&app.ctx.store, &req).await?.is_some() {
         return Ok(redirect(&next));
     }
-    render_form(&web, &req, StatusCode::OK, &next, "", None)
+    render_form(&app, &web, &req, StatusCode::OK, &next, "", None)
 }
 
 /// `POST /ui/login`
@@ -91,6 +104,7 @@ pub async fn submit(
         .is_some_and(|c| !presented.is_empty() && session::tokens_equal(c.value(), presented))
     {
         return render_form(
+            &app,
             &web,
             &req,
             StatusCode::FORBIDDEN,
@@ -118,6 +132,7 @@ pub async fn submit(
             if wait_min == 1 { "" } else { "s" }
         );
         return render_form(
+            &app,
             &web,
             &req,
             StatusCode::TOO_MANY_REQUESTS,
@@ -150,6 +165,7 @@ pub async fn submit(
             .await?;
         tracing::info!(username = %username, remote = %remote, "dashboard sign-in failed");
         return render_form(
+            &app,
             &web,
             &req,
             StatusCode::UNAUTHORIZED,

@@ -1,5 +1,6 @@
 //! The Logs tab: the function's log streams, the events of one stream (or the newest of the
-//! group), and a live tail as server-sent events.
+//! group), a search with filter patterns, a time range and pages ([`super::logs_search`]),
+//! and a live tail as server-sent events.
 //!
 //! The tail polls the store every [`POLL`] for events after the last one sent (the log
 //! writer commits batches every 50 ms) and sends each as an SSE message whose `id` is the
@@ -25,6 +26,12 @@ pub const MAX_TAIL: Duration = Duration::from_secs(60);
 #[derive(Deserialize)]
 pub struct LogsQuery {
     stream: Option<String>,
+    /// A CloudWatch Logs filter pattern.
+    filter: Option<String>,
+    /// One of `logs_search::RANGES`.
+    range: Option<String>,
+    /// The next page of a search.
+    token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -68,6 +75,37 @@ pub async fn show(
         })
         .await?;
     let mut ctx = frame(&app, &found, "logs");
+    let searching = q.filter.is_some() || q.range.is_some() || q.token.is_some();
+    let pattern = q.filter.clone().unwrap_or_default();
+    let range = q.range.clone().unwrap_or_else(|| "1h".into());
+    let mut status = actix_web::http::StatusCode::OK;
+    if searching {
+        let r = super::logs_search::search(
+            &app,
+            &group,
+            q.stream.as_deref(),
+            &pattern,
+            &range,
+            q.token.as_deref(),
+        )
+        .await?;
+        if r.pattern_error.is_some() {
+            status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        ctx.insert("hits", &r.hits);
+        ctx.insert("next_token", &r.next);
+        ctx.insert("pattern_error", &r.pattern_error);
+    }
+    ctx.insert("searching", &searching);
+    ctx.insert("filter", &pattern);
+    ctx.insert("range", &range);
+    ctx.insert(
+        "ranges",
+        &super::logs_search::RANGES
+            .iter()
+            .map(|(id, label, _)| (*id, *label))
+            .collect::<Vec<_>>(),
+    );
     ctx.insert("group", &group);
     ctx.insert("stream", &q.stream);
     ctx.insert(
@@ -92,7 +130,8 @@ pub async fn show(
             .collect::<Vec<_>>(),
     );
     ctx.insert("last_id", &last_id);
-    web.render.page("logs.html", Some(&s), ctx)
+    web.render
+        .page_status(status, "logs.html", Some(&s), &mut ctx)
 }
 
 #[derive(Deserialize)]

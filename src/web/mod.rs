@@ -43,6 +43,16 @@ mod traces;
 mod triggers;
 mod versions;
 mod zipedit;
+// issue 24: the console (roles, error pages, upload tokens in the body, drafts)
+mod error_page;
+mod handler_check;
+mod logs_search;
+mod multipart_csrf;
+mod package;
+mod plain;
+pub mod recovery;
+pub mod roles;
+mod stash;
 
 use std::sync::Arc;
 
@@ -78,6 +88,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let browser = actix_web::guard::fn_guard(|ctx| !crate::api::is_aws_call(ctx.head()));
     cfg.route("/", web::get().guard(browser).to(to_dashboard))
         .route("/ui", web::get().to(to_dashboard))
+        .route(
+            "/favicon.ico",
+            web::get()
+                .guard(actix_web::guard::fn_guard(|ctx| {
+                    !crate::api::is_aws_call(ctx.head())
+                }))
+                .to(assets::favicon),
+        )
         .service(
             web::scope("/ui")
                 .app_data(web::PayloadConfig::new(guard::MAX_FORM_BYTES))
@@ -99,6 +117,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/functions/{name}/code", web::get().to(code::show))
                 .route("/functions/{name}/code", web::post().to(code::deploy))
                 .route("/functions/{name}/upload", web::post().to(code::upload))
+                .route(
+                    "/functions/{name}/package",
+                    web::get().to(package::download),
+                )
                 .route("/functions/{name}/test", web::get().to(test_tab::show))
                 .route("/functions/{name}/test", web::post().to(test_tab::submit))
                 .route(

@@ -25,6 +25,8 @@ pub struct Session {
     pub csrf_token: String,
     /// sha256 of the cookie value: the session's key in the store.
     pub token_sha256: String,
+    /// The user's role, read with the session on every request.
+    pub role: super::roles::Role,
 }
 
 /// 32 random bytes, hex.
@@ -99,5 +101,6 @@ pub async fn lookup(
         username: r.username,
         csrf_token: r.csrf_token,
         token_sha256: sha,
+        role: super::roles::Role::parse(&r.role),
     }))
 }

@@ -1,14 +1,21 @@
-//! Settings: API access keys (create shows the secret once; revoke), dashboard users (add,
-//! remove) and changing one's own password.
+//! Settings: API access keys (create, then the secret shown once by the page the post
+//! redirects to; revoke), dashboard users and their roles (add, remove, change role) and
+//! changing one's own password. What each role sees and may do is in [`super::roles`]:
+//! administrators manage every key and user; developers see and revoke the keys they
+//! created; viewers change their own password only.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::form::{FieldErrors, Form};
 use super::login::current;
-use super::{fmt_time, password, redirect, App, Web, WebError};
+use super::roles::Role;
+use super::{fmt_time, password, redirect, stash, App, Web, WebError};
 use crate::domain::function::now_ms;
-use crate::store::{keys, users};
+use crate::store::{key_owners, keys, users};
+
+/// Stash name of a key created by the last post.
+const NEW_KEY: &str = "new-key";
 
 #[derive(Serialize)]
 struct KeyRow {
@@ -16,6 +23,8 @@ struct KeyRow {
     description: String,
     created: String,
     revoked: Option<String>,
+    /// The signed-in user may revoke it.
+    mine: bool,
 }
 
 #[derive(Serialize)]
@@ -24,6 +33,13 @@ struct UserRow {
     username: String,
     created: String,
     is_me: bool,
+    role: String,
+}
+
+#[derive(Serialize)]
+struct RoleChoice {
+    id: &'static str,
+    summary: &'static str,
 }
 
 #[derive(Serialize, Default)]
@@ -40,38 +56,63 @@ async fn render(
     new_key: Option<NewSecret>,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
-    let (keys, users) = app
+    let (keys, users, owners) = app
         .ctx
         .store
-        .call(|c| Ok((keys::list(c)?, users::list(c)?)))
+        .call(|c| Ok((keys::list(c)?, users::list(c)?, key_owners::all(c)?)))
         .await?;
+    let owners: std::collections::HashMap<String, i64> = owners.into_iter().collect();
     let mut ctx = tera::Context::new();
     ctx.insert("nav", "settings");
-    ctx.insert(
-        "keys",
-        &keys
-            .into_iter()
-            .map(|k| KeyRow {
+    ctx.insert("role", s.role.as_str());
+    ctx.insert("is_admin", &(s.role == Role::Admin));
+    ctx.insert("can_keys", &(s.role >= Role::Developer));
+    let rows: Vec<KeyRow> = keys
+        .into_iter()
+        .filter_map(|k| {
+            let mine = owners.get(&k.access_key_id) == Some(&s.user_id);
+            (s.role == Role::Admin || (s.role == Role::Developer && mine)).then(|| KeyRow {
+                mine: mine || s.role == Role::Admin,
                 id: k.access_key_id,
                 description: k.description,
                 created: fmt_time(k.created_ms),
                 revoked: k.revoked_ms.map(fmt_time),
             })
-            .collect::<Vec<_>>(),
-    );
-    ctx.insert(
-        "users",
-        &users
+        })
+        .collect();
+    ctx.insert("keys", &rows);
+    let users: Vec<UserRow> = if s.role == Role::Admin {
+        users
             .into_iter()
             .map(|u| UserRow {
                 is_me: u.id == s.user_id,
                 id: u.id,
                 username: u.username,
                 created: fmt_time(u.created_ms),
+                role: u.role,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ctx.insert("users", &users);
+    ctx.insert(
+        "roles",
+        &Role::ALL
+            .iter()
+            .rev()
+            .map(|r| RoleChoice {
+                id: r.as_str(),
+                summary: r.summary(),
             })
             .collect::<Vec<_>>(),
     );
     ctx.insert("errors", &errors.0);
+    let new_key = new_key.or_else(|| match stash::take(&s.token_sha256, NEW_KEY) {
+        Some(stash::Value::NewKey(id, secret)) => Some(NewSecret { id, secret }),
+        _ => None,
+    });
+    ctx.insert("key_created", &req.query_string().contains("key_created=1"));
     ctx.insert("new_key", &new_key);
     ctx.insert("flash", &flash(req.query_string()));
     let status = errors.status();
@@ -88,6 +129,8 @@ fn flash(q: &str) -> Option<&'static str> {
         Some("User added.")
     } else if q.contains("user_removed=1") {
         Some("User removed.")
+    } else if q.contains("role_changed=1") {
+        Some("Role changed. It applies to the user's next page.")
     } else {
         None
     }
@@ -123,21 +166,40 @@ pub async fn submit(
                 errors.add("key_description", "Use at most 256 characters.");
                 return render(&app, &web, &req, &errors, None).await;
             }
+            let uid = s.user_id;
             let k = app
                 .ctx
                 .store
-                .call(move |c| keys::create(c, &d, "admin", now_ms()))
+                .call(move |c| {
+                    let k = keys::create(c, &d, "admin", now_ms())?;
+                    key_owners::set(c, &k.access_key_id, uid)?;
+                    Ok(k)
+                })
                 .await?;
             tracing::info!(access_key_id = %k.access_key_id, user = %s.username, "API key created from the dashboard");
-            let shown = NewSecret {
-                id: k.access_key_id.clone(),
-                secret: k.secret.clone(),
-            };
-            render(&app, &web, &req, &errors, Some(shown)).await
+            stash::put(
+                &s.token_sha256,
+                NEW_KEY,
+                stash::Value::NewKey(k.access_key_id.clone(), k.secret.clone()),
+            );
+            Ok(redirect("/ui/settings?key_created=1"))
         }
         "revoke_key" => {
             let id = f.get("key").to_string();
             let who = s.username.clone();
+            if s.role != Role::Admin {
+                let k = id.clone();
+                let owner = app
+                    .ctx
+                    .store
+                    .call(move |c| key_owners::owner(c, &k))
+                    .await?;
+                if owner != Some(s.user_id) {
+                    return Err(WebError::Forbidden(
+                        "You can revoke only the keys you created. Nothing was changed: ask an administrator to revoke this one.".into(),
+                    ));
+                }
+            }
             let done = app
                 .ctx
                 .store
@@ -167,6 +229,10 @@ pub async fn submit(
             {
                 errors.add("new_password", &m);
             }
+            let Some(role) = Role::from_name(f.get("role")) else {
+                errors.add("role", "Choose a role: admin, developer or viewer.");
+                return render(&app, &web, &req, &errors, None).await;
+            };
             if !errors.is_empty() {
                 return render(&app, &web, &req, &errors, None).await;
             }
@@ -175,7 +241,13 @@ pub async fn submit(
             let created = app
                 .ctx
                 .store
-                .call(move |c| users::create(c, &u, &phc, now_ms()))
+                .call(move |c| {
+                    let id = users::create(c, &u, &phc, now_ms())?;
+                    if let Some(id) = id {
+                        users::set_role(c, id, role.as_str())?;
+                    }
+                    Ok(id)
+                })
                 .await?;
             if created.is_none() {
                 errors.add("username", "A user with this name already exists.");
@@ -197,7 +269,36 @@ pub async fn submit(
                 return render(&app, &web, &req, &errors, None).await;
             }
             app.ctx.store.call(move |c| users::delete(c, id)).await?;
+            tracing::info!(user_id = id, by = %s.username, "dashboard user removed");
             Ok(redirect("/ui/settings?user_removed=1"))
+        }
+        "set_role" => {
+            let id: i64 = f
+                .get("user")
+                .parse()
+                .map_err(|_| WebError::BadRequest("Unknown user.".into()))?;
+            let Some(role) = Role::from_name(f.get("role")) else {
+                return Err(WebError::BadRequest(
+                    "Choose a role: admin, developer or viewer.".into(),
+                ));
+            };
+            if id == s.user_id {
+                errors.add(
+                    "users",
+                    "You cannot change your own role (so there is always an administrator); another administrator can.",
+                );
+                return render(&app, &web, &req, &errors, None).await;
+            }
+            let done = app
+                .ctx
+                .store
+                .call(move |c| users::set_role(c, id, role.as_str()))
+                .await?;
+            if !done {
+                return Err(WebError::NotFound("There is no such user.".into()));
+            }
+            tracing::info!(user_id = id, role = role.as_str(), by = %s.username, "dashboard user's role changed");
+            Ok(redirect("/ui/settings?role_changed=1"))
         }
         "password" => {
             let uid = s.user_id;
@@ -227,6 +328,15 @@ pub async fn submit(
                 .call(move |c| users::set_password(c, uid, &phc, Some(&keep), now_ms()))
                 .await?;
             tracing::info!(username = %s.username, "dashboard password changed");
+            match super::recovery::retire_first_password(&app.ctx.config.data_dir, &s.username) {
+                Ok(true) => {
+                    tracing::info!(username = %s.username, "the first-start password was removed from dashboard-credentials")
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot rewrite dashboard-credentials after a password change")
+                }
+            }
             Ok(redirect("/ui/settings?password=1"))
         }
         _ => Err(WebError::BadRequest("Unknown action.".into())),

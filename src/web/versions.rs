@@ -1,5 +1,7 @@
 //! The Versions & aliases tab: published versions (publish, delete) and aliases (see
-//! [`super::aliases`]).
+//! [`super::aliases`]). Publishing when nothing changed since the last version publishes
+//! nothing (as PublishVersion does), and the page says so; a refused alias form comes back
+//! with what was typed, its error in the names the page shows (no ARNs).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -20,12 +22,33 @@ struct VersionRow {
     runtime: String,
 }
 
+/// What the alias form held when it was sent.
+#[derive(Serialize, Default)]
+struct AliasInput {
+    alias: String,
+    version: String,
+    extra_version: String,
+    extra_weight: String,
+    description: String,
+}
+
 async fn render(
     app: &App,
     web: &Web,
     req: &HttpRequest,
     name: &str,
     errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    render_with(app, web, req, name, errors, None).await
+}
+
+async fn render_with(
+    app: &App,
+    web: &Web,
+    req: &HttpRequest,
+    name: &str,
+    errors: &FieldErrors,
+    input: Option<AliasInput>,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
     let found = load(app, name).await?;
@@ -55,11 +78,23 @@ async fn render(
     ctx.insert("versions", &rows);
     ctx.insert("errors", &errors.0);
     ctx.insert("flash", &flash(req.query_string()));
+    ctx.insert("a", &input.unwrap_or_default());
+    ctx.insert(
+        "unchanged",
+        &web::Query::<Unchanged>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.unchanged.clone()),
+    );
     let aliases = super::aliases::list(app, name).await?;
     ctx.insert("aliases", &aliases);
     let status = errors.status();
     web.render
         .page_status(status, "versions.html", Some(&s), &mut ctx)
+}
+
+#[derive(serde::Deserialize)]
+struct Unchanged {
+    unchanged: Option<String>,
 }
 
 fn flash(q: &str) -> Option<&'static str> {
@@ -100,9 +135,21 @@ pub async fn submit(
     let outcome = match f.get("action") {
         "publish" => {
             let d = Some(f.get("description").to_string()).filter(|d| !d.is_empty());
+            let started = crate::domain::function::now_ms();
             svc::publish_version(&app.ctx, &name, d, None, None)
                 .await
-                .map(|_| back("published"))
+                .map(|v| {
+                    if v.last_modified_ms < started {
+                        // PublishVersion answered the newest version: nothing had changed
+                        redirect(&format!(
+                            "/ui/functions/{}/versions?unchanged={}",
+                            enc(&name),
+                            enc(&v.version)
+                        ))
+                    } else {
+                        back("published")
+                    }
+                })
         }
         "delete_version" => {
             let r = FunctionRef {
@@ -119,19 +166,25 @@ pub async fn submit(
             .map(|_| back("deleted")),
         _ => return Err(WebError::BadRequest("Unknown action.".into())),
     };
+    let input = (f.get("action") == "save_alias").then(|| AliasInput {
+        alias: f.get("alias").into(),
+        version: f.get("alias_version").into(),
+        extra_version: f.get("extra_version").into(),
+        extra_weight: f.get("extra_weight").into(),
+        description: f.get("alias_description").into(),
+    });
     match outcome {
         Ok(resp) if errors.is_empty() => Ok(resp),
-        Ok(_) => render(&app, &web, &req, &name, &errors).await,
+        Ok(_) => render_with(&app, &web, &req, &name, &errors, input).await,
         Err(e) => {
             let mut errors = FieldErrors::default();
-            let text = e.to_string();
             let field = if f.get("action").ends_with("alias") {
                 "alias"
             } else {
                 "version"
             };
-            errors.add(field, &text);
-            render(&app, &web, &req, &name, &errors).await
+            errors.add(field, &super::aliases::plain_error(&e, &name));
+            render_with(&app, &web, &req, &name, &errors, input).await
         }
     }
 }

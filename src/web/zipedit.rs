@@ -59,6 +59,19 @@ pub fn entries(zip: &[u8]) -> Result<Vec<Entry>, String> {
         .collect())
 }
 
+/// The names of the files (not directories) of a package.
+pub fn file_names(zip: &[u8]) -> Result<Vec<String>, String> {
+    let mut z = zip::ZipArchive::new(Cursor::new(zip)).map_err(err)?;
+    let mut out = Vec::new();
+    for i in 0..z.len() {
+        let f = z.by_index_raw(i).map_err(err)?;
+        if !f.is_dir() {
+            out.push(f.name().to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// The text of one file (None if absent, too large or not UTF-8).
 pub fn read_text(zip: &[u8], path: &str) -> Result<Option<String>, String> {
     let mut z = zip::ZipArchive::new(Cursor::new(zip)).map_err(err)?;

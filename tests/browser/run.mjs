@@ -7,7 +7,10 @@
 // and purge on the Queues page (an XSS body), create and delete queues with the form, add and edit a
 // queue trigger on the Triggers tab; an HTTP API made with the CLI listed on the HTTP APIs page
 // (stages, routes, function links, copy by keyboard, the curl example answering); sign out.
-// A screenshot of every page goes to target/browser-artifacts/ (also on failure).
+// Then the console flows of tests/browser/console.mjs: a keyboard-only walk, a draft kept across
+// the end of a session, contrast and axe-core on every page in both themes.
+// A screenshot of every page goes to target/browser-artifacts/ (also on failure), and of every
+// page at desktop and phone width in both themes to target/browser-artifacts/pages/.
 //
 // Usage: node tests/browser/run.mjs   (env: LAMBDABOX_BIN, CHROMIUM, LAMBDABOX_AWS_CLI)
 
@@ -18,6 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import { keyboardWalk, draftAcrossSignIn, contrastAndAxe } from "./console.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = process.env.LAMBDABOX_BIN || join(root, "target/release/lambdabox");
@@ -351,6 +355,17 @@ async function main() {
       await page.waitForSelector(`${sec} button[data-copy="${focused}"]:has-text('Copied')`);
       assert((await page.evaluate(() => navigator.clipboard.readText())) === api.ApiEndpoint, "the URL is on the clipboard");
       await snap(page, "http-apis");
+    });
+
+    // issue 24: the console flows (tests/browser/console.mjs)
+    await step("keyboard only: create, edit code, test (busy button), configure, publish, alias", page, () =>
+      keyboardWalk({ page, url, fn: `${fn}-kb`, assert, snap }));
+    await step("unsaved code survives the end of the session and deploys after sign-in", page, () =>
+      draftAcrossSignIn({ page, context, url, fn, password: daemon.password, assert }));
+    await step("contrast and axe-core on every page in both themes; screenshots at desktop and phone width", page, async () => {
+      const queue = `axe-${Date.now().toString(36)}`;
+      await awsCli(daemon, ["sqs", "create-queue", "--queue-name", queue]);
+      await contrastAndAxe({ browser, context, url, fn, queue, assert, artifacts: ARTIFACTS });
     });
 
     await step("phone width and dark mode", page, async () => {

@@ -79,17 +79,17 @@ class Dashboard:
     def post_multipart(self, path: str, fields: dict, files: dict | None = None,
                        csrf: bool = True) -> Response:
         """POST multipart/form-data; `files` maps field -> (filename, bytes). The CSRF token
-        goes in the query string, as the dashboard's upload forms send it."""
+        is the first field, as the dashboard's upload forms send it (never in the URL)."""
         boundary = "----lambdabox-test-boundary"
         parts = []
+        if csrf:
+            fields = {"csrf": self.csrf, **fields}
         for k, v in fields.items():
             parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
         for k, (fname, data) in (files or {}).items():
             parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{fname}"\r\nContent-Type: application/zip\r\n\r\n'.encode() + data + b"\r\n")
         parts.append(f"--{boundary}--\r\n".encode())
-        sep = "&" if "?" in path else "?"
-        url = f"{path}{sep}csrf={self.csrf}" if csrf else path
-        return self.request("POST", url, body=b"".join(parts),
+        return self.request("POST", path, body=b"".join(parts),
                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
     def create_function(self, name: str, runtime: str = "python3.11", code: str | None = None,

@@ -164,9 +164,12 @@ def test_an_upgrade_takes_a_backup_before_migrating(tmp_path):
     last = migrations[-1].read_text()
     # its tables are dropped; a migration without tables only rewrites rows, idempotently
     tables = re.findall(r"CREATE TABLE (\w+)", last)
+    columns = re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", last)
     with sqlite3.connect(data / "lambdabox.db") as c:
         for t in reversed(tables):
             c.execute(f"DROP TABLE {t}")
+        for t, col in reversed(columns):
+            c.execute(f"ALTER TABLE {t} DROP COLUMN {col}")
         c.execute(f"PRAGMA user_version = {latest - 1}")
     d = Daemon(tmp_path).start()
     try:

@@ -308,6 +308,8 @@ def test_live_tail_streams_new_log_lines(daemon, admin):
 def test_api_keys_and_users_from_settings(daemon, admin):
     admin.get("/ui/settings")
     r = admin.post("/ui/settings", {"action": "create_key", "description": "from the dashboard"})
+    assert r.status == 303 and r.location == "/ui/settings?key_created=1", (r.status, r.text[:500])
+    r = admin.get(r.location)
     assert r.status == 200
     key_id = re.search(r'id="new-key-id">([A-Z0-9]+)<', r.text).group(1)
     secret = re.search(r'id="new-key-secret">([^<]+)<', r.text).group(1).replace("&#x2F;", "/").replace("&#x2B;", "+")
@@ -319,10 +321,10 @@ def test_api_keys_and_users_from_settings(daemon, admin):
     assert r.status == 303
     # users: add one, sign in as them, change their password, remove them
     user = unique("user")
-    r = admin.post("/ui/settings", {"action": "add_user", "username": user,
+    r = admin.post("/ui/settings", {"action": "add_user", "username": user, "role": "developer",
                                     "new_password": "short", "new_password_confirm": "short"})
     assert r.status == 422 and "at least 10 characters" in r.text
-    r = admin.post("/ui/settings", {"action": "add_user", "username": user,
+    r = admin.post("/ui/settings", {"action": "add_user", "username": user, "role": "developer",
                                     "new_password": "first-password", "new_password_confirm": "first-password"})
     assert r.status == 303
     u = Dashboard(daemon.endpoint)

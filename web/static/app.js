@@ -74,10 +74,15 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  // Tab inserts spaces in code editors.
+  // Tab inserts spaces in code editors; Esc releases the keyboard, so the next Tab (or
+  // Shift+Tab) moves focus on, as in CodeMirror.
   document.querySelectorAll("textarea.editor").forEach((ta) => {
+    let released = false;
+    ta.addEventListener("blur", () => { released = false; });
     ta.addEventListener("keydown", (e) => {
-      if (e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
+      if (e.key === "Escape") { released = true; return; }
+      if (e.key !== "Tab") { released = false; return; }
+      if (released || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
       e.preventDefault();
       const s = ta.selectionStart;
       ta.setRangeText("    ", s, ta.selectionEnd, "end");
@@ -116,4 +121,126 @@ document.addEventListener("DOMContentLoaded", () => {
       };
     });
   }
+});
+
+// --- issue 24: feedback, announcements, drafts -------------------------------------------
+
+// Tell screen readers what a page came back with (flashes, results, errors), and put the
+// keyboard on the first field with an error.
+document.addEventListener("DOMContentLoaded", () => {
+  const announcer = document.getElementById("announcer");
+  const said = [...document.querySelectorAll(".flash, .field-error, [data-announce], #error-message")]
+    .map((el) => el.textContent.trim()).filter(Boolean);
+  if (announcer && said.length) setTimeout(() => { announcer.textContent = said.join(" "); }, 150);
+  const invalid = document.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+});
+
+// Busy feedback: a form being sent disables its buttons (so it is not sent twice) and, when
+// the answer takes longer than 300 ms, shows what is happening on the button it was sent by.
+function announce(text) {
+  const a = document.getElementById("announcer");
+  if (a) a.textContent = text;
+}
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  if (e.defaultPrevented || !(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+  const by = e.submitter;
+  const label = (by && by.dataset.busy) || form.dataset.busy || "Working…";
+  // disabled after the browser has read the form (a disabled submitter would not be sent)
+  setTimeout(() => {
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach((b) => {
+      b.disabled = true;
+      b.setAttribute("aria-disabled", "true");
+    });
+  }, 0);
+  form._busyTimer = setTimeout(() => {
+    if (by) {
+      by.dataset.idleText = by.textContent;
+      by.textContent = label;
+      by.classList.add("busy");
+    }
+    let bar = form.querySelector("progress.busy-bar");
+    if (!bar) {
+      bar = document.createElement("progress");
+      bar.className = "busy-bar";
+      bar.setAttribute("aria-label", label);
+      (by || form).insertAdjacentElement(by ? "afterend" : "beforeend", bar);
+    }
+    announce(label);
+  }, 300);
+}, false);
+// Back/forward cache: a page shown again is not busy any more.
+window.addEventListener("pageshow", (e) => {
+  if (!e.persisted) return;
+  document.querySelectorAll("form[aria-busy]").forEach((form) => {
+    clearTimeout(form._busyTimer);
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("button").forEach((b) => {
+      b.disabled = false;
+      b.removeAttribute("aria-disabled");
+      if (b.dataset.idleText) b.textContent = b.dataset.idleText;
+      b.classList.remove("busy");
+    });
+    form.querySelectorAll("progress.busy-bar").forEach((p) => p.remove());
+  });
+});
+
+// Drafts: code and events typed into a box with data-draft are kept in this browser until the
+// server has them, so a deploy that lands on the sign-in page (the session ended) loses
+// nothing: back on the page, the draft is offered again.
+document.addEventListener("DOMContentLoaded", () => {
+  let store;
+  try { store = window.localStorage; } catch (_) { return; }
+  if (!store) return;
+  document.querySelectorAll("textarea[data-draft]").forEach((ta) => {
+    const key = "lambdabox-draft:" + ta.dataset.draft;
+    const server = ta.value;
+    const save = () => {
+      if (ta.value === server) { store.removeItem(key); return; }
+      try { store.setItem(key, JSON.stringify({ value: ta.value, base: server, at: Date.now() })); } catch (_) { /* full */ }
+    };
+    let timer = null;
+    ta.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(save, 250); });
+    if (ta.form) ta.form.addEventListener("submit", save);
+    let draft = null;
+    try { draft = JSON.parse(store.getItem(key) || "null"); } catch (_) { draft = null; }
+    if (ta.hasAttribute("data-draft-saved") || !draft || draft.value === server) {
+      store.removeItem(key);
+      return;
+    }
+    const box = document.createElement("div");
+    box.className = "draft-banner";
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", "Unsaved draft");
+    const when = new Date(draft.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const p = document.createElement("p");
+    p.id = "draft-note";
+    p.textContent = `You have edits from ${when} that were not saved (the session may have ended before they were sent).` +
+      (draft.base !== server ? " The saved version changed since you started them." : "");
+    const restore = document.createElement("button");
+    restore.type = "button";
+    restore.id = "draft-restore";
+    restore.textContent = "Restore my edits";
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.id = "draft-discard";
+    discard.textContent = "Discard them";
+    restore.addEventListener("click", () => {
+      ta.value = draft.value;
+      box.remove();
+      ta.focus();
+      announce("Your edits are back in the editor. They are not saved until you send the form.");
+    });
+    discard.addEventListener("click", () => {
+      store.removeItem(key);
+      box.remove();
+      ta.focus();
+      announce("Draft discarded.");
+    });
+    box.append(p, restore, " ", discard);
+    ta.insertAdjacentElement("beforebegin", box);
+    announce(p.textContent);
+  });
 });

@@ -157,9 +157,11 @@ def test_conffile_and_maintainer_scripts(deb, tmp_path):
 
 def test_lintian_reports_only_the_explained_tags(deb):
     _, path = deb
-    p = run("lintian", "--fail-on", "error,warning", "--display-info", "--show-overrides",
+    # (lintian 2.116 exits 2 whenever --show-overrides shows one, so the verdict is read from
+    # the tags: no error or warning may be left, and the run must have got to the overrides)
+    p = run("lintian", "--allow-root", "--display-info", "--show-overrides",
             "--tag-display-limit", "0", path, check=False)
-    assert p.returncode == 0, p.stdout + p.stderr
+    assert "O: lambdabox:" in p.stdout, p.stdout + p.stderr
     overridden = {line.split()[2] for line in p.stdout.splitlines() if line.startswith("O: ")}
     reported = [line for line in p.stdout.splitlines() if line[:2] in ("E:", "W:")]
     assert reported == [], p.stdout

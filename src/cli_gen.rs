@@ -60,7 +60,12 @@ mod tests {
     fn completions_name_the_subcommands_and_flags() {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let s = script(shell);
-            for word in ["serve", "backup", "doctor", "--data-dir", "--listen"] {
+            // fish names long flags without their dashes (`-l listen`)
+            let flags = match shell {
+                Shell::Fish => ["-l data-dir", "-l listen"],
+                _ => ["--data-dir", "--listen"],
+            };
+            for word in ["serve", "backup", "doctor"].into_iter().chain(flags) {
                 assert!(s.contains(word), "{shell} completion lacks {word}");
             }
         }

@@ -72,9 +72,28 @@ pub enum Command {
     /// Check the host: kernel features, runtimes, data directory, port and clock, with a fix
     /// for each problem (exit code 1 when something blocks functions)
     Doctor,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), generated from
+    /// this command line
+    Completions(CompletionsArgs),
+    /// Print the man page lambdabox(1); with --out-dir, write it and one page per subcommand
+    Man(ManArgs),
     /// Print the services and operations the API serves, as README.md lists them
     #[command(hide = true)]
     Operations,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Write lambdabox.1 and lambdabox-SUBCOMMAND.1 pages into this directory
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -7,6 +7,7 @@ pub mod api;
 pub mod backup;
 pub mod catalog;
 pub mod cli;
+pub mod cli_gen;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -11,9 +11,30 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(lambdabox::sandbox::helper_main());
     }
     let cli = Cli::parse();
-    if let Command::Operations = cli.command {
-        print!("{}", lambdabox::api::registry::operations_markdown());
-        return Ok(());
+    // Commands that describe the binary itself need no configuration.
+    match &cli.command {
+        Command::Operations => {
+            print!("{}", lambdabox::api::registry::operations_markdown());
+            return Ok(());
+        }
+        Command::Completions(args) => {
+            lambdabox::cli_gen::completions(args.shell, &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Man(args) => {
+            match &args.out_dir {
+                None => lambdabox::cli_gen::man_page(&mut std::io::stdout())?,
+                Some(dir) => {
+                    for page in lambdabox::cli_gen::man_pages(dir)
+                        .with_context(|| format!("writing man pages to {}", dir.display()))?
+                    {
+                        println!("{}", page.display());
+                    }
+                }
+            }
+            return Ok(());
+        }
+        _ => {}
     }
     let config = Config::load(
         cli.common.config.as_deref(),
@@ -55,7 +76,7 @@ fn main() -> anyhow::Result<()> {
         Command::Logs(args) => lambdabox::commands::logs(&config, &args),
         Command::Queue(args) => lambdabox::commands::queue(&config, &args),
         Command::Cost(args) => lambdabox::cost_cli::run(&config, &args),
-        Command::Operations => Ok(()),
+        Command::Operations | Command::Completions(_) | Command::Man(_) => Ok(()),
         Command::Doctor => {
             let rows = lambdabox::doctor::run(&config);
             print!("{}", lambdabox::doctor::render(&rows));

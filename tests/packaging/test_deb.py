@@ -4,7 +4,7 @@ and installed, reinstalled, removed and purged with dpkg in a scratch root (dpkg
 --force-script-chrootless: the maintainer scripts run on the host with DPKG_ROOT set, as they
 would for an image build, and must not touch the host's systemd or directories).
 
-Architectures come from LAMBDABOX_DEB_ARCHS (default "amd64"; tests/run sets "amd64 arm64").
+Architectures come from LAMBDABOX_DEB_ARCHS (default "amd64"; tests/run sets "amd64 arm64" with LAMBDABOX_TEST_ARM64=1).
 The arm64 binary answers --version through qemu-user (binfmt_misc).
 """
 

@@ -328,6 +328,14 @@ ROLE_ROUTES = [
     ("POST", "/ui/settings", {"action": "remove_user", "user": "x"}, "admin"),
     ("POST", "/ui/settings", {"action": "set_role", "user": "x", "role": "admin"}, "admin"),
     ("POST", "/ui/settings", {"action": "anything else"}, "admin"),
+    ("GET", "/ui/functions/{fn}/traces", None, "viewer"),
+    ("GET", "/ui/functions/{fn}/permissions", None, "viewer"),
+    ("GET", "/ui/cost", None, "viewer"),
+    ("GET", "/ui/buckets", None, "viewer"),
+    ("POST", "/ui/buckets", {"name": ""}, "developer"),
+    ("POST", "/ui/buckets/no-such-bucket/delete", {"confirm": "x"}, "developer"),
+    ("GET", "/ui/roles", None, "viewer"),
+    ("POST", "/ui/roles", {"name": ""}, "admin"),
     ("POST", "/ui/functions/{fn}/made-up-route", {}, "admin"),
 ]
 RANK = {"viewer": 0, "developer": 1, "admin": 2}

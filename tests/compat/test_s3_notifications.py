@@ -12,6 +12,9 @@ import json
 import re
 import time
 
+from pathlib import Path
+
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -20,6 +23,9 @@ from s3_support import s3_client
 from sqs_support import receive_all, sqs_client
 
 PY = "python3.11"
+
+# boto3 inside functions: this suite's virtualenv, mounted as AWS's runtime ships its SDK.
+SITE_PACKAGES = Path(boto3.__file__).resolve().parent.parent
 
 ECHO = r'''
 import os
@@ -68,7 +74,8 @@ TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 @pytest.fixture(scope="module")
 def d(tmp_path_factory):
-    dm = Daemon(tmp_path_factory.mktemp("s3notify")).start()
+    dm = Daemon(tmp_path_factory.mktemp("s3notify"),
+                env={"LAMBDABOX_IAM__PYTHON_SDK_DIR": str(SITE_PACKAGES)}).start()
     yield dm
     dm.kill()
 
@@ -255,7 +262,19 @@ def test_refusals_change_nothing(d, lam, s3, sqs):
 def test_seed_pattern_upload_transform_output(d, lam, s3):
     fn = unique("thumb")
     out_bucket = unique("out").lower()
-    lam.create_function(FunctionName=fn, Runtime=PY, Role=ROLE, Handler="app.handler",
+    # The execution role: read the uploads, write the output (the seed's IAM section).
+    key_id, secret = d.admin_keys()
+    iam = boto3.client("iam", endpoint_url=d.endpoint, region_name=REGION,
+                       aws_access_key_id=key_id, aws_secret_access_key=secret)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = unique("thumb-role")
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::my-uploads/*"},
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{out_bucket}/*"}]}))
+    lam.create_function(FunctionName=fn, Runtime=PY, Role=role_arn, Handler="app.handler",
                         Code={"ZipFile": make_zip({"app.py": TRANSFORM})}, Timeout=60,
                         Environment={"Variables": {"OUTPUT_BUCKET": out_bucket}})
     probe = json.loads(lam.invoke(FunctionName=fn, Payload=b'{"probe": true}')["Payload"].read())

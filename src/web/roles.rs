@@ -189,8 +189,10 @@ mod tests {
         assert_eq!(required("POST", "/ui/settings", Some("other")), Admin);
         assert_eq!(required("POST", "/ui/settings", None), Admin);
         // not listed: reading is open to viewers, writing only to admins
-        assert_eq!(required("GET", "/ui/buckets", None), Viewer);
-        assert_eq!(required("POST", "/ui/buckets", None), Admin);
+        assert_eq!(required("GET", "/ui/not-listed", None), Viewer);
+        assert_eq!(required("POST", "/ui/not-listed", None), Admin);
+        assert_eq!(required("POST", "/ui/buckets", None), Developer);
+        assert_eq!(required("POST", "/ui/roles", None), Admin);
         assert_eq!(required("DELETE", "/ui/functions/f", None), Admin);
         assert!(!path_matches("/ui/functions/{}", "/ui/functions/"));
         assert!(Viewer < Developer && Developer < Admin);

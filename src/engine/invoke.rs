@@ -401,21 +401,14 @@ fn init_failed(
         max_memory_mb: max_mb,
         status: &status,
     });
-    if let Some(t) = traced {
-        let phases = Phases {
-            init: Some(init),
-            invoke_start_us: None,
-            end_us: spans::now_us(),
-        };
-        emit_spans(
-            inner,
-            &live.capture,
-            t,
-            owner(fv, request_id),
-            phases,
-            &status,
-        );
-    }
+    emit_spans(
+        inner,
+        &live.capture,
+        traced,
+        owner(fv, request_id),
+        (Some(init), None),
+        &status,
+    );
     let payload: Bytes = if timed_out {
         report::timeout_payload(request_id, 10).into()
     } else if body.is_empty() {
@@ -484,16 +477,22 @@ fn owner<'a>(fv: &'a FunctionVersion, request_id: &'a str) -> Owner<'a> {
     }
 }
 
-/// Records a traced invocation's spans (logs.db and the OTLP exporter) and writes the XRAY
-/// line after its REPORT.
+/// For a traced invocation (`traced`), records its spans (logs.db and the OTLP exporter) and
+/// writes the XRAY line after its REPORT; `(init, invoke_start_us)` are its phases, ending now.
 fn emit_spans(
     inner: &Inner,
     capture: &Capture,
-    t: &Traced,
+    traced: Option<&Traced>,
     owner: Owner<'_>,
-    phases: Phases,
+    (init, invoke_start_us): (Option<Duration>, Option<i64>),
     status: &Status,
 ) {
+    let Some(t) = traced else { return };
+    let phases = Phases {
+        init,
+        invoke_start_us,
+        end_us: spans::now_us(),
+    };
     let spans = t.spans(owner, phases, status);
     if let Some(root) = spans.first() {
         capture.xray_line(spans::xray_line(&t.root, &root.span_id));
@@ -619,21 +618,14 @@ async fn execute(
         max_memory_mb: max_mb,
         status: &status,
     });
-    if let Some(t) = traced {
-        let phases = Phases {
-            init,
-            invoke_start_us: Some(t0_us),
-            end_us: spans::now_us(),
-        };
-        emit_spans(
-            inner,
-            &live.capture,
-            t,
-            owner(fv, request_id),
-            phases,
-            &status,
-        );
-    }
+    emit_spans(
+        inner,
+        &live.capture,
+        traced,
+        owner(fv, request_id),
+        (init, Some(t0_us)),
+        &status,
+    );
     let ran = Ran {
         fv,
         qualifier: req.function.qualifier.as_deref(),

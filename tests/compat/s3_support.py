@@ -125,7 +125,9 @@ def chunked_put(daemon, bucket: str, key: str, data: bytes, mode: str, chunk: in
         if attempt == 0:
             signed_headers = s.sign("PUT", path, headers, mode)
     if tamper:
-        i = body.rfind(data[-1:])
+        # flip a bit of the first payload byte: it follows the first chunk header's CRLF (a
+        # search for a data byte could land in the signatures or trailer text instead)
+        i = body.index(b"\r\n") + 2
         body = body[:i] + bytes([body[i] ^ 1]) + body[i + 1:]
     conn = http.client.HTTPConnection(host, timeout=30)
     conn.request("PUT", path, body=body, headers=signed_headers)

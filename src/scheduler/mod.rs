@@ -3,9 +3,10 @@
 //!
 //! One task on the engine's runtime keeps the table ([`timers`]) of every enabled rule and
 //! schedule, sleeps until the earliest is due (or a service names a change,
-//! `services::events::changes`), and hands each due firing to a task of its own: rules
-//! read their targets and send the "Scheduled Event" through `services::events::fanout`;
-//! schedules send their target's input. The firing's occurrence is recorded (batched) so a
+//! `services::events::changes`), and hands the due firings to tasks: the rules due at one
+//! instant are read together (rows, targets and their functions' policies in two store
+//! calls for the whole burst, [`fire_rules`]) and each sends its "Scheduled Event" through
+//! `services::events::fanout` in a task of its own; each schedule sends its target's input. The firing's occurrence is recorded (batched) so a
 //! restart knows what was fired; missed occurrences after downtime fire at most once
 //! (`scheduler.catch_up`). A disabled or deleted rule or schedule leaves the table before
 //! its change is acknowledged to the client, so it never fires afterwards.
@@ -35,7 +36,7 @@ use crate::services::schedules::{self as svc_schedules, Spec};
 use crate::services::Context;
 use crate::store::rules::{self as rstore, Record as RuleRecord};
 use crate::store::schedules::{self as sstore, Record as SchedRecord};
-use timers::{Entry, Timers};
+use timers::Timers;
 
 struct Inner {
     ctx: Context,
@@ -136,12 +137,23 @@ async fn run(inner: Arc<Inner>) {
     reload_all(&inner, &mut timers).await;
     loop {
         let now = inner.clock.now_ms();
+        let mut rules = Vec::new();
         for e in timers.take_due(now) {
             if !e.catch_up {
                 inner.lateness.push(now - e.due);
             }
+            match e.key {
+                Changed::Rule(id) => rules.push((id, e.occurrence)),
+                Changed::Schedule(id) => {
+                    let i = Arc::clone(&inner);
+                    tokio::spawn(async move { fire_schedule(&i, id, e.occurrence).await });
+                }
+                Changed::All => {}
+            }
+        }
+        if !rules.is_empty() {
             let i = Arc::clone(&inner);
-            tokio::spawn(async move { fire(i, e).await });
+            tokio::spawn(async move { fire_rules(i, rules).await });
         }
         let wait = timers
             .next_due()
@@ -246,36 +258,70 @@ fn iso(ms: i64) -> String {
         .to_string()
 }
 
-async fn fire(inner: Arc<Inner>, e: Entry) {
-    match e.key {
-        Changed::Rule(id) => fire_rule(&inner, id, e.occurrence).await,
-        Changed::Schedule(id) => fire_schedule(&inner, id, e.occurrence).await,
-        Changed::All => {}
-    }
-}
-
-async fn fire_rule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
+/// Fires the rules due at one instant (`due`: rule id, occurrence). A hundred rules due in
+/// the same second would otherwise queue two hundred store reads in front of their events'
+/// enqueues (p50 lateness 25 ms on 2 cores); here the rows and targets are read in one store
+/// call and the targeted functions' policies in a second, then each rule sends in a task
+/// of its own so the enqueues share group commits.
+async fn fire_rules(inner: Arc<Inner>, due: Vec<(i64, i64)>) {
+    let ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
     let found = inner
         .ctx
         .store
         .call(move |c| {
-            Ok(match rstore::rule_by_id(c, id)? {
-                Some(r) => {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(r) = rstore::rule_by_id(c, id)? {
                     let t = rstore::targets(c, r.id)?;
-                    Some((r, t))
+                    out.push((r, t));
                 }
-                None => None,
-            })
+            }
+            Ok(out)
         })
         .await;
-    let Ok(Some((rule, targets))) = found else {
-        return;
+    let rules = match found {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, rules = due.len(), "the scheduler cannot read the rules due now; they do not fire");
+            return;
+        }
     };
-    if rule.state != "ENABLED" {
-        return;
+    let occurrences: std::collections::HashMap<i64, i64> = due.into_iter().collect();
+    let mut keys: Vec<(String, String)> = rules
+        .iter()
+        .filter(|(r, _)| r.state == "ENABLED")
+        .flat_map(|(_, t)| inner.fanout.target_functions(t))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    // A failed read leaves `known` empty: each target then reads its policy itself.
+    let known = Arc::new(
+        crate::services::policy::read_known(&inner.ctx, keys)
+            .await
+            .unwrap_or_default(),
+    );
+    for (rule, targets) in rules {
+        let Some(&occurrence) = occurrences.get(&rule.id) else {
+            continue;
+        };
+        if rule.state != "ENABLED" {
+            continue;
+        }
+        let i = Arc::clone(&inner);
+        let known = Arc::clone(&known);
+        tokio::spawn(async move { fire_rule(&i, rule, targets, occurrence, &known).await });
     }
+}
+
+async fn fire_rule(
+    inner: &Arc<Inner>,
+    rule: rstore::RuleRow,
+    targets: Vec<rstore::TargetRow>,
+    occurrence: i64,
+    known: &crate::services::policy::Known,
+) {
     inner.fanout.recorder.push(Rec::Rule(RuleRecord::Fired {
-        rule_id: id,
+        rule_id: rule.id,
         at_ms: occurrence,
     }));
     let me = &inner.ctx.identity;
@@ -291,7 +337,10 @@ async fn fire_rule(inner: &Arc<Inner>, id: i64, occurrence: i64) {
         "detail": {},
     });
     debug_assert_eq!(rule.bus, DEFAULT_BUS);
-    inner.fanout.rule_event(&rule, &targets, &event).await;
+    inner
+        .fanout
+        .rule_event(&rule, &targets, &event, Some(known))
+        .await;
 }
 
 async fn fire_schedule(inner: &Arc<Inner>, id: i64, occurrence: i64) {

@@ -6,6 +6,8 @@
 //! and `SourceAccount` when the statement names them). IAM policy evaluation for API
 //! callers reads the same documents.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use super::functions;
@@ -225,12 +227,45 @@ pub async fn get(ctx: &Context, r: &FunctionRef) -> Result<(String, String), Err
         .ok_or_else(|| Error::ResourceNotFound("The resource you requested does not exist.".into()))
 }
 
+/// Policies read ahead for a burst of rule firings: (function, qualifier or '') → its policy.
+pub type Known = HashMap<(String, String), Option<policies::Policy>>;
+
+/// The (function, qualifier) key under which [`Known`] holds `f`'s policy.
+pub fn known_key(f: &FunctionRef) -> (String, String) {
+    (f.name.clone(), f.qualifier.clone().unwrap_or_default())
+}
+
+/// Reads the policies of `keys` in one store call.
+pub async fn read_known(ctx: &Context, keys: Vec<(String, String)>) -> Result<Known, Error> {
+    Ok(ctx
+        .store
+        .call(move |c| {
+            keys.into_iter()
+                .map(|(name, q)| {
+                    let p = policies::get(c, &name, &q)?;
+                    Ok(((name, q), p))
+                })
+                .collect::<Result<Known, _>>()
+        })
+        .await?)
+}
+
 /// Whether a rule (`source_arn`) may invoke `f`: yes when the function (at the target's
 /// qualifier) has no policy; otherwise only if a statement allows it.
 pub async fn allows_events(ctx: &Context, f: &FunctionRef, source_arn: &str) -> Result<(), Error> {
     let name = f.name.clone();
     let q = f.qualifier.clone().unwrap_or_default();
     let p = ctx.store.call(move |c| policies::get(c, &name, &q)).await?;
+    events_allowed(ctx, f, source_arn, p.as_ref())
+}
+
+/// [`allows_events`] with the policy already read.
+pub fn events_allowed(
+    ctx: &Context,
+    f: &FunctionRef,
+    source_arn: &str,
+    p: Option<&policies::Policy>,
+) -> Result<(), Error> {
     let Some(p) = p else { return Ok(()) };
     let statements = p.document["Statement"]
         .as_array()

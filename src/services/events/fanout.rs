@@ -24,6 +24,7 @@ use super::target::{RetryPolicy, Target};
 use crate::domain::event_invoke::{DestinationArn, DestinationUse};
 use crate::domain::Error;
 use crate::services::destinations::{self, Message};
+use crate::services::policy;
 use crate::services::Context;
 use crate::store::rules::{Record, RuleRow, TargetRow};
 
@@ -73,12 +74,26 @@ impl Fanout {
         })
     }
 
+    /// The functions `targets` name (keys of `policy::Known`); corrupt or non-function
+    /// targets are left out (sending to them reports their error).
+    pub fn target_functions(&self, targets: &[TargetRow]) -> Vec<(String, String)> {
+        targets
+            .iter()
+            .filter_map(|row| serde_json::from_str::<Target>(&row.spec).ok())
+            .filter_map(|t| t.function(&self.ctx.identity).ok())
+            .map(|f| policy::known_key(&f))
+            .collect()
+    }
+
     /// Sends `event` to every target of `rule`; returns once each first attempt ended.
+    /// `known`: function policies already read (a burst of firings reads them at once);
+    /// a function missing from it has its policy read here.
     pub async fn rule_event(
         self: &Arc<Self>,
         rule: &RuleRow,
         targets: &[TargetRow],
         event: &Value,
+        known: Option<&policy::Known>,
     ) {
         let rule_arn = super::rule_arn(&self.ctx.identity, &rule.bus, &rule.name);
         let ingestion = event
@@ -131,9 +146,11 @@ impl Fanout {
                     continue;
                 }
             };
-            if let Err(e) =
-                crate::services::policy::allows_events(&self.ctx, &function, &rule_arn).await
-            {
+            let allowed = match known.and_then(|k| k.get(&policy::known_key(&function))) {
+                Some(p) => policy::events_allowed(&self.ctx, &function, &rule_arn, p.as_ref()),
+                None => policy::allows_events(&self.ctx, &function, &rule_arn).await,
+            };
+            if let Err(e) = allowed {
                 let m = e.to_string();
                 self.fail(&rule_arn, &row.target_id, &m, rec(Some(m.clone())));
                 self.dead_letter(dead_letter, "NO_PERMISSIONS", &m, 0, None);

@@ -138,7 +138,7 @@ pub async fn put_events(
                 continue;
             };
             if p.matches(&event) && !targets.is_empty() {
-                fanout.rule_event(&rule, &targets, &event).await;
+                fanout.rule_event(&rule, &targets, &event, None).await;
             }
         }
         out.push(Ok(event["id"].as_str().unwrap_or_default().to_string()));

@@ -77,9 +77,12 @@ pub async fn create(ctx: &Context, r: &FunctionRef, config: UrlConfig) -> Result
         last_modified_ms: now,
     };
     let row = url.clone();
-    ctx.store
+    let created = ctx
+        .store
         .call(move |c| store::create(c, &row, &arn, exists))
-        .await?;
+        .await;
+    ctx.versions.changed();
+    created?;
     tracing::info!(function = %url.function, qualifier = %url.qualifier, url_id = %url.url_id,
         auth_type = url.config.auth_type.as_str(), "function URL created");
     Ok(url)
@@ -104,7 +107,7 @@ pub async fn update(ctx: &Context, r: &FunctionRef, patch: Patch) -> Result<Stor
     let q = qualifier_of(r)?;
     let name = r.name.clone();
     let arn = url_function_arn(ctx, &name, &q);
-    let url = ctx
+    let updated = ctx
         .store
         .call(move |c| {
             store::update(c, &name, &q, now_ms(), &arn, missing(), |mut cur| {
@@ -120,7 +123,9 @@ pub async fn update(ctx: &Context, r: &FunctionRef, patch: Patch) -> Result<Stor
                 Ok(cur)
             })
         })
-        .await?;
+        .await;
+    ctx.versions.changed();
+    let url = updated?;
     tracing::info!(function = %url.function, qualifier = %url.qualifier, url_id = %url.url_id,
         auth_type = url.config.auth_type.as_str(), "function URL updated");
     Ok(url)
@@ -134,8 +139,9 @@ pub async fn delete(ctx: &Context, r: &FunctionRef) -> Result<(), Error> {
     let deleted = ctx
         .store
         .call(move |c| store::delete(c, &name, &q, &arn))
-        .await?;
-    if deleted {
+        .await;
+    ctx.versions.changed();
+    if deleted? {
         tracing::info!(function = %r.name, "function URL deleted");
         Ok(())
     } else {
@@ -159,6 +165,29 @@ pub async fn list(
         .await?;
     let next = super::functions::cut_page(&mut items, limit, |u| u.qualifier.clone());
     Ok((items, next))
+}
+
+/// What serving the URL `url_id` needs (its row; for `AuthType NONE` whether the function's
+/// policy lets everyone in), from the cache while nothing changed.
+pub async fn serving(
+    ctx: &Context,
+    url_id: &str,
+) -> Result<Option<std::sync::Arc<super::url_cache::Serving>>, Error> {
+    let read_at = ctx.versions.generation();
+    if let Some(s) = ctx.urls.get(url_id, read_at) {
+        return Ok(Some(s));
+    }
+    let Some(url) = by_id(ctx, url_id).await? else {
+        return Ok(None);
+    };
+    let public_allowed = url.config.auth_type == crate::domain::function_url::AuthType::None
+        && super::url_policy::allows_public_url(ctx, &url.function, &url.qualifier).await?;
+    let s = std::sync::Arc::new(super::url_cache::Serving {
+        url,
+        public_allowed,
+    });
+    ctx.urls.put(url_id, read_at, std::sync::Arc::clone(&s));
+    Ok(Some(s))
 }
 
 /// The URL a request names by its id, if there is one.

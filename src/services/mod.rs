@@ -20,6 +20,7 @@ pub mod policy;
 pub mod s3;
 pub mod schedules;
 pub mod sqs;
+pub mod url_cache;
 pub mod url_policy;
 
 use std::collections::HashMap;
@@ -44,6 +45,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Resolved function versions for the invoke path, valid while no function changed.
     pub versions: Arc<VersionCache>,
+    /// Function URLs as the HTTP trigger serves them, valid while no function changed.
+    pub urls: Arc<url_cache::UrlCache>,
     /// The destination kinds this daemon delivers to (registered at start-up).
     pub destinations: Arc<destinations::Destinations>,
     /// Blocking threads for heavy request work (`server.blocking_threads`).
@@ -72,6 +75,7 @@ impl Context {
             catalog,
             config: Arc::clone(&config),
             versions: Arc::new(VersionCache::default()),
+            urls: Arc::new(url_cache::UrlCache::default()),
             destinations: Arc::new(destinations::Destinations::default()),
             cpu,
             schedule_changes: Arc::default(),
@@ -87,8 +91,9 @@ pub type VersionKey = (String, Option<String>);
 /// A cache of resolved function versions keyed by (name, qualifier), invalidated wholesale
 /// by a generation counter that every function write bumps after it commits. Only this
 /// process writes functions, so the cache never serves a version older than the last write
-/// it acknowledged. Rule: every service that changes a function, version or alias calls
-/// [`VersionCache::changed`] after its store call succeeded.
+/// it acknowledged. Rule: every service that changes a function, version, alias, function URL
+/// or function policy calls [`VersionCache::changed`] after its store call (the URL cache,
+/// `url_cache`, uses the same generation).
 #[derive(Default)]
 pub struct VersionCache {
     generation: AtomicU64,

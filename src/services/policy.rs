@@ -154,7 +154,8 @@ pub async fn add(ctx: &Context, r: &FunctionRef, p: Permission) -> Result<Value,
     let name = r.name.clone();
     let written = s.clone();
     let want_rev = p.revision_id.clone().filter(|x| !x.is_empty());
-    ctx.store
+    let written_ok = ctx
+        .store
         .call(move |c| {
             policies::update(c, &name, &q, |cur| {
                 if let Some(want) = &want_rev {
@@ -175,7 +176,9 @@ pub async fn add(ctx: &Context, r: &FunctionRef, p: Permission) -> Result<Value,
                 Ok(Some(doc))
             })
         })
-        .await?;
+        .await;
+    ctx.versions.changed();
+    written_ok?;
     Ok(s)
 }
 
@@ -188,7 +191,8 @@ pub async fn remove(
 ) -> Result<(), Error> {
     let (_, q) = resource(ctx, r).await?;
     let (name, sid) = (r.name.clone(), sid.to_string());
-    ctx.store
+    let removed = ctx
+        .store
         .call(move |c| {
             policies::update(c, &name, &q, |cur| {
                 let missing = || {
@@ -214,7 +218,9 @@ pub async fn remove(
                 Ok(if list.is_empty() { None } else { Some(doc) })
             })
         })
-        .await?;
+        .await;
+    ctx.versions.changed();
+    removed?;
     Ok(())
 }
 

@@ -192,6 +192,9 @@ def test_config_api_with_boto3_and_errors(lam, daemon):
     assert (st, body) == (200, b"hello")
     lam.delete_alias(FunctionName=name, Name="live")
     assert len(lam.list_function_url_configs(FunctionName=name)["FunctionUrlConfigs"]) == 1
+    # served a moment ago (and so cached): gone with its alias
+    st, _, body = curl(alias_url["FunctionUrl"] + "plain")
+    assert st == 403 and json.loads(body) == {"Message": "Forbidden"}, body
 
     lam.delete_function_url_config(FunctionName=name)
     assert error_of(lam.delete_function_url_config, FunctionName=name)[0] == "ResourceNotFoundException"

@@ -156,8 +156,8 @@ async fn serve(
     raw_path: &str,
 ) -> HttpResponse {
     let rid = head.request_id.clone();
-    let url = if is_url_id(id) {
-        match svc::by_id(&state.ctx, id).await {
+    let found = if is_url_id(id) {
+        match svc::serving(&state.ctx, id).await {
             Ok(u) => u,
             Err(e) => {
                 tracing::error!(url_id = %id, error = %e, "function URL lookup failed");
@@ -167,11 +167,12 @@ async fn serve(
     } else {
         None
     };
-    let Some(url) = url else {
+    let Some(found) = found else {
         tracing::info!(url_id = %id, method = %head.method, source = %head.peer_ip,
             "function URL request refused: no such URL (403)");
         return Answer::forbidden().into_response(&rid);
     };
+    let url = &found.url;
     let read = body::read(
         &mut payload,
         head.content_length,
@@ -186,23 +187,10 @@ async fn serve(
     let account = state.ctx.identity.account_id.clone();
     let (account_id, iam) = match url.config.auth_type {
         AuthType::None => {
-            match crate::services::url_policy::allows_public_url(
-                &state.ctx,
-                &url.function,
-                &url.qualifier,
-            )
-            .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::info!(url_id = %id, function = %url.function, source = %head.peer_ip,
-                        "public function URL request refused: the function's policy does not allow lambda:InvokeFunctionUrl for FunctionUrlAuthType NONE (403)");
-                    return Answer::forbidden().into_response(&rid);
-                }
-                Err(e) => {
-                    tracing::error!(url_id = %id, error = %e, "function URL policy lookup failed");
-                    return Answer::bad_gateway().into_response(&rid);
-                }
+            if !found.public_allowed {
+                tracing::info!(url_id = %id, function = %url.function, source = %head.peer_ip,
+                    "public function URL request refused: the function's policy does not allow lambda:InvokeFunctionUrl for FunctionUrlAuthType NONE (403)");
+                return Answer::forbidden().into_response(&rid);
             }
             ("anonymous".to_string(), None)
         }
@@ -235,7 +223,7 @@ async fn serve(
         state,
         &head,
         &buffered.body,
-        &url,
+        url,
         raw_path,
         &account_id,
         iam,

@@ -63,7 +63,7 @@ pub enum Command {
     /// Run a host command inside a sandbox with the default limits (for debugging and
     /// bug reports; needs the same privileges as the daemon)
     SandboxRun(crate::sandbox::SandboxRunArgs),
-    /// Write a consistent copy of the data directory (databases and credentials) to one
+    /// Write a consistent copy of the data directory (databases, object files, credentials) to one
     /// archive; safe while the daemon serves
     Backup(BackupArgs),
     /// Restore a backup archive into --data-dir (refused while a daemon uses that directory,

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub mod s3;
+pub use s3::S3Config;
+
 /// Prefix of the environment variables that override config keys.
 pub const ENV_PREFIX: &str = "LAMBDABOX_";
 
@@ -44,6 +47,7 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     pub backup: BackupConfig,
     pub iam: IamConfig,
+    pub s3: S3Config,
 }
 
 /// Scheduled online backups taken by the daemon (`lambdabox backup` takes one by hand).
@@ -360,6 +364,7 @@ impl Default for Config {
             scheduler: SchedulerConfig::default(),
             backup: BackupConfig::default(),
             iam: IamConfig::default(),
+            s3: S3Config::default(),
         }
     }
 }
@@ -506,6 +511,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         self.backup.interval()?;
+        self.s3.validate()?;
         if self.backup.keep == 0 {
             return bad("backup.keep must be at least 1".into());
         }

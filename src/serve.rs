@@ -295,6 +295,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let body_idle = std::time::Duration::from_secs(http.body_idle_timeout_secs);
         let url_hosts = crate::triggers::http::HostSuffix::from_config(&config);
         let api_hosts = crate::triggers::http::gateway::HostSuffix::from_config(&config);
+        let bucket_hosts = crate::api::s3::vhost::BucketHosts::from_config(&config);
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
                 .wrap_fn(move |mut req, srv| {
@@ -305,6 +306,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 .app_data(web_data.clone())
                 .configure(|c| crate::triggers::http::configure(c, url_hosts.clone()))
                 .configure(|c| crate::triggers::http::gateway::configure(c, api_hosts.clone()))
+                .configure(|c| crate::api::s3::vhost::configure(c, bucket_hosts.clone()))
                 .configure(crate::web::configure)
                 .configure(api::configure)
         })

@@ -231,7 +231,7 @@ impl Authenticator {
 fn signed<'a>(head: &'a Head, payload_hash: &'a str) -> SignedRequest<'a> {
     SignedRequest {
         method: &head.method,
-        raw_path: &head.raw_path,
+        raw_path: head.signed_path.as_deref().unwrap_or(&head.raw_path),
         raw_query: &head.raw_query,
         headers: &head.headers,
         payload_hash,

@@ -50,15 +50,26 @@ enum Target {
 }
 
 /// Serves one API call.
-pub async fn serve(state: &AppState, req: HttpRequest, mut payload: web::Payload) -> HttpResponse {
+pub async fn serve(state: &AppState, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let head = Head::new(&req);
     if let Some(public) = registry::public(&head.raw_path) {
         return (public.handler)(state, head, payload).await;
     }
+    serve_head(state, head, payload, None).await
+}
+
+/// Serves an API call whose head is built (S3's virtual-hosted-style requests come here
+/// with their routed path); `unsigned` is the service an unsigned request is refused as.
+pub async fn serve_head(
+    state: &AppState,
+    head: Head,
+    mut payload: web::Payload,
+    unsigned: Option<&'static Service>,
+) -> HttpResponse {
     let claim = Authenticator::claim(&head);
     let service = match &claim {
         Ok(c) => registry::by_signing_name(&c.credential.service),
-        Err(_) => registry::guess(&head),
+        Err(_) => unsigned.or_else(|| registry::guess(&head)),
     };
     let protocol = match service {
         Some(s) => s.protocol_for(&head),

@@ -24,6 +24,9 @@ pub const MAX_BODY: usize = 69_905_067;
 pub struct Head {
     pub method: String,
     pub raw_path: String,
+    /// The path as the client sent and signed it, when routing uses another `raw_path`
+    /// (S3's virtual-hosted-style requests: `/<key>` sent, `/<bucket>/<key>` routed).
+    pub signed_path: Option<String>,
     pub raw_query: String,
     pub headers: Vec<(String, String)>,
     /// `Host` header, used to build URLs that point back at this daemon.
@@ -58,6 +61,7 @@ impl Head {
         Head {
             method: req.method().as_str().to_string(),
             raw_path: uri.path().to_string(),
+            signed_path: None,
             raw_query: uri.query().unwrap_or("").to_string(),
             headers,
             host: req.connection_info().host().to_string(),
@@ -81,6 +85,7 @@ impl Head {
         Head {
             method: method.into(),
             raw_path: path.into(),
+            signed_path: None,
             raw_query: query.into(),
             headers,
             host: "localhost".into(),

@@ -1,9 +1,11 @@
 //! Online backup and restore of a data directory, as one zip archive.
 //!
-//! What a data directory must keep: the four SQLite databases (functions, versions, aliases,
+//! What a data directory must keep: the five SQLite databases (functions, versions, aliases,
 //! layers and code blobs, schedules, keys in `lambdabox.db`; function logs in `logs.db`; the
-//! asynchronous invocation queue in `async-queue.db`; SQS queues and messages in `sqs.db`)
-//! and the generated credentials files. The code cache and the sandbox state are rebuilt,
+//! asynchronous invocation queue in `async-queue.db`; SQS queues and messages in `sqs.db`;
+//! buckets and object metadata in `s3.db`), the object files `s3.db` names (`s3`: copied
+//! under a hold taken before its snapshot, so they match it) and the generated credentials
+//! files. The code cache and the sandbox state are rebuilt,
 //! so they are left out.
 //!
 //! Consistency: each database is copied with `VACUUM INTO` from its own connection, which
@@ -17,6 +19,7 @@
 //! fsync it → remove the old databases *with their -wal/-shm files* (a stale WAL would be
 //! replayed onto the restored file) → rename into place → fsync the directory.
 
+pub mod s3;
 pub mod scheduled;
 
 use std::fs::File;
@@ -28,10 +31,16 @@ use serde::{Deserialize, Serialize};
 
 /// Name of the manifest entry inside an archive.
 pub const MANIFEST: &str = "lambdabox-backup.json";
-/// Version of the archive layout.
-pub const FORMAT: u32 = 1;
+/// Version of the archive layout (2: object files under `s3/objects/`; 1 is still read).
+pub const FORMAT: u32 = 2;
 /// The SQLite databases of a data directory, in the order they are copied.
-pub const DATABASES: [&str; 4] = ["lambdabox.db", "sqs.db", "async-queue.db", "logs.db"];
+pub const DATABASES: [&str; 5] = [
+    "lambdabox.db",
+    "sqs.db",
+    "async-queue.db",
+    "logs.db",
+    s3::DB,
+];
 /// Small files copied as they are.
 pub const FILES: [&str; 3] = ["admin-credentials", "aws-config", "dashboard-credentials"];
 /// What is rebuilt on start and wiped by a forced restore.
@@ -72,6 +81,9 @@ pub struct Manifest {
     pub schema_version: i64,
     /// Entry names, each a file of the data directory.
     pub files: Vec<String>,
+    /// Object files in the archive (entries `s3/objects/<2 hex>/<id>`, not listed above).
+    #[serde(default)]
+    pub s3_objects: u64,
 }
 
 /// Writes a consistent copy of `data_dir` to `to` (atomically: a temporary sibling renamed
@@ -106,7 +118,10 @@ fn create_in(
         created_ms: crate::domain::function::now_ms(),
         schema_version: 0,
         files: Vec::new(),
+        s3_objects: 0,
     };
+    // Before the snapshot of s3.db: every file it names then stays readable until the end.
+    let _hold = s3::hold(data_dir)?;
     for db in DATABASES {
         let src = data_dir.join(db);
         if !src.exists() {
@@ -132,6 +147,12 @@ fn create_in(
             manifest.files.push(name.into());
         }
     }
+    let objects = if manifest.files.iter().any(|f| f == s3::DB) {
+        s3::named_files(data_dir, &parts.join(s3::DB))?
+    } else {
+        Vec::new()
+    };
+    manifest.s3_objects = objects.len() as u64;
     // Key secrets are in the archive: owner-only, like the data directory.
     let out = {
         use std::os::unix::fs::OpenOptionsExt;
@@ -158,6 +179,12 @@ fn create_in(
         let p = parts.join(name);
         let mut f = File::open(&p).map_err(|e| BackupError::Read(p.clone(), e))?;
         zip.start_file(name.as_str(), opts).map_err(werr)?;
+        std::io::copy(&mut f, &mut zip).map_err(|e| BackupError::Write(tmp.to_path_buf(), e))?;
+    }
+    let stored = opts.compression_method(zip::CompressionMethod::Stored);
+    for (id, path) in &objects {
+        let mut f = File::open(path).map_err(|e| BackupError::Read(path.clone(), e))?;
+        zip.start_file(s3::entry(id), stored).map_err(werr)?;
         std::io::copy(&mut f, &mut zip).map_err(|e| BackupError::Write(tmp.to_path_buf(), e))?;
     }
     let out = zip.finish().map_err(werr)?;
@@ -215,7 +242,7 @@ fn read_manifest(from: &Path) -> Result<(zip::ZipArchive<File>, Manifest), Backu
             .map_err(|e| not(e.to_string()))?;
         serde_json::from_slice(&text).map_err(|e| not(e.to_string()))?
     };
-    if manifest.format != FORMAT {
+    if !(1..=FORMAT).contains(&manifest.format) {
         return Err(not(format!(
             "archive format {} (this build reads {FORMAT})",
             manifest.format
@@ -261,7 +288,35 @@ pub fn restore(from: &Path, data_dir: &Path, force: bool) -> Result<Manifest, Ba
     }
     let stem = format!(".restore-{}", uuid::Uuid::new_v4().simple());
     let mut staged = Vec::new();
+    let staged_s3 = data_dir.join(format!("{stem}-s3"));
     let result = (|| {
+        let mut unpacked = 0u64;
+        for i in 0..zip.len() {
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| BackupError::NotABackup(from.to_path_buf(), e.to_string()))?;
+            let name = entry.name().to_string();
+            if !name.starts_with("s3/") {
+                continue;
+            }
+            let id = s3::entry_id(&name).ok_or_else(|| {
+                BackupError::NotABackup(from.to_path_buf(), format!("unexpected entry {name:?}"))
+            })?;
+            s3::unpack(&staged_s3, id, &mut entry)?;
+            unpacked += 1;
+        }
+        if unpacked != manifest.s3_objects {
+            return Err(BackupError::NotABackup(
+                from.to_path_buf(),
+                format!(
+                    "it holds {unpacked} object files where its manifest counts {}",
+                    manifest.s3_objects
+                ),
+            ));
+        }
+        if unpacked > 0 {
+            s3::sync_tree(&staged_s3)?;
+        }
         for name in &manifest.files {
             let tmp = data_dir.join(format!("{stem}-{name}"));
             staged.push(tmp.clone());
@@ -286,11 +341,15 @@ pub fn restore(from: &Path, data_dir: &Path, force: bool) -> Result<Manifest, Ba
         for name in FILES {
             remove_file_if_present(&data_dir.join(name))?;
         }
-        for d in REBUILT_DIRS {
+        for d in REBUILT_DIRS.iter().chain(&["s3"]) {
             let p = data_dir.join(d);
             if p.exists() {
                 std::fs::remove_dir_all(&p).map_err(|e| BackupError::Write(p.clone(), e))?;
             }
+        }
+        if unpacked > 0 {
+            let dest = data_dir.join("s3");
+            std::fs::rename(&staged_s3, &dest).map_err(|e| BackupError::Write(dest, e))?;
         }
         for (name, tmp) in manifest.files.iter().zip(&staged) {
             let dest = data_dir.join(name);
@@ -303,6 +362,7 @@ pub fn restore(from: &Path, data_dir: &Path, force: bool) -> Result<Manifest, Ba
             let _ = std::fs::remove_file(tmp);
         }
     }
+    let _ = std::fs::remove_dir_all(&staged_s3);
     result.map(|()| manifest)
 }
 

@@ -87,3 +87,61 @@ fn scheduled_archives_are_pruned_to_keep() {
     assert_eq!(names.len(), 3, "{names:?}");
     assert_eq!(names[2], "pre-upgrade-v1.zip");
 }
+
+#[test]
+fn object_files_follow_the_snapshot_of_s3_db() {
+    use crate::store::s3::{buckets, files::Files, objects, quota::Quota};
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir(&src).unwrap();
+    seed(&src);
+    let store = crate::store::s3::open(&src).unwrap();
+    let files = Files::open(&src).unwrap();
+    let id = Files::new_id();
+    std::fs::write(files.tmp_path(&id), b"object bytes").unwrap();
+    files.place(&id).unwrap();
+    // a file no row names (an interrupted write) stays out of the archive
+    let stray = Files::new_id();
+    std::fs::write(files.tmp_path(&stray), b"stray").unwrap();
+    files.place(&stray).unwrap();
+    let row = objects::ObjectRow {
+        bucket: "b".into(),
+        key: "k".into(),
+        size: 12,
+        etag: "e".into(),
+        content_type: "text/plain".into(),
+        headers: Vec::new(),
+        checksum: String::new(),
+        file: id.clone(),
+        modified_ms: 1,
+        parts: 0,
+    };
+    store
+        .call_blocking(move |c| {
+            buckets::create(c, "b", 1).unwrap();
+            objects::put(c, &row, &Quota::default()).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    let archive = tmp.path().join("s3.zip");
+    let m = create(&src, &archive).unwrap();
+    assert!(m.files.contains(&"s3.db".to_string()));
+    assert_eq!(m.s3_objects, 1);
+    assert!(
+        std::fs::read_dir(src.join("s3/holds"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "the hold is released"
+    );
+    restore(&archive, &dst, false).unwrap();
+    let restored = Files::at(&dst);
+    assert_eq!(std::fs::read(restored.path(&id)).unwrap(), b"object bytes");
+    assert!(restored.find(&stray).is_none());
+    let c = Connection::open(dst.join("s3.db")).unwrap();
+    let file: String = c
+        .query_row("SELECT file FROM objects WHERE key = 'k'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(file, id);
+}

@@ -67,11 +67,6 @@ pub fn new_object(req: &ApiRequest) -> Result<NewObject, S3Error> {
 /// The checksum algorithm an upload asks for, and the value sent in a header (a trailer's
 /// value comes with the body).
 pub fn checksum_request(req: &ApiRequest) -> Result<(Option<Algorithm>, Option<String>), S3Error> {
-    if req.header("x-amz-checksum-sha1").is_some() {
-        return Err(S3Error::not_implemented(
-            "lambdabox's S3 does not verify SHA1 checksums; use CRC32, CRC32C, CRC64NVME or SHA256.",
-        ));
-    }
     for (k, v) in &req.headers {
         if let Some(name) = k.to_ascii_lowercase().strip_prefix("x-amz-checksum-") {
             if matches!(name, "algorithm" | "mode" | "type") {
@@ -102,11 +97,47 @@ pub fn checksum_request(req: &ApiRequest) -> Result<(Option<Algorithm>, Option<S
         Some(n) => match Algorithm::parse(n) {
             Some(a) => Ok((Some(a), None)),
             None => Err(S3Error::invalid_request(format!(
-                "Checksum algorithm {n} is not supported; use CRC32, CRC32C, CRC64NVME or SHA256."
+                "Checksum algorithm {n} is not supported; use {}.",
+                crate::domain::s3::checksum::NAMES
             ))),
         },
         None => Ok((None, None)),
     }
+}
+
+/// The body's declared length: `Content-Length`, or `x-amz-decoded-content-length` for an
+/// aws-chunked body; required, at most 5 GiB.
+pub fn declared_length(req: &ApiRequest) -> Result<u64, S3Error> {
+    let chunked = req
+        .header("x-amz-content-sha256")
+        .is_some_and(|h| h.starts_with("STREAMING-"));
+    let missing = || {
+        S3Error::new(
+            "MissingContentLength",
+            411,
+            "You must provide the Content-Length HTTP header.",
+        )
+    };
+    let declared: u64 = if chunked {
+        let d = req
+            .header("x-amz-decoded-content-length")
+            .ok_or_else(missing)?;
+        d.trim().parse().map_err(|_| {
+            S3Error::invalid_argument("x-amz-decoded-content-length must be a number")
+        })?
+    } else {
+        req.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(missing)?
+    };
+    if declared > crate::domain::s3::MAX_PUT {
+        return Err(S3Error::new(
+            "EntityTooLarge",
+            400,
+            "Your proposed upload exceeds the maximum allowed object size.",
+        ));
+    }
+    Ok(declared)
 }
 
 /// Reads the request's body to a temporary file and verifies it.
@@ -115,38 +146,7 @@ pub async fn take(
     req: &ApiRequest,
     algorithm_default: Option<Algorithm>,
 ) -> Result<Written, S3Error> {
-    let chunked = req
-        .header("x-amz-content-sha256")
-        .is_some_and(|h| h.starts_with("STREAMING-"));
-    let declared: Option<u64> = if chunked {
-        let d = req.header("x-amz-decoded-content-length").ok_or_else(|| {
-            S3Error::new(
-                "MissingContentLength",
-                411,
-                "You must provide the Content-Length HTTP header.",
-            )
-        })?;
-        Some(d.trim().parse().map_err(|_| {
-            S3Error::invalid_argument("x-amz-decoded-content-length must be a number")
-        })?)
-    } else {
-        req.header("content-length")
-            .and_then(|v| v.trim().parse().ok())
-    };
-    let declared = declared.ok_or_else(|| {
-        S3Error::new(
-            "MissingContentLength",
-            411,
-            "You must provide the Content-Length HTTP header.",
-        )
-    })?;
-    if declared > crate::domain::s3::MAX_PUT {
-        return Err(S3Error::new(
-            "EntityTooLarge",
-            400,
-            "Your proposed upload exceeds the maximum allowed object size.",
-        ));
-    }
+    let declared = declared_length(req)?;
     let md5 = match req.header("content-md5") {
         Some(v) => {
             let raw = base64::engine::general_purpose::STANDARD

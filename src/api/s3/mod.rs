@@ -1,5 +1,5 @@
 //! Amazon S3 on the front door (rest-xml, signing name `s3`, path-style addressing:
-//! `/<bucket>/<key>`): buckets (`buckets`), objects (`objects`, bodies streamed by `ingest`),
+//! `/<bucket>/<key>`, and virtual-hosted-style under `s3.base_domain`: `vhost`): buckets (`buckets`), objects (`objects`, bodies streamed by `ingest`),
 //! listings (`listing`), multipart uploads (`multipart`) and notification configurations
 //! (`notification`). Requests name the operation by method, path and sub-resource
 //! (`?uploads`, `?notification`…) or by header (`x-amz-copy-source`); a sub-resource or
@@ -17,6 +17,7 @@ pub mod listing;
 pub mod multipart;
 pub mod notification;
 pub mod objects;
+pub mod vhost;
 pub mod xml_in;
 
 use super::protocol::Protocol;
@@ -96,6 +97,13 @@ pub static SERVICE: Service = Service {
             multipart::complete,
         )
         .cap(4 * 1024 * 1024),
+        Operation::rest(
+            "UploadPartCopy",
+            "PUT",
+            "/{Bucket}/{Key+}?partNumber&uploadId",
+            multipart::upload_part_copy,
+        )
+        .when(copy_source),
         Operation::rest(
             "UploadPart",
             "PUT",

@@ -1,12 +1,13 @@
-//! CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload,
-//! ListParts, ListMultipartUploads. UploadPartCopy (UploadPart with `x-amz-copy-source`) is
-//! refused by name.
+//! CreateMultipartUpload, UploadPart, UploadPartCopy (a part copied from an object, whole or
+//! `x-amz-copy-source-range`), CompleteMultipartUpload, AbortMultipartUpload, ListParts,
+//! ListMultipartUploads.
 
 use actix_web::http::StatusCode;
 use futures_util::future::LocalBoxFuture;
 
 use super::http::{self, builder, doc, iso, quoted, unquoted};
 use super::ingest;
+use super::objects;
 use super::xml_in;
 use crate::api::error::ApiError;
 use crate::api::protocol::Reply;
@@ -15,6 +16,8 @@ use crate::api::AppState;
 use crate::domain::s3::checksum::Algorithm;
 use crate::domain::s3::S3Error;
 use crate::services::s3::multipart::PartRef;
+use crate::services::s3::upload::Upload;
+use crate::services::s3::Slot;
 
 type Answer<'a> = LocalBoxFuture<'a, Result<Reply, ApiError>>;
 
@@ -31,7 +34,8 @@ pub fn create<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
             None => None,
             Some(a) => Some(Algorithm::parse(a).ok_or_else(|| {
                 S3Error::invalid_request(format!(
-                    "Checksum algorithm {a} is not supported; use CRC32, CRC32C, CRC64NVME or SHA256."
+                    "Checksum algorithm {a} is not supported; use {}.",
+                    crate::domain::s3::checksum::NAMES
                 ))
             })?),
         };
@@ -66,19 +70,13 @@ pub fn create<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
 pub fn upload_part<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
     Box::pin(async move {
         http::only_params(req, &["partNumber", "uploadId"])?;
-        if req.header("x-amz-copy-source").is_some() {
-            return Err(S3Error::not_implemented(
-                "lambdabox's S3 does not implement UploadPartCopy; upload the part's bytes with UploadPart.",
-            )
-            .into());
-        }
         let (bucket, key, id) = (http::bucket(req), http::key(req), upload_id(req));
-        let number: i64 = req
-            .query_param("partNumber")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let number = part_number(req);
         let s3 = http::s3(state);
         let upload = s3.upload(&bucket, &key, &id).await?;
+        let declared = ingest::declared_length(req)?;
+        s3.room_for(&bucket, Slot::Part(id.clone(), number), declared)
+            .await?;
         let body = ingest::take(state, req, Algorithm::parse(&upload.checksum_algorithm)).await?;
         let part = s3.upload_part(&bucket, &key, &id, number, body).await?;
         let mut b = builder(req, StatusCode::OK);
@@ -89,6 +87,89 @@ pub fn upload_part<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
             }
         }
         Ok(Reply::Http(b.finish()))
+    })
+}
+
+fn part_number(req: &ApiRequest) -> i64 {
+    req.query_param("partNumber")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `x-amz-copy-source-range: bytes=first-last` as (start, length); the whole source without
+/// it (at most 5 GiB either way).
+fn copy_range(req: &ApiRequest, size: u64) -> Result<(u64, u64), S3Error> {
+    let Some(h) = req.header("x-amz-copy-source-range") else {
+        if size > crate::domain::s3::MAX_PUT {
+            return Err(S3Error::invalid_request(format!(
+                "The specified copy source is larger than the maximum allowable size for a copy source: {}",
+                crate::domain::s3::MAX_PUT
+            )));
+        }
+        return Ok((0, size));
+    };
+    let malformed = || {
+        S3Error::invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+        )
+        .with("ArgumentName", "x-amz-copy-source-range")
+        .with("ArgumentValue", h)
+    };
+    let (a, z) = h
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .ok_or_else(malformed)?;
+    let (first, last) = match (a.trim().parse::<u64>(), z.trim().parse::<u64>()) {
+        (Ok(f), Ok(l)) if f <= l => (f, l),
+        _ => return Err(malformed()),
+    };
+    if last >= size {
+        return Err(S3Error::invalid_argument(format!(
+            "Range specified is not valid for source object of size: {size}"
+        ))
+        .with("ArgumentName", "x-amz-copy-source-range")
+        .with("ArgumentValue", h));
+    }
+    let len = last - first + 1;
+    if len > crate::domain::s3::MAX_PUT {
+        return Err(S3Error::new(
+            "EntityTooLarge",
+            400,
+            "Your proposed upload exceeds the maximum allowed object size.",
+        ));
+    }
+    Ok((first, len))
+}
+
+/// UploadPartCopy: UploadPart with `x-amz-copy-source`; the part's bytes are read from the
+/// source object's file (bounded memory), hashed as an upload's and stored as a part.
+pub fn upload_part_copy<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
+    Box::pin(async move {
+        http::only_params(req, &["partNumber", "uploadId"])?;
+        http::refuse_headers(req, &state.ctx.identity.account_id)?;
+        objects::refuse_copy_headers(req)?;
+        let (src_bucket, src_key) = objects::copy_source(req)?;
+        let (bucket, key, id) = (http::bucket(req), http::key(req), upload_id(req));
+        let number = part_number(req);
+        let s3 = http::s3(state);
+        let upload = s3.upload(&bucket, &key, &id).await?;
+        let (src, file) = s3.open_object(&src_bucket, &src_key).await?;
+        objects::copy_conditions(req, &src)?;
+        let (start, len) = copy_range(req, src.size)?;
+        s3.room_for(&bucket, Slot::Part(id.clone(), number), len)
+            .await?;
+        let up = Upload::begin(&s3.files, Algorithm::parse(&upload.checksum_algorithm))?;
+        let body = up.copy_file(file, start, len).await?;
+        let part = s3.upload_part(&bucket, &key, &id, number, body).await?;
+        let mut x = doc("CopyPartResult");
+        x.leaf("LastModified", &iso(part.modified_ms))
+            .leaf("ETag", &quoted(&part.etag));
+        if let Some((a, v)) = part.checksum.split_once(':') {
+            x.leaf(&format!("Checksum{a}"), v);
+        }
+        x.close("CopyPartResult");
+        Ok(Reply::Http(http::xml(req, x)))
     })
 }
 
@@ -115,11 +196,24 @@ pub fn complete<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
         let mut x = doc("CompleteMultipartUploadResult");
         x.leaf(
             "Location",
-            &format!(
-                "http://{}/{bucket}/{}",
-                req.host,
-                crate::domain::s3::names::url_encode(&key)
-            ),
+            &if req
+                .host
+                .to_ascii_lowercase()
+                .starts_with(&format!("{bucket}."))
+            {
+                // Virtual-hosted-style: the Host names the bucket.
+                format!(
+                    "http://{}/{}",
+                    req.host,
+                    crate::domain::s3::names::url_encode(&key)
+                )
+            } else {
+                format!(
+                    "http://{}/{bucket}/{}",
+                    req.host,
+                    crate::domain::s3::names::url_encode(&key)
+                )
+            },
         )
         .leaf("Bucket", &bucket)
         .leaf("Key", &key)

@@ -15,6 +15,7 @@ use crate::api::AppState;
 use crate::domain::s3::checksum::Algorithm;
 use crate::domain::s3::{S3Error, MAX_DELETE_KEYS};
 use crate::services::s3::objects::Directive;
+use crate::services::s3::Slot;
 use crate::store::s3::objects::ObjectRow;
 
 type Answer<'a> = LocalBoxFuture<'a, Result<Reply, ApiError>>;
@@ -38,6 +39,9 @@ pub fn put_object<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
         let s3 = http::s3(state);
         s3.bucket(&bucket).await?;
         let meta = ingest::new_object(req)?;
+        let declared = ingest::declared_length(req)?;
+        s3.room_for(&bucket, Slot::Object(key.clone()), declared)
+            .await?;
         let body = ingest::take(state, req, None).await?;
         let row = s3
             .put_object(&bucket, &key, body, meta, &http::caller(state, req))
@@ -75,17 +79,16 @@ pub fn copy_object<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
     Box::pin(async move {
         http::only_params(req, &[])?;
         http::refuse_headers(req, &state.ctx.identity.account_id)?;
-        if req
-            .headers
-            .iter()
-            .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-amz-copy-source-"))
-        {
-            return Err(S3Error::not_implemented(
-                "lambdabox's S3 does not implement x-amz-copy-source-if-* or -range on CopyObject.",
+        if req.header("x-amz-copy-source-range").is_some() {
+            return Err(S3Error::invalid_request(
+                "x-amz-copy-source-range is for UploadPartCopy; CopyObject copies the whole object.",
             )
             .into());
         }
+        refuse_copy_headers(req)?;
         let (src_bucket, src_key) = copy_source(req)?;
+        let s3 = http::s3(state);
+        copy_conditions(req, &s3.head_object(&src_bucket, &src_key).await?)?;
         let (bucket, key) = (http::bucket(req), http::key(req));
         let directive = match req.header("x-amz-metadata-directive").unwrap_or("COPY") {
             "COPY" => Directive::Copy,
@@ -98,7 +101,7 @@ pub fn copy_object<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
                 .into())
             }
         };
-        let row = http::s3(state)
+        let row = s3
             .copy_object(
                 &src_bucket,
                 &src_key,
@@ -114,6 +117,72 @@ pub fn copy_object<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a> {
             .close("CopyObjectResult");
         Ok(Reply::Http(http::xml(req, x)))
     })
+}
+
+/// The `x-amz-copy-source-*` headers lambdabox implements.
+const COPY_HEADERS: &[&str] = &[
+    "x-amz-copy-source",
+    "x-amz-copy-source-range",
+    "x-amz-copy-source-if-match",
+    "x-amz-copy-source-if-none-match",
+    "x-amz-copy-source-if-modified-since",
+    "x-amz-copy-source-if-unmodified-since",
+];
+
+/// Refuses the other `x-amz-copy-source-*` headers (SSE-C of the source…).
+pub fn refuse_copy_headers(req: &ApiRequest) -> Result<(), S3Error> {
+    for (k, _) in &req.headers {
+        let k = k.to_ascii_lowercase();
+        if k.starts_with("x-amz-copy-source") && !COPY_HEADERS.contains(&k.as_str()) {
+            return Err(S3Error::not_implemented(format!(
+                "lambdabox's S3 does not implement the {k} header; send the request without it."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The copy source's conditions (CopyObject, UploadPartCopy): S3 answers 412 to any that
+/// fails, except that a matching If-Match overrides a failed If-Unmodified-Since and a
+/// failing If-None-Match is not rescued by If-Modified-Since.
+pub fn copy_conditions(req: &ApiRequest, src: &ObjectRow) -> Result<(), S3Error> {
+    let modified_s = src.modified_ms.div_euclid(1000);
+    let etag_in = |list: &str| {
+        list.split(',')
+            .map(unquoted)
+            .any(|e| e == "*" || e == src.etag)
+    };
+    if let Some(m) = req.header("x-amz-copy-source-if-match") {
+        if !etag_in(m) {
+            return Err(S3Error::precondition_failed("x-amz-copy-source-If-Match"));
+        }
+    } else if let Some(t) = req
+        .header("x-amz-copy-source-if-unmodified-since")
+        .and_then(http::parse_http_date)
+    {
+        if modified_s > t {
+            return Err(S3Error::precondition_failed(
+                "x-amz-copy-source-If-Unmodified-Since",
+            ));
+        }
+    }
+    if let Some(m) = req.header("x-amz-copy-source-if-none-match") {
+        if etag_in(m) {
+            return Err(S3Error::precondition_failed(
+                "x-amz-copy-source-If-None-Match",
+            ));
+        }
+    } else if let Some(t) = req
+        .header("x-amz-copy-source-if-modified-since")
+        .and_then(http::parse_http_date)
+    {
+        if modified_s <= t {
+            return Err(S3Error::precondition_failed(
+                "x-amz-copy-source-If-Modified-Since",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The object headers of GetObject and HeadObject.

@@ -1,6 +1,6 @@
-//! The checksums S3 verifies and stores besides the MD5 ETag: CRC32, CRC32C, CRC64NVME and
-//! SHA256 (`x-amz-checksum-*`, base64 of the big-endian digest). SHA1 is not offered: it is
-//! refused by name rather than accepted unverified.
+//! The checksums S3 verifies and stores besides the MD5 ETag: CRC32, CRC32C, CRC64NVME, SHA1
+//! and SHA256 (`x-amz-checksum-*`, base64 of the big-endian digest). The CRCs are computed
+//! here (tables), the SHAs by RustCrypto's `sha1` and `sha2`.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -11,8 +11,12 @@ pub enum Algorithm {
     Crc32,
     Crc32c,
     Crc64Nvme,
+    Sha1,
     Sha256,
 }
+
+/// Every algorithm, for messages.
+pub const NAMES: &str = "CRC32, CRC32C, CRC64NVME, SHA1 or SHA256";
 
 impl Algorithm {
     /// From `CRC32`, `crc32c`… (the `x-amz-checksum-algorithm` / `x-amz-sdk-checksum-algorithm`
@@ -22,6 +26,7 @@ impl Algorithm {
             "CRC32" => Some(Algorithm::Crc32),
             "CRC32C" => Some(Algorithm::Crc32c),
             "CRC64NVME" => Some(Algorithm::Crc64Nvme),
+            "SHA1" => Some(Algorithm::Sha1),
             "SHA256" => Some(Algorithm::Sha256),
             _ => None,
         }
@@ -33,6 +38,7 @@ impl Algorithm {
             Algorithm::Crc32 => "CRC32",
             Algorithm::Crc32c => "CRC32C",
             Algorithm::Crc64Nvme => "CRC64NVME",
+            Algorithm::Sha1 => "SHA1",
             Algorithm::Sha256 => "SHA256",
         }
     }
@@ -48,6 +54,7 @@ pub enum Hasher {
     Crc32(crc32fast::Hasher),
     Crc32c(u32),
     Crc64(u64),
+    Sha1(Box<sha1::Sha1>),
     Sha256(Box<Sha256>),
 }
 
@@ -57,6 +64,7 @@ impl Hasher {
             Algorithm::Crc32 => Hasher::Crc32(crc32fast::Hasher::new()),
             Algorithm::Crc32c => Hasher::Crc32c(!0),
             Algorithm::Crc64Nvme => Hasher::Crc64(!0),
+            Algorithm::Sha1 => Hasher::Sha1(Box::default()),
             Algorithm::Sha256 => Hasher::Sha256(Box::default()),
         }
     }
@@ -66,6 +74,7 @@ impl Hasher {
             Hasher::Crc32(h) => h.update(data),
             Hasher::Crc32c(c) => *c = crc32c_update(*c, data),
             Hasher::Crc64(c) => *c = crc64_update(*c, data),
+            Hasher::Sha1(h) => h.update(data),
             Hasher::Sha256(h) => h.update(data),
         }
     }
@@ -77,6 +86,7 @@ impl Hasher {
             Hasher::Crc32(h) => b64(&h.finalize().to_be_bytes()),
             Hasher::Crc32c(c) => b64(&(!c).to_be_bytes()),
             Hasher::Crc64(c) => b64(&(!c).to_be_bytes()),
+            Hasher::Sha1(h) => b64(&h.finalize()),
             Hasher::Sha256(h) => b64(&h.finalize()),
         }
     }
@@ -153,7 +163,12 @@ mod tests {
             "ae8b14860a799888"
         );
         assert_eq!(Algorithm::parse("crc32c"), Some(Algorithm::Crc32c));
-        assert_eq!(Algorithm::parse("SHA1"), None);
+        assert_eq!(
+            hex_of(Algorithm::Sha1, b"abc"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(Algorithm::parse("sha1"), Some(Algorithm::Sha1));
+        assert_eq!(Algorithm::parse("MD5"), None);
         assert_eq!(Algorithm::Crc32.header(), "x-amz-checksum-crc32");
     }
 }

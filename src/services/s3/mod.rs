@@ -23,6 +23,7 @@ use crate::domain::s3::S3Error;
 use crate::services::Context;
 use crate::store::s3::buckets::{self, BucketRow};
 use crate::store::s3::files::Files;
+use crate::store::s3::quota::{self, Quota};
 use crate::store::Store;
 use crate::triggers::async_invoke::AsyncInvoke;
 
@@ -33,6 +34,15 @@ pub struct Caller {
     pub principal_id: String,
     pub source_ip: String,
     pub request_id: String,
+}
+
+/// What an upload would replace, for the quota check before its body is read.
+#[derive(Debug, Clone)]
+pub enum Slot {
+    /// An object of the bucket, by key.
+    Object(String),
+    /// A part of an upload: id and number.
+    Part(String, i64),
 }
 
 /// The object store; one per daemon.
@@ -137,6 +147,48 @@ impl S3 {
     pub async fn notification(&self, bucket: &str) -> Result<NotificationConfig, S3Error> {
         let row = self.bucket(bucket).await?;
         Ok(serde_json::from_str(&row.notification).unwrap_or_default())
+    }
+
+    /// The quotas that apply to `bucket` (configuration `[s3]`).
+    pub fn quota(&self, bucket: &str) -> Quota {
+        let c = &self.ctx.config.s3;
+        Quota {
+            bucket: c.bucket_quota(bucket),
+            total: c.max_total_bytes,
+        }
+    }
+
+    /// Refuses, before its body is read, an upload of `incoming` bytes into `slot` that
+    /// would bring the bucket or all buckets over a quota (`QuotaExceeded`). The write's
+    /// own transaction checks again.
+    pub async fn room_for(&self, bucket: &str, slot: Slot, incoming: u64) -> Result<(), S3Error> {
+        let q = self.quota(bucket);
+        if q.is_none() {
+            return Ok(());
+        }
+        let b = bucket.to_string();
+        self.with(move |c| {
+            use rusqlite::OptionalExtension;
+            let replaced: Option<i64> = match &slot {
+                Slot::Object(key) => c
+                    .query_row(
+                        "SELECT size FROM objects WHERE bucket = ?1 AND key = ?2",
+                        rusqlite::params![b, key],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+                Slot::Part(id, n) => c
+                    .query_row(
+                        "SELECT size FROM parts WHERE upload_id = ?1 AND number = ?2",
+                        rusqlite::params![id, n],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+            };
+            let replaced = replaced.unwrap_or(0).max(0) as u64;
+            quota::precheck(c, &b, &q, incoming, replaced)
+        })
+        .await
     }
 
     /// Object count and bytes of a bucket.

@@ -84,8 +84,9 @@ impl S3 {
             id.to_string(),
             p.clone(),
         );
+        let q = self.quota(bucket);
         let old = self
-            .with(move |c| uploads::put_part(c, &b, &k, &i, &row))
+            .with(move |c| uploads::put_part(c, &b, &k, &i, &row, &q))
             .await?;
         body.keep();
         if let Some(old) = old {

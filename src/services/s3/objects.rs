@@ -53,8 +53,8 @@ impl S3 {
             modified_ms: now_ms(),
             parts: 0,
         };
-        let r = row.clone();
-        let old = self.with(move |c| objects::put(c, &r)).await?;
+        let (r, q) = (row.clone(), self.quota(bucket));
+        let old = self.with(move |c| objects::put(c, &r, &q)).await?;
         body.keep();
         if let Some(old) = old {
             self.files.remove(&[old]);
@@ -160,8 +160,8 @@ impl S3 {
                 modified_ms: now_ms(),
                 ..src
             };
-            let r = row.clone();
-            match self.with(move |c| objects::put(c, &r)).await {
+            let (r, q) = (row.clone(), self.quota(dst_bucket));
+            match self.with(move |c| objects::put(c, &r, &q)).await {
                 Ok(Some(old)) => self.files.remove(&[old]),
                 Ok(None) => {}
                 Err(e) => {

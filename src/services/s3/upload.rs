@@ -102,6 +102,50 @@ impl Upload {
         Ok(())
     }
 
+    /// Copies `len` bytes of `file` from `start` (UploadPartCopy), hashing them as an upload,
+    /// then finishes. A short source fails; the temporary file is then removed.
+    pub async fn copy_file(
+        mut self,
+        file: std::fs::File,
+        start: u64,
+        len: u64,
+    ) -> Result<Written, S3Error> {
+        self.flush().await?;
+        let sink = self
+            .sink
+            .take()
+            .ok_or_else(|| S3Error::internal("the upload's file is gone"))?;
+        let sink = tokio::task::spawn_blocking(move || -> Result<Sink, std::io::Error> {
+            use std::io::{Read, Seek};
+            let (mut file, mut sink) = (file, sink);
+            file.seek(std::io::SeekFrom::Start(start))?;
+            let mut buf = vec![0u8; BATCH];
+            let mut left = len;
+            while left > 0 {
+                let want = left.min(BATCH as u64) as usize;
+                let n = file.read(&mut buf[..want])?;
+                if n == 0 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the copy source is shorter than its row",
+                    ));
+                }
+                sink.file.write_all(&buf[..n])?;
+                sink.md5.update(&buf[..n]);
+                if let Some(h) = sink.extra.as_mut() {
+                    h.update(&buf[..n]);
+                }
+                left -= n as u64;
+            }
+            Ok(sink)
+        })
+        .await
+        .map_err(|e| S3Error::internal(format!("the copy thread failed: {e}")))??;
+        self.sink = Some(sink);
+        self.size += len;
+        self.finish().await
+    }
+
     /// Writes what is left, fsyncs and closes the file.
     pub async fn finish(mut self) -> Result<Written, S3Error> {
         self.flush().await?;

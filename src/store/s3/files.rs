@@ -5,6 +5,12 @@
 //! directory fsynced ([`Files::place`]) before any row names it. A file is removed only after
 //! the commit that stopped naming it. [`Files::sweep`] (at start) empties `tmp/` and removes
 //! files no row names: what a crash between rename and commit left behind.
+//!
+//! Backups ([`Files::hold`]): a backup creates `holds/<pid>-<id>` *before* it snapshots
+//! `s3.db`, and removes it when done. While a hold of a live process exists, a removed file
+//! is moved to `held/` instead of unlinked, so every file the snapshot names stays readable
+//! ([`Files::find`]); once no hold is left, `held/` is emptied at the next removal. A hold
+//! whose process is gone (a killed backup) is ignored and deleted.
 
 use std::collections::HashSet;
 use std::fs;
@@ -24,6 +30,63 @@ impl Files {
         fs::create_dir_all(root.join("objects"))?;
         fs::create_dir_all(root.join("tmp"))?;
         Ok(Files { root })
+    }
+
+    /// The directory as it is, without creating anything (backups).
+    pub fn at(data_dir: &Path) -> Files {
+        Files {
+            root: data_dir.join("s3"),
+        }
+    }
+
+    /// Where a file removed during a backup waits.
+    fn held_path(&self, id: &str) -> PathBuf {
+        self.root.join("held").join(id)
+    }
+
+    /// The file `id` as a backup reads it: in place, or held since the snapshot.
+    pub fn find(&self, id: &str) -> Option<PathBuf> {
+        [self.path(id), self.held_path(id)]
+            .into_iter()
+            .find(|p| p.is_file())
+    }
+
+    /// Keeps removed files readable until the returned hold is dropped (backups).
+    pub fn hold(&self) -> io::Result<Hold> {
+        let dir = self.root.join("holds");
+        fs::create_dir_all(&dir)?;
+        fs::create_dir_all(self.root.join("held"))?;
+        let path = dir.join(format!("{}-{}", std::process::id(), Files::new_id()));
+        fs::File::create(&path)?.sync_all()?;
+        fs::File::open(&dir)?.sync_all()?;
+        Ok(Hold { path })
+    }
+
+    /// True while a live process holds removals; stale holds are deleted.
+    fn held(&self) -> bool {
+        let Ok(entries) = fs::read_dir(self.root.join("holds")) else {
+            return false;
+        };
+        let mut live = false;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').next().unwrap_or("");
+            if !pid.is_empty() && Path::new("/proc").join(pid).exists() {
+                live = true;
+            } else {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+        live
+    }
+
+    /// Empties `held/` (no backup needs its files any more).
+    fn release_held(&self) {
+        if let Ok(entries) = fs::read_dir(self.root.join("held")) {
+            for e in entries.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     /// A new file id.
@@ -62,10 +125,23 @@ impl Files {
         Ok(new)
     }
 
-    /// Removes placed files (missing ones are fine).
+    /// Removes placed files (missing ones are fine); during a backup they are moved to
+    /// `held/` instead.
     pub fn remove(&self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        let held = self.held();
+        if !held {
+            self.release_held();
+        }
         for id in ids {
-            if let Err(e) = fs::remove_file(self.path(id)) {
+            let done = if held {
+                fs::rename(self.path(id), self.held_path(id))
+            } else {
+                fs::remove_file(self.path(id))
+            };
+            if let Err(e) = done {
                 if e.kind() != io::ErrorKind::NotFound {
                     tracing::warn!(file = %id, error = %e, "cannot remove an object file");
                 }
@@ -82,6 +158,9 @@ impl Files {
     /// files were removed.
     pub fn sweep(&self, known: &HashSet<String>) -> io::Result<usize> {
         let mut removed = 0;
+        if !self.held() {
+            self.release_held();
+        }
         for e in fs::read_dir(self.root.join("tmp"))? {
             let e = e?;
             if fs::remove_file(e.path()).is_ok() {
@@ -105,6 +184,18 @@ impl Files {
     }
 }
 
+/// A backup's hold on removals; dropping it lets them go on.
+#[derive(Debug)]
+pub struct Hold {
+    path: PathBuf,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +214,29 @@ mod tests {
         assert_eq!(f.sweep(&known).unwrap(), 2);
         assert!(f.path(&a).exists());
         assert!(!f.path(&b).exists());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn removals_wait_while_a_backup_holds_them() {
+        let dir = std::env::temp_dir().join(format!("lbx-s3-hold-{}", Files::new_id()));
+        let f = Files::open(&dir).unwrap();
+        let a = Files::new_id();
+        fs::write(f.tmp_path(&a), b"kept for the backup").unwrap();
+        f.place(&a).unwrap();
+        let hold = f.hold().unwrap();
+        f.remove(std::slice::from_ref(&a));
+        assert!(!f.path(&a).exists());
+        let found = f.find(&a).unwrap();
+        assert_eq!(fs::read(found).unwrap(), b"kept for the backup");
+        drop(hold);
+        // A stale hold (no such process) does not keep files.
+        fs::write(dir.join("s3/holds/999999999-x"), b"").unwrap();
+        let b = Files::new_id();
+        fs::write(f.tmp_path(&b), b"x").unwrap();
+        f.place(&b).unwrap();
+        f.remove(std::slice::from_ref(&b));
+        assert!(f.find(&a).is_none() && f.find(&b).is_none());
         let _ = fs::remove_dir_all(dir);
     }
 }

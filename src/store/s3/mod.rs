@@ -1,6 +1,7 @@
 //! The object store's metadata, in its own database file (`<data>/s3.db`, schema in
 //! `migrations/s3/`): buckets with their notification configuration (`buckets`), objects
-//! (`objects`), multipart uploads and their parts (`uploads`); and the object bytes as files
+//! (`objects`), multipart uploads and their parts (`uploads`), the bytes each bucket holds against its
+//! quota (`quota`); and the object bytes as files
 //! under `<data>/s3/` (`files`).
 //!
 //! Ordering rule of every write: the bytes are written to a temporary file, fsynced and
@@ -13,6 +14,7 @@
 pub mod buckets;
 pub mod files;
 pub mod objects;
+pub mod quota;
 pub mod uploads;
 
 use std::path::Path;
@@ -24,8 +26,13 @@ use crate::domain::s3::S3Error;
 pub const FILE: &str = "s3.db";
 
 /// Migrations of the object store's database.
-pub const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../../migrations/s3/0001_buckets.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/s3/0001_buckets.sql")),
+    (
+        2,
+        include_str!("../../../migrations/s3/0002_bucket_bytes.sql"),
+    ),
+];
 
 /// Opens (creating and migrating) `<data_dir>/s3.db`.
 pub fn open(data_dir: &Path) -> Result<Store, StoreError> {

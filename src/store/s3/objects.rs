@@ -4,6 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::quota::{self, Quota};
 use super::{buckets, tx};
 use crate::domain::s3::S3Error;
 
@@ -64,9 +65,16 @@ pub fn put_in(t: &rusqlite::Transaction<'_>, o: &ObjectRow) -> Result<Option<Str
         )
         .optional()?;
     let headers = serde_json::to_string(&o.headers).unwrap_or_else(|_| "[]".into());
+    if old.is_some() {
+        // DELETE then INSERT, so the byte-count triggers see both (migration 0002).
+        t.execute(
+            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+            params![o.bucket, o.key],
+        )?;
+    }
     t.execute(
         &format!(
-            "INSERT OR REPLACE INTO objects ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            "INSERT INTO objects ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
         ),
         params![
             o.bucket,
@@ -84,10 +92,13 @@ pub fn put_in(t: &rusqlite::Transaction<'_>, o: &ObjectRow) -> Result<Option<Str
     Ok(old.filter(|f| *f != o.file))
 }
 
-/// Writes `o` in its own transaction; returns the replaced object's file.
-pub fn put(c: &mut Connection, o: &ObjectRow) -> Result<Option<String>, S3Error> {
+/// Writes `o` in its own transaction, unless it brings a count over `quota`; returns the
+/// replaced object's file.
+pub fn put(c: &mut Connection, o: &ObjectRow, quota: &Quota) -> Result<Option<String>, S3Error> {
     let t = tx(c)?;
+    let before = quota::start(&t, &o.bucket, quota)?;
     let old = put_in(&t, o)?;
+    quota::enforce(&t, &o.bucket, quota, before)?;
     t.commit()?;
     Ok(old)
 }

@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::objects::{self, ObjectRow};
+use super::quota::{self, Quota};
 use super::{buckets, tx};
 use crate::domain::s3::S3Error;
 
@@ -104,16 +105,19 @@ pub fn list(c: &Connection, bucket: &str, prefix: &str) -> Result<Vec<UploadRow>
         .collect())
 }
 
-/// Records a part (replacing one with the same number); returns the replaced part's file.
+/// Records a part (replacing one with the same number) unless it brings a count over
+/// `quota`; returns the replaced part's file.
 pub fn put_part(
     c: &mut Connection,
     bucket: &str,
     key: &str,
     id: &str,
     p: &PartRow,
+    quota: &Quota,
 ) -> Result<Option<String>, S3Error> {
     let t = tx(c)?;
     require(&t, bucket, key, id)?;
+    let before = quota::start(&t, bucket, quota)?;
     let old: Option<String> = t
         .query_row(
             "SELECT file FROM parts WHERE upload_id = ?1 AND number = ?2",
@@ -121,11 +125,27 @@ pub fn put_part(
             |r| r.get(0),
         )
         .optional()?;
+    if old.is_some() {
+        // DELETE then INSERT, so the byte-count triggers see both (migration 0002).
+        t.execute(
+            "DELETE FROM parts WHERE upload_id = ?1 AND number = ?2",
+            params![id, p.number],
+        )?;
+    }
     t.execute(
-        "INSERT OR REPLACE INTO parts (upload_id, number, size, etag, checksum, file, modified_ms) \
+        "INSERT INTO parts (upload_id, number, size, etag, checksum, file, modified_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, p.number, p.size as i64, p.etag, p.checksum, p.file, p.modified_ms],
+        params![
+            id,
+            p.number,
+            p.size as i64,
+            p.etag,
+            p.checksum,
+            p.file,
+            p.modified_ms
+        ],
     )?;
+    quota::enforce(&t, bucket, quota, before)?;
     t.commit()?;
     Ok(old)
 }

@@ -304,6 +304,22 @@ fn resolve(s: &'static Service, protocol: Protocol, head: &Head) -> Target {
                 )),
             }
         }
+        Protocol::RpcV2Cbor => {
+            let prefix = s.target_prefix.unwrap_or("");
+            match super::protocol::cbor::path_operation(&head.raw_path)
+                .filter(|(service, _)| *service == prefix)
+                .and_then(|(_, name)| s.operation(name))
+            {
+                Some(op) => Target::Op(op, Vec::new()),
+                None => Target::Refuse(protocol.unknown_operation(
+                    s.name,
+                    &format!(
+                        "'{}' (the path must be /service/{prefix}/operation/<Operation>)",
+                        head.raw_path
+                    ),
+                )),
+            }
+        }
         Protocol::Query => {
             let in_url = head
                 .query()

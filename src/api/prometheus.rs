@@ -1,6 +1,7 @@
-//! `GET /metrics`: the function metrics and the log writer's health in the Prometheus text
-//! exposition format (0.0.4), named by Prometheus conventions (`lambdabox_` prefix, `_total`
-//! counters, durations in seconds) and labelled by `function` and `version`.
+//! `GET /metrics`: the function metrics, the asynchronous queue's figures and the log
+//! writer's health in the Prometheus text exposition format (0.0.4), named by Prometheus
+//! conventions (`lambdabox_` prefix, `_total` counters, durations in seconds) and labelled by
+//! `function` and `version` (async figures: `function`, and `reason` for drops).
 //!
 //! Access: with `metrics.token` set, only `Authorization: Bearer <token>` (401 otherwise);
 //! without it, only loopback clients (403 otherwise). Counters count since the daemon started.
@@ -13,7 +14,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use crate::engine::capacity::metrics::AsyncTotal;
 use crate::engine::function_metrics::{PromHistogram, Total, BUCKETS_SECS};
+use crate::engine::logwriter::GroupDrops;
+
+/// The log writer's figures.
+pub struct LogFigures {
+    /// Lines and records dropped because the channel was full, all groups.
+    pub dropped: u64,
+    pub queued: usize,
+    /// What each log group lost.
+    pub groups: Vec<(String, GroupDrops)>,
+}
 
 /// The content type Prometheus scrapers expect.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -84,8 +96,60 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &PromHistogram) {
 /// A counter's name, help text and value.
 type Counter = (&'static str, &'static str, fn(&Total) -> u64);
 
-/// The exposition text of `totals` and the log writer's figures.
-pub fn render(totals: &[((String, String), Total)], dropped: u64, queued: usize) -> String {
+/// The asynchronous queue's families: AsyncEventsReceived, AsyncEventsDropped and
+/// AsyncEventAge under Prometheus names.
+fn render_async(out: &mut String, totals: &[(String, AsyncTotal)]) {
+    header(
+        out,
+        "lambdabox_async_events_received_total",
+        "counter",
+        "Events the asynchronous queue accepted for a function (AsyncEventsReceived).",
+    );
+    for (f, t) in totals {
+        let _ = writeln!(
+            out,
+            "lambdabox_async_events_received_total{{function=\"{}\"}} {}",
+            label(f),
+            t.received
+        );
+    }
+    header(
+        out,
+        "lambdabox_async_events_dropped_total",
+        "counter",
+        "Events given up without a successful invocation, by reason (AsyncEventsDropped).",
+    );
+    for (f, t) in totals {
+        for (reason, n) in &t.dropped {
+            let _ = writeln!(
+                out,
+                "lambdabox_async_events_dropped_total{{function=\"{}\",reason=\"{}\"}} {n}",
+                label(f),
+                label(reason)
+            );
+        }
+    }
+    header(
+        out,
+        "lambdabox_async_event_age_seconds",
+        "histogram",
+        "Time from queueing an event to the start of each of its attempts (AsyncEventAge).",
+    );
+    for (f, t) in totals {
+        if t.age.count > 0 {
+            let l = format!("function=\"{}\"", label(f));
+            histogram(out, "lambdabox_async_event_age_seconds", &l, &t.age);
+        }
+    }
+}
+
+/// The exposition text of `totals`, the asynchronous queue's and the log writer's figures.
+pub fn render(
+    totals: &[((String, String), Total)],
+    async_totals: &[(String, AsyncTotal)],
+    logs: &LogFigures,
+) -> String {
+    let (dropped, queued) = (logs.dropped, logs.queued);
     let mut out = String::new();
     let labels: Vec<String> = totals
         .iter()
@@ -132,6 +196,7 @@ pub fn render(totals: &[((String, String), Total)], dropped: u64, queued: usize)
     for (l, (_, t)) in labels.iter().zip(totals) {
         histogram(&mut out, "lambdabox_init_duration_seconds", l, &t.init);
     }
+    render_async(&mut out, async_totals);
     header(
         &mut out,
         "lambdabox_log_lines_dropped_total",
@@ -146,6 +211,30 @@ pub fn render(totals: &[((String, String), Total)], dropped: u64, queued: usize)
         "Function log lines and invocation records waiting to be written.",
     );
     let _ = writeln!(out, "lambdabox_log_queue_depth {queued}");
+    type GroupCounter = (&'static str, &'static str, fn(&GroupDrops) -> u64);
+    let per_group: [GroupCounter; 3] = [
+        (
+            "lambdabox_log_truncated_lines_total",
+            "Function output lines dropped over logs.max_bytes_per_invocation, per log group.",
+            |g| g.truncated_lines,
+        ),
+        (
+            "lambdabox_log_queue_dropped_lines_total",
+            "Function output lines dropped because the log database could not keep up, per log group.",
+            |g| g.queue_dropped_lines,
+        ),
+        (
+            "lambdabox_log_quota_pruned_events_total",
+            "Oldest log events deleted to keep a log group within logs.max_bytes_per_group.",
+            |g| g.quota_pruned_events,
+        ),
+    ];
+    for (name, help, get) in per_group {
+        header(&mut out, name, "counter", help);
+        for (g, d) in &logs.groups {
+            let _ = writeln!(out, "{name}{{log_group=\"{}\"}} {}", label(g), get(d));
+        }
+    }
     out
 }
 
@@ -155,7 +244,13 @@ pub async fn serve(state: web::Data<Arc<AppState>>, req: HttpRequest) -> HttpRes
         return no;
     }
     let w = state.engine.log_writer();
-    let body = render(&w.totals().snapshot(), w.dropped(), w.queued());
+    let async_totals = state.engine.metrics().async_totals();
+    let logs = LogFigures {
+        dropped: w.dropped(),
+        queued: w.queued(),
+        groups: w.group_drops(),
+    };
+    let body = render(&w.totals().snapshot(), &async_totals, &logs);
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 
@@ -175,7 +270,33 @@ mod tests {
             sum_secs: 0.01,
             count: 3,
         };
-        let text = render(&[(("a\"b".into(), "$LATEST".into()), t)], 7, 2);
+        let mut a = AsyncTotal {
+            received: 4,
+            ..AsyncTotal::default()
+        };
+        a.dropped.insert("EventAgeExceeded".into(), 1);
+        a.age.observe(0.02);
+        let text = render(
+            &[(("a\"b".into(), "$LATEST".into()), t)],
+            &[("f".into(), a)],
+            &LogFigures {
+                dropped: 7,
+                queued: 2,
+                groups: vec![(
+                    "/aws/lambda/f".into(),
+                    GroupDrops {
+                        truncated_lines: 9,
+                        ..GroupDrops::default()
+                    },
+                )],
+            },
+        );
+        assert!(text.contains("lambdabox_log_truncated_lines_total{log_group=\"/aws/lambda/f\"} 9"));
+        assert!(text.contains("lambdabox_async_events_received_total{function=\"f\"} 4"));
+        assert!(text.contains(
+            "lambdabox_async_events_dropped_total{function=\"f\",reason=\"EventAgeExceeded\"} 1"
+        ));
+        assert!(text.contains("lambdabox_async_event_age_seconds_count{function=\"f\"} 1"));
         assert!(
             text.contains("lambdabox_invocations_total{function=\"a\\\"b\",version=\"$LATEST\"} 3")
         );

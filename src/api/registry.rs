@@ -2,6 +2,7 @@
 //! its credential scope's service name; an unsigned one (to be refused in the right shape) by
 //! its `X-Amz-Target` prefix or path prefix. Adding a service adds one line to [`SERVICES`].
 
+use super::protocol::Protocol;
 use super::request::Head;
 use super::service::{Public, Service};
 
@@ -35,6 +36,15 @@ pub fn guess(head: &Head) -> Option<&'static Service> {
             .iter()
             .copied()
             .find(|s| s.target_prefix == Some(prefix));
+    }
+    if let Some((name, _)) = super::protocol::cbor::path_operation(&head.raw_path) {
+        if let Some(s) = SERVICES
+            .iter()
+            .copied()
+            .find(|s| s.target_prefix == Some(name) && s.protocols.contains(&Protocol::RpcV2Cbor))
+        {
+            return Some(s);
+        }
     }
     SERVICES
         .iter()
@@ -119,6 +129,13 @@ mod tests {
         assert_eq!(guess(&h).map(|s| s.signing_name), Some("lambda"));
         let h = Head::for_tests("POST", "/", "", Vec::new());
         assert!(guess(&h).is_none());
+        let h = Head::for_tests(
+            "POST",
+            "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+            "",
+            Vec::new(),
+        );
+        assert_eq!(guess(&h).map(|s| s.signing_name), Some("monitoring"));
         assert!(operations_markdown().contains("GetCallerIdentity"));
     }
 }

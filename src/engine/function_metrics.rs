@@ -68,7 +68,7 @@ pub struct PromHistogram {
 }
 
 impl PromHistogram {
-    fn observe(&mut self, secs: f64) {
+    pub fn observe(&mut self, secs: f64) {
         if self.buckets.is_empty() {
             self.buckets = vec![0; BUCKETS_SECS.len()];
         }

@@ -6,14 +6,22 @@
 //! The channel is bounded ([`QUEUE_LINES`]): when the log database cannot keep up (a
 //! function flooding its output), new lines are dropped and counted instead of growing
 //! memory or slowing invocations; the count is logged as a warning (at most every
-//! [`DROP_REPORT_EVERY`]) and readable with [`LogWriter::dropped`].
+//! [`DROP_REPORT_EVERY`]) and readable with [`LogWriter::dropped`], and per log group with
+//! the lines cut by the per-invocation cap and the events the quota pruned
+//! ([`LogWriter::group_drops`]).
+//!
+//! Each log group stays within `logs.max_bytes_per_group`: after every batch the writer
+//! deletes the oldest events of each group the batch wrote to until it is within its quota
+//! again, in the same store call, so a flooding function never holds more than its quota
+//! (the engine's minute pass also checks every group, for a quota lowered at a restart).
 //!
 //! Invocation records also feed the function metrics (`engine::function_metrics`): totals
 //! in memory as they are sent, per-minute aggregates merged into logs.db with each batch, and
 //! the daily usage of the cost estimate (`store::usage`).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -39,31 +47,83 @@ enum Item {
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
+/// What one log group lost since the daemon started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupDrops {
+    /// Lines over `logs.max_bytes_per_invocation`, cut by the capture.
+    pub truncated_lines: u64,
+    /// Lines dropped because the writer's channel was full.
+    pub queue_dropped_lines: u64,
+    /// Events deleted (oldest first) to keep the group within `logs.max_bytes_per_group`.
+    pub quota_pruned_events: u64,
+}
+
+type Drops = Arc<Mutex<BTreeMap<String, GroupDrops>>>;
+
+fn count(drops: &Drops, group: &str, f: impl FnOnce(&mut GroupDrops)) {
+    if let Ok(mut d) = drops.lock() {
+        match d.get_mut(group) {
+            Some(g) => f(g),
+            None => {
+                let mut g = GroupDrops::default();
+                f(&mut g);
+                d.insert(group.to_string(), g);
+            }
+        }
+    }
+}
+
 /// Sender side, cheap to clone.
 #[derive(Clone)]
 pub struct LogWriter {
     tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
+    drops: Drops,
     totals: Arc<Totals>,
 }
 
 impl LogWriter {
-    /// Starts the writer task on the current runtime.
-    pub fn start(store: Store) -> LogWriter {
+    /// Starts the writer task on the current runtime; each group is kept within
+    /// `max_group_bytes`.
+    pub fn start(store: Store, max_group_bytes: u64) -> LogWriter {
         let (tx, rx) = mpsc::channel(QUEUE_LINES);
         let dropped = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run(store, rx, Arc::clone(&dropped)));
+        let drops = Drops::default();
+        tokio::spawn(run(
+            store,
+            rx,
+            Arc::clone(&dropped),
+            Arc::clone(&drops),
+            max_group_bytes,
+        ));
         LogWriter {
             tx,
             dropped,
+            drops,
             totals: Arc::new(Totals::default()),
         }
     }
 
     fn send(&self, item: Item) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(item) {
+        if let Err(mpsc::error::TrySendError::Full(item)) = self.tx.try_send(item) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            if let Item::Event(e) = item {
+                count(&self.drops, &e.group, |g| g.queue_dropped_lines += 1);
+            }
         }
+    }
+
+    /// `lines` of one invocation's output in `group` were cut by the per-invocation cap.
+    pub fn truncated(&self, group: &str, lines: u64) {
+        count(&self.drops, group, |g| g.truncated_lines += lines);
+    }
+
+    /// What each log group lost since start, for `GET /metrics`.
+    pub fn group_drops(&self) -> Vec<(String, GroupDrops)> {
+        self.drops
+            .lock()
+            .map(|d| d.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
     }
 
     pub fn event(&self, group: &str, stream: &str, message: String) {
@@ -109,7 +169,13 @@ impl LogWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>) {
+async fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<Item>,
+    dropped: Arc<AtomicU64>,
+    drops: Drops,
+    max_group_bytes: u64,
+) {
     let mut reported = 0u64;
     let mut last_report: Option<tokio::time::Instant> = None;
     let mut events = Vec::new();
@@ -145,15 +211,30 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, dropped: Arc<AtomicU64>
         if !batch_events.is_empty() || !batch_inv.is_empty() {
             let minutes = aggregate(&batch_inv);
             let days = usage::aggregate(&batch_inv);
+            let mut groups: Vec<String> = batch_events.iter().map(|e| e.group.clone()).collect();
+            groups.dedup();
             let result = store
                 .call(move |c| {
                     logs::append(c, &batch_events, &batch_inv, now_ms())?;
                     function_metrics::merge(c, &minutes)?;
-                    usage::merge(c, &days)
+                    usage::merge(c, &days)?;
+                    let mut pruned = Vec::new();
+                    for g in groups {
+                        let n = logs::prune_group(c, &g, max_group_bytes)?;
+                        if n > 0 {
+                            pruned.push((g, n));
+                        }
+                    }
+                    Ok::<_, crate::store::StoreError>(pruned)
                 })
                 .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "cannot write function logs");
+            match result {
+                Ok(pruned) => {
+                    for (g, n) in pruned {
+                        count(&drops, &g, |d| d.quota_pruned_events += n as u64);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot write function logs"),
             }
         }
         if !spans.is_empty() {

@@ -109,7 +109,7 @@ impl Engine {
             .map_err(|e| Error::Service(format!("cannot create {}: {e}", empty_opt.display())))?;
         let logs = {
             let _guard = rt.enter();
-            LogWriter::start(ctx.logs.clone())
+            LogWriter::start(ctx.logs.clone(), ctx.config.logs.max_bytes_per_group)
         };
         let otlp = match &ctx.config.tracing.otlp_endpoint {
             Some(endpoint) => Some(otlp::Exporter::start(endpoint.clone()).map_err(|e| {
@@ -177,6 +177,11 @@ impl Engine {
     /// The function log writer (drop count, queue depth, invocation totals).
     pub fn log_writer(&self) -> &LogWriter {
         &self.inner.logs
+    }
+
+    /// The recorder of capacity and asynchronous-queue metrics.
+    pub fn metrics(&self) -> &capacity::metrics::Recorder {
+        &self.inner.capacity.metrics
     }
 
     /// Number of idle warm environments.

@@ -2,6 +2,10 @@
 //! into lines; every line (function output and the platform's START/END/REPORT) goes through
 //! one [`Capture`], which writes it to the log stream and keeps the current invocation's tail.
 //!
+//! Output past `logs.max_bytes_per_invocation` is dropped: a marker line where it starts, and
+//! just before END a line with the count of lines and bytes dropped (also counted per log
+//! group for `GET /metrics`, [`LogWriter::truncated`]).
+//!
 //! Ordering rule: before writing END, the engine calls [`OutputReader::drain`], which reads
 //! whatever the runtime wrote before it answered, so function lines always precede END. The
 //! drain reads the pipe itself (non-blocking) under the same lock the reader task reads under,
@@ -26,6 +30,8 @@ struct State {
     tail_bytes: usize,
     function_bytes: usize,
     dropped: bool,
+    dropped_lines: u64,
+    dropped_bytes: u64,
 }
 
 /// Where an environment's lines go.
@@ -76,11 +82,15 @@ impl Capture {
             return;
         };
         if st.dropped {
+            st.dropped_lines += 1;
+            st.dropped_bytes += line.len() as u64;
             return;
         }
         st.function_bytes += line.len();
         if st.function_bytes > self.max_bytes {
             st.dropped = true;
+            st.dropped_lines += 1;
+            st.dropped_bytes += line.len() as u64;
             let note = format!(
                 "[lambdabox] this invocation's output exceeded {} bytes; the rest is dropped (config key logs.max_bytes_per_invocation)",
                 self.max_bytes
@@ -94,9 +104,31 @@ impl Capture {
     /// A platform record, in the function's log format (and dropped when its
     /// `SystemLogLevel` filters it out).
     pub fn platform(&self, record: Platform<'_>) {
+        if matches!(record, Platform::End { .. }) {
+            self.truncation_summary();
+        }
         if let Some(line) = record.render(&self.style) {
             self.platform_line(line);
         }
+    }
+
+    /// The count of lines this invocation dropped over the cap, once, before its END.
+    fn truncation_summary(&self) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        if st.dropped_lines == 0 {
+            return;
+        }
+        let (lines, bytes) = (st.dropped_lines, st.dropped_bytes);
+        st.dropped_lines = 0;
+        st.dropped_bytes = 0;
+        let note = format!(
+            "[lambdabox] {lines} lines ({bytes} bytes) of this invocation's output were dropped: over logs.max_bytes_per_invocation ({} bytes)",
+            self.max_bytes
+        );
+        self.push(&mut st, note);
+        self.log.truncated(&self.group, lines);
     }
 
     /// A platform text line (the timeout and runtime-exit lines, written as AWS writes them
@@ -124,6 +156,8 @@ impl Capture {
             }
             st.function_bytes = 0;
             st.dropped = false;
+            st.dropped_lines = 0;
+            st.dropped_bytes = 0;
         }
     }
 

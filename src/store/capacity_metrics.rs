@@ -7,6 +7,10 @@ use rusqlite::{params, Connection};
 
 use super::StoreError;
 
+/// The dimension of the row that keeps a metric's minimum (AsyncEventAge), stored negated in
+/// `max` since rows merge only sums and maxima.
+pub const MIN_DIMENSION: &str = "min";
+
 /// One aggregate: `metric` of `function_name` ('' = the account) for the minute starting at
 /// `minute_ms`; `dimension` is the throttle reason or the qualifier, '' when the metric has
 /// none.

@@ -345,30 +345,42 @@ pub fn prune_quota(conn: &mut Connection, max_bytes: u64) -> Result<usize, Store
         .collect::<Result<_, _>>()?;
     let mut n = 0;
     for g in over {
-        loop {
-            let tx = super::write_tx(conn)?;
-            let bytes: i64 = tx.query_row(
-                "SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams WHERE log_group = ?1",
-                params![g],
-                |r| r.get(0),
-            )?;
-            if bytes <= max {
-                break;
-            }
-            let deleted = tx.execute(
-                "DELETE FROM log_events WHERE id IN (SELECT e.id FROM log_events e
-                   JOIN log_streams s ON s.id = e.stream_id WHERE s.log_group = ?1
-                   ORDER BY e.ts_ms, e.id LIMIT ?2)",
-                params![g, QUOTA_BATCH],
-            )?;
-            tx.commit()?;
-            n += deleted;
-            if deleted == 0 {
-                break;
-            }
-        }
+        n += prune_group(conn, &g, max_bytes)?;
     }
     Ok(n)
+}
+
+/// Deletes the oldest events of `group` while it stores more than `max_bytes`,
+/// [`QUOTA_BATCH`] per transaction; returns how many were deleted.
+pub fn prune_group(
+    conn: &mut Connection,
+    group: &str,
+    max_bytes: u64,
+) -> Result<usize, StoreError> {
+    let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+    let mut n = 0;
+    loop {
+        let bytes: i64 = conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams WHERE log_group = ?1",
+            )?
+            .query_row(params![group], |r| r.get(0))?;
+        if bytes <= max {
+            return Ok(n);
+        }
+        let tx = super::write_tx(conn)?;
+        let deleted = tx.execute(
+            "DELETE FROM log_events WHERE id IN (SELECT e.id FROM log_events e
+               JOIN log_streams s ON s.id = e.stream_id WHERE s.log_group = ?1
+               ORDER BY e.ts_ms, e.id LIMIT ?2)",
+            params![group, QUOTA_BATCH],
+        )?;
+        tx.commit()?;
+        n += deleted;
+        if deleted == 0 {
+            return Ok(n);
+        }
+    }
 }
 
 /// WAL size past which [`bound_wal`] truncates it.

@@ -1,6 +1,9 @@
 //! Monitoring charts of the capacity metrics the engine records (`store::capacity_metrics`):
-//! recorded concurrent executions, throttles (with the total per reason) and provisioned
-//! concurrency utilization, in the same buckets as the invocation charts.
+//! recorded concurrent executions, throttles (with the total per reason), provisioned
+//! concurrency utilization and, for functions with asynchronous events, the queue's
+//! AsyncEventsReceived, AsyncEventsDropped (total per reason) and AsyncEventAge (average and
+//! maximum), in the same buckets as the invocation charts; the figures are the ones
+//! CloudWatch's GetMetricStatistics answers.
 
 use super::chart::{self, Chart};
 use crate::store::capacity_metrics::Row;
@@ -18,6 +21,13 @@ pub fn charts(
     let mut utilization = vec![0.0; buckets];
     let mut reasons: std::collections::BTreeMap<&str, f64> = Default::default();
     let mut has_provisioned = false;
+    let mut received = vec![0.0; buckets];
+    let mut dropped = vec![0.0; buckets];
+    let mut drop_reasons: std::collections::BTreeMap<&str, f64> = Default::default();
+    let mut age_sum = vec![0.0; buckets];
+    let mut age_n = vec![0u64; buckets];
+    let mut age_max: Vec<Option<f64>> = vec![None; buckets];
+    let mut has_async = false;
     for r in rows {
         let Ok(i) = usize::try_from((r.minute_ms - from_ms).div_euclid(width_ms.max(1))) else {
             continue;
@@ -34,6 +44,21 @@ pub fn charts(
             "ProvisionedConcurrencyUtilization" => {
                 has_provisioned = true;
                 utilization[i] = f64::max(utilization[i], r.max * 100.0);
+            }
+            "AsyncEventsReceived" => {
+                has_async = true;
+                received[i] += r.sum;
+            }
+            "AsyncEventsDropped" => {
+                has_async = true;
+                dropped[i] += r.sum;
+                *drop_reasons.entry(r.dimension.as_str()).or_default() += r.sum;
+            }
+            "AsyncEventAge" if r.dimension.is_empty() => {
+                has_async = true;
+                age_sum[i] += r.sum;
+                age_n[i] += r.samples;
+                age_max[i] = Some(age_max[i].map_or(r.max, |m: f64| m.max(r.max)));
             }
             _ => {}
         }
@@ -60,6 +85,46 @@ pub fn charts(
             "Provisioned concurrency utilization (peak)",
             "%",
             &utilization,
+            labels,
+            None,
+        ));
+    }
+    if has_async {
+        let total: f64 = received.iter().sum();
+        out.push(chart::chart(
+            "Async events received",
+            "",
+            &received,
+            labels,
+            Some(total),
+        ));
+        let total: f64 = dropped.iter().sum();
+        let mut c = chart::chart("Async events dropped", "", &dropped, labels, Some(total));
+        if !drop_reasons.is_empty() {
+            let by: Vec<String> = drop_reasons
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect();
+            c.total_label = format!("{} ({})", c.total_label, by.join(", "));
+        }
+        out.push(c);
+        #[allow(clippy::cast_precision_loss)]
+        let avg: Vec<Option<f64>> = age_sum
+            .iter()
+            .zip(&age_n)
+            .map(|(s, n)| (*n > 0).then(|| s / *n as f64))
+            .collect();
+        out.push(chart::chart_opt(
+            "Async event age (average)",
+            "ms",
+            &avg,
+            labels,
+            None,
+        ));
+        out.push(chart::chart_opt(
+            "Async event age (maximum)",
+            "ms",
+            &age_max,
             labels,
             None,
         ));
@@ -101,5 +166,35 @@ mod tests {
         assert_eq!(c[0].max_label, "max 5");
         assert!(c[1].total_label.contains("total 3"), "{}", c[1].total_label);
         assert!(c[1].total_label.contains("HostMemoryBudgetExceeded 1"));
+    }
+
+    #[test]
+    fn async_charts_appear_with_async_rows() {
+        let labels: Vec<String> = (0..2).map(|i| i.to_string()).collect();
+        let mut age = row("AsyncEventAge", "", 0, 30.0);
+        age.samples = 3;
+        age.max = 20.0;
+        let rows = [
+            row("AsyncEventsReceived", "", 0, 3.0),
+            row("AsyncEventsDropped", "EventAgeExceeded", 60_000, 1.0),
+            age,
+            row("AsyncEventAge", "min", 0, -1.0),
+        ];
+        let c = charts(&rows, 0, 60_000, 2, &labels);
+        let titles: Vec<&str> = c.iter().map(|c| c.title.as_str()).collect();
+        assert!(titles.contains(&"Async events received"), "{titles:?}");
+        let dropped = c
+            .iter()
+            .find(|c| c.title == "Async events dropped")
+            .unwrap();
+        assert!(dropped.total_label.contains("EventAgeExceeded 1"));
+        assert_eq!(
+            c.iter()
+                .filter(|c| c.title.starts_with("Async event age"))
+                .count(),
+            2
+        );
+        // Without async rows, no async charts.
+        assert_eq!(charts(&rows[..0], 0, 60_000, 2, &labels).len(), 2);
     }
 }

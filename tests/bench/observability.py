@@ -6,16 +6,51 @@
   the same machine; the loopback `GET /health` floor beside them. Goal: Active − PassThrough
   p50 < 10 µs.
 - `ingest`: log ingest rate: one invocation of a Python function that prints N lines; lines/s
-  from the invoke's start until every line is committed in logs.db (read-only polling).
+  from the invoke's start until every line is committed in logs.db (read-only polling). The
+  bench daemon raises `logs.max_bytes_per_invocation` (LAMBDABOX_LOGS__MAX_BYTES_PER_INVOCATION)
+  so the per-invocation cap does not cut the output: the figure is the writer's rate. Lines the
+  writer's channel dropped are reported beside it (`lambdabox_log_queue_dropped_lines_total`).
+- `flood`: control-plane latency under a log flood, on its own daemon (cap per invocation
+  64 MiB, quota per group 64 MiB): GetFunction p50/p99 while quiet, then while one function
+  writes --flood-mib MiB of 1 KiB lines (in 64 MiB invocations). Goal: flood p99 ≤ 1.5× quiet.
 
-Usage: .venv/bin/python tests/bench/observability.py [--bin target/release/lambdabox] [--rounds 5] [--secs 3] [--lines 200000]
+Usage: .venv/bin/python tests/bench/observability.py [--bin target/release/lambdabox] [--rounds 5] [--secs 3] [--lines 200000] [--flood-mib 1024] [--only tracing,ingest,flood]
 """
-import argparse, base64, json, os, sqlite3, statistics, sys, time
+import argparse, base64, json, os, sqlite3, statistics, sys, threading, time, urllib.request
+
+import urllib3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from invoke import prewarm  # noqa: E402
-from lib import EVENT, ROOT, Daemon, invoke_path, runtimes, wrk, zipped  # noqa: E402
+from lib import EVENT, ROOT, Daemon, invoke_path, pct, runtimes, wrk, zipped  # noqa: E402
+
+# The ingest daemon keeps every line of one invocation (200,000 short lines ≈ 7 MB).
+INGEST_CAP = 256 << 20
+FLOOD_CAP = 64 << 20
+FLOOD_QUOTA = 64 << 20
+
+FLOOD_1K = """
+import sys
+CHUNK = ("x" * 1022 + "y\\n") * 1024
+def handler(event, context):
+    w = sys.stdout.write
+    for _ in range(event["mib"]):
+        w(CHUNK)
+    return {"mib": event["mib"]}
+"""
+
+
+def scrape(d):
+    with urllib.request.urlopen(f"http://{d.host}/metrics", timeout=30) as r:
+        return r.read().decode()
+
+
+def counter(text, family, group):
+    for line in text.splitlines():
+        if line.startswith(family + "{") and f'log_group="{group}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 FLOOD = """
 import sys
@@ -67,15 +102,80 @@ def ingest(d, lines):
     assert s == 200, body
     t_ret = time.monotonic() - t0
     deadline = time.monotonic() + 120
-    n = 0
+    n, t_last = 0, time.monotonic()
     while time.monotonic() < deadline:
-        n = stored()
-        if n >= lines:
+        m = stored()
+        if m > n:
+            n, t_last = m, time.monotonic()
+        # Done when every line is stored, or (some were dropped) nothing new for 3 s.
+        if n >= lines or time.monotonic() - t_last > 3:
             break
         time.sleep(0.05)
-    t_all = time.monotonic() - t0
+    t_all = t_last - t0
+    text = scrape(d)
     return {"lines": lines, "stored": n, "invoke_returned_s": round(t_ret, 3), "all_stored_s": round(t_all, 3),
-            "lines_per_s": round(n / t_all)}
+            "lines_per_s": round(n / t_all), "cap_bytes": INGEST_CAP,
+            "queue_dropped": counter(text, "lambdabox_log_queue_dropped_lines_total", "/aws/lambda/flood"),
+            "truncated": counter(text, "lambdabox_log_truncated_lines_total", "/aws/lambda/flood")}
+
+
+def flood(binary, mib, quiet_n=300):
+    d = Daemon(binary, {"PATH": "/usr/local/bin:/usr/bin:/bin",
+                        "LAMBDABOX_LOGS__MAX_BYTES_PER_INVOCATION": str(FLOOD_CAP),
+                        "LAMBDABOX_LOGS__MAX_BYTES_PER_GROUP": str(FLOOD_QUOTA)})
+    try:
+        code = zipped({"app.py": (FLOOD_1K, 0o644)})
+        d.create("flood", "python3.11", "app.handler", code, memory=256)
+        s, out = d.call("PUT", "/2015-03-31/functions/flood/configuration", json.dumps({"Timeout": 300}).encode())
+        assert s == 200, out
+        time.sleep(0.5)
+        path = "/2015-03-31/functions/flood"
+
+        def get_function():
+            t = time.perf_counter()
+            s, body = d.call("GET", path)
+            assert s == 200, body
+            return (time.perf_counter() - t) * 1e3
+
+        for _ in range(20):
+            get_function()
+        quiet = [get_function() for _ in range(quiet_n)]
+        h, p = d.host.split(":")
+        pool = urllib3.HTTPConnectionPool(h, int(p), maxsize=1, timeout=600)
+        done = threading.Event()
+        invokes = []
+
+        def run_flood():
+            left = mib
+            while left > 0:
+                n = min(64, left)
+                body = json.dumps({"mib": n}).encode()
+                inv = "/2015-03-31/functions/flood/invocations"
+                t = time.monotonic()
+                r = pool.urlopen("POST", inv, body=body, headers=d.signed("POST", inv, body))
+                invokes.append((r.status, round(time.monotonic() - t, 2)))
+                left -= n
+            done.set()
+
+        t0 = time.monotonic()
+        threading.Thread(target=run_flood, daemon=True).start()
+        during = []
+        while not done.is_set():
+            during.append(get_function())
+            time.sleep(0.01)
+        secs = time.monotonic() - t0
+        text = scrape(d)
+        g = "/aws/lambda/flood"
+        q99, f99 = pct(quiet, 99), pct(during, 99) if during else float("nan")
+        return {"mib": mib, "flood_s": round(secs, 2), "invokes": invokes,
+                "quiet_ms": {"p50": round(pct(quiet, 50), 3), "p99": round(q99, 3), "n": len(quiet)},
+                "flood_ms": {"p50": round(pct(during, 50), 3) if during else None, "p99": round(f99, 3), "n": len(during)},
+                "p99_ratio": round(f99 / q99, 2) if q99 else None, "goal_ratio": 1.5,
+                "queue_dropped": counter(text, "lambdabox_log_queue_dropped_lines_total", g),
+                "truncated": counter(text, "lambdabox_log_truncated_lines_total", g),
+                "quota_pruned": counter(text, "lambdabox_log_quota_pruned_events_total", g)}
+    finally:
+        d.stop()
 
 
 def main():
@@ -84,14 +184,23 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=int, default=3)
     ap.add_argument("--lines", type=int, default=200_000)
+    ap.add_argument("--flood-mib", type=int, default=1024)
+    ap.add_argument("--only", default="tracing,ingest,flood")
     a = ap.parse_args()
+    only = set(a.only.split(","))
     out = {"load_start": os.getloadavg()[0]}
-    d = Daemon(a.bin, {"PATH": "/usr/local/bin:/usr/bin:/bin"})
-    try:
-        out["tracing"] = tracing(d, a.rounds, a.secs)
-        out["ingest"] = ingest(d, a.lines)
-    finally:
-        d.stop()
+    if only & {"tracing", "ingest"}:
+        d = Daemon(a.bin, {"PATH": "/usr/local/bin:/usr/bin:/bin",
+                           "LAMBDABOX_LOGS__MAX_BYTES_PER_INVOCATION": str(INGEST_CAP)})
+        try:
+            if "tracing" in only:
+                out["tracing"] = tracing(d, a.rounds, a.secs)
+            if "ingest" in only:
+                out["ingest"] = ingest(d, a.lines)
+        finally:
+            d.stop()
+    if "flood" in only:
+        out["flood"] = flood(a.bin, a.flood_mib)
     out["load_end"] = os.getloadavg()[0]
     print(json.dumps(out, indent=1))
 

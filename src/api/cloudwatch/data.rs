@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::input;
 use crate::api::error::ApiError;
+use crate::api::protocol::query::QueryParams;
 use crate::api::protocol::Reply;
 use crate::api::request::ApiRequest;
 use crate::api::AppState;
@@ -16,7 +17,10 @@ pub fn get_metric_data<'a>(
     state: &'a AppState,
     req: &'a ApiRequest,
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
-    Box::pin(async move { Ok(run(state, req).await?) })
+    Box::pin(async move {
+        let p = input::params(req)?;
+        Ok(run(state, &p).await?)
+    })
 }
 
 fn valid_id(id: &str) -> bool {
@@ -26,8 +30,7 @@ fn valid_id(id: &str) -> bool {
         && id.len() <= 255
 }
 
-async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> {
-    let p = &req.params;
+async fn run(state: &AppState, p: &QueryParams) -> Result<Reply, MetricsError> {
     let start_ms = input::time_ms(p, "StartTime")?;
     let end_ms = input::time_ms(p, "EndTime")?;
     let ascending = match p.get("ScanBy") {
@@ -105,7 +108,7 @@ async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> 
         if !ascending {
             points.reverse();
         }
-        if q.get("ReturnData") == Some("false") {
+        if matches!(q.get("ReturnData"), Some("false" | "0")) {
             continue;
         }
         let (times, values): (Vec<Value>, Vec<Value>) = points
@@ -123,8 +126,11 @@ async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> 
             "StatusCode": "Complete",
         }));
     }
-    Ok(Reply::Value(json!({
-        "MetricDataResults": results,
-        "Messages": [],
-    })))
+    Ok(Reply::Timed(
+        json!({
+            "MetricDataResults": results,
+            "Messages": [],
+        }),
+        &["Timestamps"],
+    ))
 }

@@ -1,12 +1,31 @@
-//! Reading CloudWatch's query parameters: timestamps (ISO 8601 as botocore sends them, or
-//! epoch seconds), integers, dimension lists (`Dimensions.member.N.Name`/`.Value`) and
-//! required members, each refused with CloudWatch's error code.
+//! Reading CloudWatch's input: one view of it whichever protocol carried it ([`params`]:
+//! query parameters as sent, an AWS JSON or RPC v2 CBOR structure flattened into the same
+//! names), then timestamps (ISO 8601 as botocore's query serializer sends them, or epoch
+//! seconds as the JSON and CBOR protocols do), integers, dimension lists
+//! (`Dimensions.member.N.Name`/`.Value`) and required members, each refused with
+//! CloudWatch's error code.
+
+use std::borrow::Cow;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::api::error::ApiError;
 use crate::api::protocol::query::QueryParams;
+use crate::api::protocol::{cbor, json, Protocol};
+use crate::api::request::ApiRequest;
 use crate::services::metrics::{Dimensions, MetricsError};
+
+/// The request's input in the query protocol's names.
+pub fn params(req: &ApiRequest) -> Result<Cow<'_, QueryParams>, ApiError> {
+    Ok(match req.protocol {
+        Protocol::RpcV2Cbor => Cow::Owned(QueryParams::from_structure(&cbor::input(&req.body)?)),
+        Protocol::AwsJson10 | Protocol::AwsJson11 => {
+            Cow::Owned(QueryParams::from_structure(&json::input(&req.body)?))
+        }
+        _ => Cow::Borrowed(&req.params),
+    })
+}
 
 pub fn required<'a>(p: &'a QueryParams, name: &str) -> Result<&'a str, MetricsError> {
     p.get(name)

@@ -1,37 +1,41 @@
 //! ListMetrics: the AWS/Lambda series with data in the last two weeks, filtered by
-//! MetricName and Dimensions (a dimension without Value matches any value).
+//! MetricName and Dimensions (a dimension without Value matches any value), 500 to a page
+//! with a NextToken for the rest.
 
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
 
 use super::input;
 use crate::api::error::ApiError;
+use crate::api::protocol::query::QueryParams;
 use crate::api::protocol::Reply;
 use crate::api::request::ApiRequest;
 use crate::api::AppState;
 use crate::domain::function::now_ms;
-use crate::services::metrics::{self, MetricsError, NAMESPACE};
+use crate::services::metrics::{self, MetricsError, LIST_PAGE, NAMESPACE};
 
 pub fn list_metrics<'a>(
     state: &'a AppState,
     req: &'a ApiRequest,
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
-    Box::pin(async move { Ok(run(state, req).await?) })
+    Box::pin(async move {
+        let p = input::params(req)?;
+        Ok(run(state, &p).await?)
+    })
 }
 
-async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> {
-    let p = &req.params;
-    if p.get("NextToken").is_some() {
-        return Err(MetricsError::InvalidParameterValue(
-            "The NextToken is not valid: lambdabox lists every metric in one page.".into(),
-        ));
-    }
+async fn run(state: &AppState, p: &QueryParams) -> Result<Reply, MetricsError> {
     if let Some(r) = p.get("RecentlyActive") {
         if r != "PT3H" {
             return Err(MetricsError::InvalidParameterValue(format!(
                 "The parameter RecentlyActive must be PT3H, not {r}."
             )));
         }
+    }
+    if p.get("IncludeLinkedAccounts") == Some("true") || p.get("OwningAccount").is_some() {
+        return Err(MetricsError::InvalidParameterValue(
+            "lambdabox has no linked accounts: IncludeLinkedAccounts and OwningAccount are not supported.".into(),
+        ));
     }
     let having = input::dimension_pairs(p, "Dimensions")?;
     let series = match p.get("Namespace") {
@@ -46,6 +50,7 @@ async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> 
         }
         Some(_) => Vec::new(),
     };
+    let (series, next) = metrics::page(series, p.get("NextToken"), LIST_PAGE)?;
     let items: Vec<_> = series
         .iter()
         .map(|s| {
@@ -56,5 +61,9 @@ async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> 
             })
         })
         .collect();
-    Ok(Reply::Value(json!({ "Metrics": items })))
+    let mut out = json!({ "Metrics": items });
+    if let Some(t) = next {
+        out["NextToken"] = json!(t);
+    }
+    Ok(Reply::Value(out))
 }

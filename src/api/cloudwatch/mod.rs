@@ -1,7 +1,11 @@
-//! Amazon CloudWatch (signing name `monitoring`, query protocol with XML answers, as Debian's
-//! CLI 2.9 sends it): GetMetricStatistics, GetMetricData (MetricStat queries only) and
-//! ListMetrics over the `AWS/Lambda` namespace, answered by `services::metrics`. Current
-//! botocore speaks smithy-rpc-v2-cbor to CloudWatch first; that protocol is not served.
+//! Amazon CloudWatch (signing name `monitoring`): GetMetricStatistics, GetMetricData
+//! (MetricStat queries only) and ListMetrics over the `AWS/Lambda` namespace, answered by
+//! `services::metrics`, in the three protocols its model lists: query with XML answers (as
+//! Debian's CLI 2.9 sends it), smithy-rpc-v2-cbor (the model's first, for SDKs that prefer it:
+//! `POST /service/GraniteServiceVersion20100801/operation/<Op>`) and AWS JSON 1.0
+//! (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`, what boto3 1.4x picks). Input is read through one view
+//! (`input::params`); errors carry the query code in `x-amzn-query-error`, as the service is
+//! query-compatible.
 
 mod data;
 mod input;
@@ -16,8 +20,8 @@ use crate::services::metrics::MetricsError;
 pub static SERVICE: Service = Service {
     name: "Amazon CloudWatch",
     signing_name: "monitoring",
-    protocols: &[Protocol::Query],
-    target_prefix: None,
+    protocols: &[Protocol::Query, Protocol::RpcV2Cbor, Protocol::AwsJson10],
+    target_prefix: Some("GraniteServiceVersion20100801"),
     path_prefixes: &[],
     xml_namespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
     operations: &[
@@ -29,10 +33,15 @@ pub static SERVICE: Service = Service {
     public: &[],
 };
 
-const INVALID_VALUE: ErrorKind = ErrorKind::new("InvalidParameterValue", 400);
-const INVALID_COMBINATION: ErrorKind = ErrorKind::new("InvalidParameterCombination", 400);
-const MISSING: ErrorKind = ErrorKind::new("MissingParameter", 400);
-const INTERNAL: ErrorKind = ErrorKind::new("InternalServiceError", 500);
+// The JSON and CBOR code is the error shape's name; the query code is the model's `error.code`.
+const INVALID_VALUE: ErrorKind =
+    ErrorKind::new("InvalidParameterValueException", 400).query("InvalidParameterValue");
+const INVALID_COMBINATION: ErrorKind = ErrorKind::new("InvalidParameterCombinationException", 400)
+    .query("InvalidParameterCombination");
+const MISSING: ErrorKind =
+    ErrorKind::new("MissingRequiredParameterException", 400).query("MissingParameter");
+const INTERNAL: ErrorKind =
+    ErrorKind::new("InternalServiceFault", 500).query("InternalServiceError");
 
 impl From<MetricsError> for ApiError {
     fn from(e: MetricsError) -> ApiError {

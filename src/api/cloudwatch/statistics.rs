@@ -3,11 +3,13 @@
 //! (one of the two lists, at most 5 of each, Period a multiple of 60, at most 1,440 points).
 
 use futures_util::future::LocalBoxFuture;
+use serde_json::{json, Map, Value};
 
 use super::input;
 use crate::api::error::ApiError;
+use crate::api::protocol::query::QueryParams;
 use crate::api::protocol::xml::Xml;
-use crate::api::protocol::Reply;
+use crate::api::protocol::{Protocol, Reply};
 use crate::api::request::ApiRequest;
 use crate::api::AppState;
 use crate::services::metrics::{self, stats::Stat, MetricsError, Query, NAMESPACE};
@@ -25,11 +27,13 @@ pub fn get_metric_statistics<'a>(
     state: &'a AppState,
     req: &'a ApiRequest,
 ) -> LocalBoxFuture<'a, Result<Reply, ApiError>> {
-    Box::pin(async move { Ok(run(state, req).await?) })
+    Box::pin(async move {
+        let p = input::params(req)?;
+        Ok(run(state, &p, req.protocol).await?)
+    })
 }
 
-async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> {
-    let p = &req.params;
+async fn run(state: &AppState, p: &QueryParams, protocol: Protocol) -> Result<Reply, MetricsError> {
     let namespace = input::required(p, "Namespace")?;
     let metric = input::required(p, "MetricName")?.to_string();
     let start_ms = input::time_ms(p, "StartTime")?;
@@ -86,6 +90,35 @@ async fn run(state: &AppState, req: &ApiRequest) -> Result<Reply, MetricsError> 
         Vec::new()
     };
     let unit = metrics::unit(&metric);
+    if protocol != Protocol::Query {
+        let datapoints: Vec<Value> = points
+            .iter()
+            .map(|d| {
+                let mut m = Map::new();
+                m.insert("Timestamp".into(), json!(input::format_ms(d.timestamp_ms)));
+                for (name, s) in &basic {
+                    if let Some(v) = d.samples.value(*s) {
+                        m.insert((*name).to_string(), json!(v));
+                    }
+                }
+                m.insert("Unit".into(), json!(unit));
+                if !pct.is_empty() {
+                    let ext: Map<String, Value> = pct
+                        .iter()
+                        .filter_map(|(name, s)| {
+                            Some(((*name).to_string(), json!(d.samples.value(*s)?)))
+                        })
+                        .collect();
+                    m.insert("ExtendedStatistics".into(), Value::Object(ext));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        return Ok(Reply::Timed(
+            json!({ "Label": metric, "Datapoints": datapoints }),
+            &["Timestamp"],
+        ));
+    }
     let mut x = Xml::new();
     x.leaf("Label", &metric).open("Datapoints");
     for d in &points {

@@ -40,6 +40,38 @@ pub fn input(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// `v` with the members named in `timestamps` (ISO 8601 text, or lists of it) as epoch
+/// seconds, the way AWS JSON carries timestamps.
+pub fn epoch_timestamps(v: &Value, timestamps: &[&str]) -> Value {
+    fn walk(v: &Value, timestamps: &[&str], timestamp: bool) -> Value {
+        match v {
+            Value::String(s) if timestamp => match super::cbor::epoch_seconds(s) {
+                Some(super::cbor::EpochSeconds::Whole(n)) => Value::from(n),
+                Some(super::cbor::EpochSeconds::Fraction(f)) => Value::from(f),
+                None => v.clone(),
+            },
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| walk(i, timestamps, timestamp))
+                    .collect(),
+            ),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            walk(v, timestamps, timestamps.contains(&k.as_str())),
+                        )
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    walk(v, timestamps, false)
+}
+
 /// A result.
 pub fn result(p: Protocol, body: &Value, request_id: &str) -> HttpResponse {
     let body = if body.is_null() {
@@ -88,5 +120,15 @@ mod tests {
         assert_eq!(input(b"{\"a\":1}").unwrap()["a"], 1);
         assert_eq!(input(b"[1]").unwrap_err().code, "SerializationException");
         assert_eq!(input(b"{").unwrap_err().code, "SerializationException");
+    }
+
+    #[test]
+    fn timestamps_become_epoch_seconds() {
+        let v = serde_json::json!({"Timestamps": ["2026-12-03T13:00:00Z"], "Label": "x",
+            "Points": [{"Timestamp": "2026-12-03T13:00:00.5Z"}]});
+        let out = epoch_timestamps(&v, &["Timestamp", "Timestamps"]);
+        assert_eq!(out["Timestamps"][0], 1_796_302_800i64);
+        assert_eq!(out["Points"][0]["Timestamp"], 1_796_302_800.5);
+        assert_eq!(out["Label"], "x");
     }
 }

@@ -5,10 +5,12 @@
 //! | protocol | request | result | error |
 //! |---|---|---|---|
 //! | rest-json (Lambda, Scheduler, API Gateway v2) | method + path, JSON body | JSON body | `x-amzn-ErrorType` + `{"Type","message","Message"}` |
-//! | AWS JSON 1.0 / 1.1 (SQS, EventBridge, Logs) | `POST /`, `X-Amz-Target: Prefix.Op` | JSON body | `{"__type","message"}` |
+//! | AWS JSON 1.0 / 1.1 (SQS, EventBridge, Logs, CloudWatch for boto3) | `POST /`, `X-Amz-Target: Prefix.Op` | JSON body | `{"__type","message"}` |
 //! | query (STS, IAM, SQS for CLI 2.9, CloudWatch) | form body `Action=Op&…` | `<OpResponse><OpResult>` XML | `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>` |
 //! | rest-xml (S3) | method + path, XML or raw body | XML or raw | `<Error><Code/><Message/><RequestId/></Error>` |
+//! | smithy-rpc-v2-cbor (CloudWatch, for SDKs that prefer it) | `POST /service/<Svc>/operation/<Op>`, `smithy-protocol: rpc-v2-cbor`, CBOR body | CBOR map | CBOR `{"__type","message"}` |
 
+pub mod cbor;
 pub mod eventstream;
 pub mod json;
 pub mod query;
@@ -31,6 +33,7 @@ pub enum Protocol {
     AwsJson11,
     Query,
     RestXml,
+    RpcV2Cbor,
 }
 
 /// What an operation handler answers; the request's protocol renders it.
@@ -44,6 +47,10 @@ pub enum Reply {
     Xml(String),
     /// The whole response, for REST operations that set status, headers or raw bodies.
     Http(HttpResponse),
+    /// A result structure whose members named in the list hold timestamps (ISO 8601 text,
+    /// or lists of it): the query protocol sends them as they are, AWS JSON as epoch
+    /// seconds, RPC v2 CBOR as tag 1 epoch seconds.
+    Timed(serde_json::Value, &'static [&'static str]),
 }
 
 /// Where an answer goes: what the codecs need besides the result.
@@ -65,17 +72,24 @@ impl Protocol {
             Protocol::AwsJson11 => "json 1.1",
             Protocol::Query => "query",
             Protocol::RestXml => "rest-xml",
+            Protocol::RpcV2Cbor => "smithy-rpc-v2-cbor",
         }
     }
 
-    /// The protocol a request's headers announce: `X-Amz-Target` → AWS JSON (version from
-    /// `Content-Type`), a form body or `Action=` in the query → query, otherwise `rest`.
+    /// The protocol a request's headers announce: `smithy-protocol: rpc-v2-cbor` → RPC v2
+    /// CBOR, `X-Amz-Target` → AWS JSON (version from `Content-Type`), a form body or
+    /// `Action=` in the query → query, otherwise `rest`.
     pub fn announced(head: &Head, rest: Protocol) -> Protocol {
         let content_type = head
             .header("content-type")
             .unwrap_or("")
             .to_ascii_lowercase();
-        if head.header("x-amz-target").is_some() {
+        if head
+            .header("smithy-protocol")
+            .is_some_and(|p| p.eq_ignore_ascii_case(cbor::PROTOCOL_HEADER))
+        {
+            Protocol::RpcV2Cbor
+        } else if head.header("x-amz-target").is_some() {
             if content_type.contains("json-1.0") {
                 Protocol::AwsJson10
             } else {
@@ -99,7 +113,7 @@ impl Protocol {
     pub fn reply(self, reply: Reply, to: Answer<'_>) -> HttpResponse {
         match (self, reply) {
             (_, Reply::Http(resp)) => resp,
-            (Protocol::Query, Reply::Value(v)) => query::result(&to, |x| {
+            (Protocol::Query, Reply::Value(v) | Reply::Timed(v, _)) => query::result(&to, |x| {
                 x.value(&v);
             }),
             (Protocol::Query, Reply::Xml(inner)) => query::result(&to, |x| {
@@ -108,11 +122,18 @@ impl Protocol {
             (Protocol::AwsJson10 | Protocol::AwsJson11, Reply::Value(v)) => {
                 json::result(self, &v, to.request_id)
             }
+            (Protocol::AwsJson10 | Protocol::AwsJson11, Reply::Timed(v, timestamps)) => {
+                json::result(self, &json::epoch_timestamps(&v, timestamps), to.request_id)
+            }
+            (Protocol::RpcV2Cbor, Reply::Value(v)) => cbor::result(&v, &[], to.request_id),
+            (Protocol::RpcV2Cbor, Reply::Timed(v, timestamps)) => {
+                cbor::result(&v, timestamps, to.request_id)
+            }
             (Protocol::RestJson, Reply::Value(v)) => {
                 rest_json::result(StatusCode::OK, &v, to.request_id)
             }
             (Protocol::RestXml, Reply::Xml(doc)) => rest_xml::result(&doc, to.request_id),
-            (p, Reply::Value(_) | Reply::Xml(_)) => {
+            (p, Reply::Value(_) | Reply::Xml(_) | Reply::Timed(..)) => {
                 tracing::error!(
                     protocol = p.name(),
                     operation = to.operation,
@@ -134,6 +155,7 @@ impl Protocol {
             Protocol::AwsJson10 | Protocol::AwsJson11 => json::error(self, e, to.request_id),
             Protocol::Query => query::error(e, &to),
             Protocol::RestXml => rest_xml::error(e, to.request_id),
+            Protocol::RpcV2Cbor => cbor::error(e, to.request_id),
         }
     }
 
@@ -147,7 +169,7 @@ impl Protocol {
             Protocol::RestJson | Protocol::RestXml => layer::UNKNOWN_PATH.with(format!(
                 "{service} has no operation {what} in lambdabox ({hint}). Check the endpoint URL and the service name."
             )),
-            Protocol::AwsJson10 | Protocol::AwsJson11 => layer::UNKNOWN_OPERATION.with(format!(
+            Protocol::AwsJson10 | Protocol::AwsJson11 | Protocol::RpcV2Cbor => layer::UNKNOWN_OPERATION.with(format!(
                 "{service} has no operation {what} in lambdabox ({hint})."
             )),
         }
@@ -252,6 +274,17 @@ mod tests {
         assert_eq!(Protocol::announced(&h, Protocol::RestJson), Protocol::Query);
         let h = head(&[], "Action=GetCallerIdentity&Version=2011-06-15");
         assert_eq!(Protocol::announced(&h, Protocol::RestJson), Protocol::Query);
+        let h = head(
+            &[
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("Content-Type", "application/cbor"),
+            ],
+            "",
+        );
+        assert_eq!(
+            Protocol::announced(&h, Protocol::RestJson),
+            Protocol::RpcV2Cbor
+        );
         let h = head(&[("Content-Type", "application/json")], "");
         assert_eq!(
             Protocol::announced(&h, Protocol::RestXml),

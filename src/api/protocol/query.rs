@@ -36,6 +36,39 @@ impl QueryParams {
         QueryParams { pairs }
     }
 
+    /// A structure that came as AWS JSON or RPC v2 CBOR, flattened into the names the query
+    /// protocol gives the same input (a query-compatible service's one view of its input):
+    /// members as `Name`, nested structures as `Name.Field`, lists as `Name.member.N`
+    /// (from 1), numbers (timestamps: epoch seconds) and booleans as their text; nulls are
+    /// left out. Maps cannot be told from structures without the model, so this view is for
+    /// inputs without maps (CloudWatch's GetMetricStatistics, GetMetricData, ListMetrics).
+    pub fn from_structure(m: &serde_json::Map<String, serde_json::Value>) -> QueryParams {
+        fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+            use serde_json::Value;
+            match v {
+                Value::Null => {}
+                Value::Bool(b) => out.push((prefix.to_string(), b.to_string())),
+                Value::Number(n) => out.push((prefix.to_string(), n.to_string())),
+                Value::String(s) => out.push((prefix.to_string(), s.clone())),
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(&format!("{prefix}.member.{}", i + 1), item, out);
+                    }
+                }
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        walk(&format!("{prefix}.{k}"), v, out);
+                    }
+                }
+            }
+        }
+        let mut pairs = Vec::new();
+        for (k, v) in m {
+            walk(k, v, &mut pairs);
+        }
+        QueryParams { pairs }
+    }
+
     /// Every (name, value) pair.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
@@ -190,6 +223,36 @@ mod tests {
         );
         assert_eq!(p.sub("Policy").get("Version"), Some("2012"));
         assert_eq!(p.require("Nope").unwrap_err().code, "MissingParameter");
+    }
+
+    #[test]
+    fn structures_flatten_as_the_query_protocol_names_them() {
+        let v = serde_json::json!({
+            "Namespace": "AWS/Lambda",
+            "Period": 60,
+            "StartTime": 1_700_000_000.5,
+            "Dimensions": [{"Name": "FunctionName", "Value": "f"}],
+            "Statistics": ["Sum", "Maximum"],
+            "MetricDataQueries": [{"Id": "a", "ReturnData": false,
+                                   "MetricStat": {"Metric": {"MetricName": "Errors"}}}],
+            "NextToken": null,
+        });
+        let serde_json::Value::Object(m) = v else {
+            panic!()
+        };
+        let p = QueryParams::from_structure(&m);
+        assert_eq!(p.get("Namespace"), Some("AWS/Lambda"));
+        assert_eq!(p.get("Period"), Some("60"));
+        assert_eq!(p.get("StartTime"), Some("1700000000.5"));
+        assert_eq!(p.items("Dimensions")[0].get("Value"), Some("f"));
+        assert_eq!(p.list("Statistics"), vec!["Sum", "Maximum"]);
+        let q = &p.items("MetricDataQueries")[0];
+        assert_eq!(q.get("ReturnData"), Some("false"));
+        assert_eq!(
+            q.sub("MetricStat").sub("Metric").get("MetricName"),
+            Some("Errors")
+        );
+        assert_eq!(p.get("NextToken"), None);
     }
 
     #[test]

@@ -1,20 +1,49 @@
 //! The one place capacity metrics are recorded: ConcurrentExecutions (per function and for
 //! the account, maximum per minute), UnreservedConcurrentExecutions (account, maximum),
 //! Throttles (per function and reason, sum) and ProvisionedConcurrencyUtilization (per
-//! function and qualifier, maximum). Recording is an in-memory update; the engine flushes the
-//! aggregates to `store::capacity_metrics` every few seconds.
+//! function and qualifier, maximum); and the asynchronous queue's AsyncEventsReceived,
+//! AsyncEventsDropped (per function and reason, sums) and AsyncEventAge (per function, ms:
+//! sum, maximum and, in a row of dimension `min`, the minimum as the maximum of its negation,
+//! since the table merges only sums and maxima). Recording is an in-memory update; the engine
+//! flushes the aggregates to `store::capacity_metrics` every few seconds. The async figures
+//! are also kept as totals since start for `GET /metrics` ([`Recorder::async_totals`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::ThrottleReason;
 use crate::domain::function::now_ms;
+use crate::engine::function_metrics::PromHistogram;
 use crate::store::capacity_metrics::Point;
 
 pub const CONCURRENT_EXECUTIONS: &str = "ConcurrentExecutions";
 pub const UNRESERVED_CONCURRENT_EXECUTIONS: &str = "UnreservedConcurrentExecutions";
 pub const THROTTLES: &str = "Throttles";
 pub const PROVISIONED_UTILIZATION: &str = "ProvisionedConcurrencyUtilization";
+pub const ASYNC_EVENTS_RECEIVED: &str = "AsyncEventsReceived";
+pub const ASYNC_EVENTS_DROPPED: &str = "AsyncEventsDropped";
+pub const ASYNC_EVENT_AGE: &str = "AsyncEventAge";
+/// The dimension of the AsyncEventAge row that holds the minimum (negated, as a maximum).
+pub const AGE_MIN_DIMENSION: &str = crate::store::capacity_metrics::MIN_DIMENSION;
+
+/// AsyncEventAge of one minute: (sum, min, max) in ms and the sample count.
+#[derive(Debug, Clone, Copy, Default)]
+struct Age {
+    sum: f64,
+    min: f64,
+    max: f64,
+    samples: u64,
+}
+
+/// One function's asynchronous queue figures since the daemon started.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AsyncTotal {
+    pub received: u64,
+    /// Events given up, by reason (`EventAgeExceeded`, `RetriesExhausted`, …).
+    pub dropped: BTreeMap<String, u64>,
+    /// Age of events when an attempt started.
+    pub age: PromHistogram,
+}
 
 #[derive(Default)]
 struct FnAgg {
@@ -23,6 +52,10 @@ struct FnAgg {
     throttles: [u64; 4],
     /// qualifier -> (max, sum, samples)
     utilization: HashMap<String, (f64, f64, u64)>,
+    async_received: u64,
+    /// reason -> events
+    async_dropped: HashMap<String, u64>,
+    age: Age,
 }
 
 #[derive(Default)]
@@ -37,6 +70,7 @@ struct Minute {
 #[derive(Default)]
 pub struct Recorder {
     minutes: Mutex<HashMap<i64, Minute>>,
+    async_totals: Mutex<BTreeMap<String, AsyncTotal>>,
 }
 
 fn minute_of(ms: i64) -> i64 {
@@ -102,6 +136,58 @@ impl Recorder {
         });
     }
 
+    fn async_total(&self, function: &str, f: impl FnOnce(&mut AsyncTotal)) {
+        if let Ok(mut t) = self.async_totals.lock() {
+            match t.get_mut(function) {
+                Some(total) => f(total),
+                None => {
+                    let mut total = AsyncTotal::default();
+                    f(&mut total);
+                    t.insert(function.to_string(), total);
+                }
+            }
+        }
+    }
+
+    /// The asynchronous queue accepted (committed) an event for `function`.
+    pub fn async_received(&self, function: &str) {
+        self.with(function, |_, a| a.async_received += 1);
+        self.async_total(function, |t| t.received += 1);
+    }
+
+    /// An attempt of an event of `function` starts, `age_ms` after the event was queued.
+    pub fn async_age(&self, function: &str, age_ms: i64) {
+        #[allow(clippy::cast_precision_loss)]
+        let v = age_ms.max(0) as f64;
+        self.with(function, |_, a| {
+            let g = &mut a.age;
+            g.min = if g.samples == 0 { v } else { g.min.min(v) };
+            g.max = g.max.max(v);
+            g.sum += v;
+            g.samples += 1;
+        });
+        self.async_total(function, |t| t.age.observe(v / 1000.0));
+    }
+
+    /// An event of `function` was given up for `reason` (after its OnFailure destination or
+    /// dead-letter queue, if any, got it).
+    pub fn async_dropped(&self, function: &str, reason: &str) {
+        self.with(function, |_, a| {
+            *a.async_dropped.entry(reason.to_string()).or_default() += 1;
+        });
+        self.async_total(function, |t| {
+            *t.dropped.entry(reason.to_string()).or_default() += 1;
+        });
+    }
+
+    /// The async figures since start, by function.
+    pub fn async_totals(&self) -> Vec<(String, AsyncTotal)> {
+        self.async_totals
+            .lock()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
     /// Takes every aggregate recorded so far.
     pub fn take(&self) -> Vec<Point> {
         let minutes = match self.minutes.lock() {
@@ -160,6 +246,45 @@ impl Recorder {
                         let v = n as f64;
                         out.push(point(&name, THROTTLES, reason.metric(), minute, v, v, n));
                     }
+                }
+                if a.async_received > 0 {
+                    #[allow(clippy::cast_precision_loss)]
+                    let v = a.async_received as f64;
+                    out.push(point(
+                        &name,
+                        ASYNC_EVENTS_RECEIVED,
+                        "",
+                        minute,
+                        v,
+                        v,
+                        a.async_received,
+                    ));
+                }
+                for (reason, n) in &a.async_dropped {
+                    #[allow(clippy::cast_precision_loss)]
+                    let v = *n as f64;
+                    out.push(point(&name, ASYNC_EVENTS_DROPPED, reason, minute, v, v, *n));
+                }
+                if a.age.samples > 0 {
+                    let g = a.age;
+                    out.push(point(
+                        &name,
+                        ASYNC_EVENT_AGE,
+                        "",
+                        minute,
+                        g.sum,
+                        g.max,
+                        g.samples,
+                    ));
+                    out.push(point(
+                        &name,
+                        ASYNC_EVENT_AGE,
+                        AGE_MIN_DIMENSION,
+                        minute,
+                        0.0,
+                        -g.min,
+                        g.samples,
+                    ));
                 }
                 for (q, (max, sum, n)) in a.utilization {
                     out.push(point(
@@ -262,5 +387,36 @@ mod tests {
         let u = find("f", PROVISIONED_UTILIZATION, "prod");
         assert_eq!((u.max, u.sum, u.samples), (1.0, 1.5, 2));
         assert!(r.take().is_empty());
+    }
+
+    #[test]
+    fn async_figures_per_minute_and_since_start() {
+        let r = Recorder::default();
+        r.async_received("f");
+        r.async_received("f");
+        r.async_age("f", 40);
+        r.async_age("f", 10);
+        r.async_age("f", 250);
+        r.async_dropped("f", "EventAgeExceeded");
+        let pts = r.take();
+        let find = |m: &str, d: &str| {
+            pts.iter()
+                .find(|p| p.function_name == "f" && p.metric == m && p.dimension == d)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(find(ASYNC_EVENTS_RECEIVED, "").sum, 2.0);
+        assert_eq!(find(ASYNC_EVENTS_DROPPED, "EventAgeExceeded").sum, 1.0);
+        let age = find(ASYNC_EVENT_AGE, "");
+        assert_eq!((age.sum, age.max, age.samples), (300.0, 250.0, 3));
+        assert_eq!(find(ASYNC_EVENT_AGE, AGE_MIN_DIMENSION).max, -10.0);
+        let totals = r.async_totals();
+        assert_eq!(totals[0].0, "f");
+        assert_eq!(totals[0].1.received, 2);
+        assert_eq!(totals[0].1.dropped["EventAgeExceeded"], 1);
+        assert_eq!(totals[0].1.age.count, 3);
+        // Totals outlive the flush.
+        assert!(r.take().is_empty());
+        assert_eq!(r.async_totals()[0].1.received, 2);
     }
 }

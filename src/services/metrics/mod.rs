@@ -3,7 +3,9 @@
 //! ([`list`]). Invocations, Errors, ColdStarts, Duration and InitDuration come from the
 //! per-minute rows in logs.db (`store::function_metrics`); ConcurrentExecutions,
 //! UnreservedConcurrentExecutions and Throttles from the engine's capacity metrics in the
-//! main database (`store::capacity_metrics`, FunctionName or account only). Wire shapes are
+//! main database (`store::capacity_metrics`, FunctionName or account only), and so do the
+//! asynchronous queue's AsyncEventsReceived, AsyncEventsDropped and AsyncEventAge
+//! (FunctionName only). Wire shapes are
 //! `api::cloudwatch`; the dashboard reads the same datapoints.
 
 pub mod stats;
@@ -30,6 +32,9 @@ pub const CAPACITY_METRICS: &[&str] = &[
     "ConcurrentExecutions",
     "UnreservedConcurrentExecutions",
     "Throttles",
+    "AsyncEventsReceived",
+    "AsyncEventsDropped",
+    "AsyncEventAge",
 ];
 /// Most datapoints one answer may hold (CloudWatch's limit).
 pub const MAX_DATAPOINTS: i64 = 1440;
@@ -124,7 +129,7 @@ pub struct Datapoint {
 /// The unit CloudWatch reports for `metric`.
 pub fn unit(metric: &str) -> &'static str {
     match metric {
-        "Duration" | "InitDuration" => "Milliseconds",
+        "Duration" | "InitDuration" | "AsyncEventAge" => "Milliseconds",
         _ => "Count",
     }
 }
@@ -195,10 +200,26 @@ pub async fn statistics(ctx: &Context, q: Query) -> Result<Vec<Datapoint>, Metri
             .call(move |c| capacity_metrics::series(c, &function, since))
             .await?;
         let mut periods: BTreeMap<i64, Samples> = BTreeMap::new();
-        for r in rows
+        let rows = rows
             .iter()
-            .filter(|r| r.metric == q.metric && r.minute_ms < q.end_ms)
-        {
+            .filter(|r| r.metric == q.metric && r.minute_ms < q.end_ms);
+        if q.metric.starts_with("Async") {
+            for r in rows {
+                let p = periods
+                    .entry(period_of(&q, r.minute_ms))
+                    .or_insert_with(stats::empty_aggregate);
+                stats::add_async(p, &q.metric, r);
+            }
+            return Ok(periods
+                .into_iter()
+                .filter(|(_, s)| s.count > 0)
+                .map(|(t, samples)| Datapoint {
+                    timestamp_ms: t,
+                    samples,
+                })
+                .collect());
+        }
+        for r in rows {
             let p = periods
                 .entry(period_of(&q, r.minute_ms))
                 .or_insert(Samples {
@@ -292,6 +313,67 @@ pub async fn list(
     Ok(out)
 }
 
+/// Series per ListMetrics page (CloudWatch's).
+pub const LIST_PAGE: usize = 500;
+
+impl Series {
+    /// The series' place in the listing order, as a paging token carries it.
+    fn key(&self) -> String {
+        let mut k = self.metric.to_string();
+        for (n, v) in &self.dimensions {
+            k.push('\u{1f}');
+            k.push_str(n);
+            k.push('=');
+            k.push_str(v);
+        }
+        k
+    }
+}
+
+const TOKEN_PREFIX: &str = "lm1.";
+
+/// One ListMetrics page: at most `size` of `series` after the one `token` names (from the
+/// start without a token), and the token of the next page if there is one. Tokens name the
+/// last series sent, so a page stays right when series appear or expire between calls.
+pub fn page(
+    mut series: Vec<Series>,
+    token: Option<&str>,
+    size: usize,
+) -> Result<(Vec<Series>, Option<String>), MetricsError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let after = match token {
+        None => None,
+        Some(t) => {
+            let key = t
+                .strip_prefix(TOKEN_PREFIX)
+                .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    MetricsError::InvalidParameterValue(format!(
+                        "The NextToken {t} is not valid: pass the NextToken of the previous answer."
+                    ))
+                })?;
+            Some(key)
+        }
+    };
+    series.sort_by_cached_key(Series::key);
+    let start = match &after {
+        Some(a) => series.partition_point(|s| s.key() <= *a),
+        None => 0,
+    };
+    let mut rest = series.split_off(start.min(series.len()));
+    let more = rest.len() > size;
+    rest.truncate(size);
+    let next = if more {
+        rest.last()
+            .map(|s| format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(s.key())))
+    } else {
+        None
+    };
+    Ok((rest, next))
+}
+
 /// Parses a statistic name or refuses it.
 pub fn stat(name: &str) -> Result<Stat, MetricsError> {
     Stat::parse(name).ok_or_else(|| {
@@ -299,4 +381,69 @@ pub fn stat(name: &str) -> Result<Stat, MetricsError> {
             "The statistic {name} is not valid: use SampleCount, Average, Sum, Minimum, Maximum or a percentile such as p99 or p99.9."
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(n: usize) -> Vec<Series> {
+        (0..n)
+            .map(|i| Series {
+                metric: FUNCTION_METRICS[i % FUNCTION_METRICS.len()],
+                dimensions: vec![("FunctionName", format!("f{i:03}"))],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_cover_every_series_once_in_order() {
+        let all = series(23);
+        let mut seen = Vec::new();
+        let mut token = None;
+        let mut pages = 0;
+        loop {
+            let (items, next) = page(all.clone(), token.as_deref(), 5).unwrap();
+            pages += 1;
+            assert!(items.len() <= 5);
+            seen.extend(items);
+            match next {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 5);
+        assert_eq!(seen.len(), 23);
+        let mut sorted = all.clone();
+        sorted.sort_by_cached_key(Series::key);
+        assert_eq!(seen, sorted);
+        // Exactly one page: no token.
+        assert!(page(series(5), None, 5).unwrap().1.is_none());
+    }
+
+    #[test]
+    fn a_token_stays_right_when_series_change_and_bad_tokens_are_refused() {
+        let (first, next) = page(series(10), None, 4).unwrap();
+        let next = next.unwrap();
+        // A series sorting before the token's appears: the next page does not repeat any.
+        let mut more = series(10);
+        more.push(Series {
+            metric: "Duration",
+            dimensions: vec![("FunctionName", "a".into())],
+        });
+        let (second, _) = page(more, Some(&next), 4).unwrap();
+        assert!(second.iter().all(|s| !first.contains(s)));
+        for bad in ["nope", "lm1.!!", "lm1."] {
+            let r = page(series(3), Some(bad), 4);
+            assert!(
+                matches!(r, Err(MetricsError::InvalidParameterValue(_)))
+                    || r.as_ref().is_ok_and(|(items, _)| items.len() == 3),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            page(series(3), Some("nope"), 4),
+            Err(MetricsError::InvalidParameterValue(_))
+        ));
+    }
 }

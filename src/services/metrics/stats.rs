@@ -6,6 +6,7 @@
 //! and InitDuration one sample (ms) per invocation or cold start.
 
 use crate::domain::histogram::Histogram;
+use crate::store::capacity_metrics::{Row, MIN_DIMENSION};
 use crate::store::function_metrics::Minute;
 
 /// One statistic as asked.
@@ -120,6 +121,38 @@ fn micros(count: u64, [sum, min, max]: [u64; 3], hist: &Histogram) -> Samples {
     }
 }
 
+/// Samples with nothing in them yet, to add capacity rows to.
+pub fn empty_aggregate() -> Samples {
+    Samples {
+        count: 0,
+        sum: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+        shape: Shape::Aggregate,
+    }
+}
+
+/// Adds one stored minute of an asynchronous-queue metric: AsyncEventsReceived and
+/// AsyncEventsDropped are one sample of 1 per event (rows per drop reason add up);
+/// AsyncEventAge is one sample (ms) per attempt, its minimum kept negated in the row of
+/// dimension `min` (`engine::capacity::metrics`).
+pub fn add_async(p: &mut Samples, metric: &str, r: &Row) {
+    if metric == "AsyncEventAge" {
+        if r.dimension == MIN_DIMENSION {
+            p.min = p.min.min(-r.max);
+        } else {
+            p.count += r.samples;
+            p.sum += r.sum;
+            p.max = p.max.max(r.max);
+        }
+    } else if r.sum > 0.0 {
+        p.count += r.samples;
+        p.sum += r.sum;
+        p.min = 1.0;
+        p.max = 1.0;
+    }
+}
+
 /// The samples of a function-metrics metric in `m`; None for other metric names.
 pub fn of_minute(metric: &str, m: &Minute) -> Option<Samples> {
     Some(match metric {
@@ -170,6 +203,53 @@ mod tests {
             None
         );
         assert!(of_minute("Nope", &m).is_none());
+    }
+
+    #[test]
+    fn async_rows_add_up_with_their_minimum() {
+        let row = |metric: &str, dimension: &str, sum: f64, max: f64, samples: u64| Row {
+            metric: metric.into(),
+            dimension: dimension.into(),
+            minute_ms: 0,
+            sum,
+            max,
+            samples,
+        };
+        let mut age = empty_aggregate();
+        add_async(
+            &mut age,
+            "AsyncEventAge",
+            &row("AsyncEventAge", "", 300.0, 250.0, 3),
+        );
+        add_async(
+            &mut age,
+            "AsyncEventAge",
+            &row("AsyncEventAge", "min", 0.0, -10.0, 3),
+        );
+        add_async(
+            &mut age,
+            "AsyncEventAge",
+            &row("AsyncEventAge", "", 5.0, 5.0, 1),
+        );
+        add_async(
+            &mut age,
+            "AsyncEventAge",
+            &row("AsyncEventAge", "min", 0.0, -5.0, 1),
+        );
+        assert_eq!(age.value(Stat::SampleCount), Some(4.0));
+        assert_eq!(age.value(Stat::Average), Some(76.25));
+        assert_eq!(age.value(Stat::Minimum), Some(5.0));
+        assert_eq!(age.value(Stat::Maximum), Some(250.0));
+        let mut dropped = empty_aggregate();
+        for reason in ["EventAgeExceeded", "RetriesExhausted"] {
+            add_async(
+                &mut dropped,
+                "AsyncEventsDropped",
+                &row("AsyncEventsDropped", reason, 2.0, 2.0, 2),
+            );
+        }
+        assert_eq!(dropped.value(Stat::Sum), Some(4.0));
+        assert_eq!(dropped.value(Stat::Average), Some(1.0));
     }
 
     #[test]

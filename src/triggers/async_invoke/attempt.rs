@@ -104,6 +104,10 @@ impl Run<'_> {
                 .give_up(&cfg, Condition::RecursiveInvocation, last.as_ref(), 400)
                 .await;
         }
+        self.sh
+            .engine
+            .metrics()
+            .async_age(&self.ev.function_name, now_ms() - self.ev.received_ms);
         let result = self
             .sh
             .engine
@@ -151,6 +155,10 @@ impl Run<'_> {
             }
             Err(Error::ResourceNotFound(m)) => {
                 tracing::info!(function = %self.ev.function_name, request_id = %self.ev.request_id, reason = %m, "queued event dropped: its function or qualifier no longer exists");
+                self.sh
+                    .engine
+                    .metrics()
+                    .async_dropped(&self.ev.function_name, "FunctionNotFound");
                 return self
                     .finish(vec![counter(
                         &self.ev.function_name,
@@ -293,6 +301,7 @@ impl Run<'_> {
         attempts: u32,
     ) -> Option<i64> {
         let name = &self.ev.function_name;
+        self.sh.engine.metrics().async_dropped(name, c.as_str());
         let mut counts = vec![counter(name, &format!("failed:{}", c.as_str()))];
         let mut delivered = false;
         if let Some(dest) = &cfg.on_failure {

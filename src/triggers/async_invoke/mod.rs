@@ -230,10 +230,13 @@ async fn enqueue(shared: &Shared, ev: AsyncEvent) -> Result<Accepted, Error> {
         .write(vec![Op::Insert(new), counter(&name, "received")])
         .await?;
     match results.first() {
-        Some(OpResult::Inserted(id)) => Ok(Accepted {
-            request_id: ev.request_id,
-            id: *id,
-        }),
+        Some(OpResult::Inserted(id)) => {
+            shared.engine.metrics().async_received(&name);
+            Ok(Accepted {
+                request_id: ev.request_id,
+                id: *id,
+            })
+        }
         _ => Err(Error::Service(
             "the queue did not report the stored event".into(),
         )),

@@ -30,6 +30,7 @@ pub mod queues;
 pub mod rules;
 pub mod s3;
 pub mod schedules;
+pub mod secret_env;
 pub mod testevents;
 pub mod traces;
 pub mod usage;

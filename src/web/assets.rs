@@ -121,6 +121,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         include_str!("../../web/static/schedules.js"),
     ),
     (
+        "editor.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/editor.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_str!("../../web/static/favicon.svg"),

@@ -1,6 +1,7 @@
 //! The Configuration tab: runtime, handler, architecture (only the host's), description,
-//! memory, timeout, ephemeral storage, environment variables, layers and network (the
-//! subnets and security groups this host defines). The handler is checked against the
+//! memory, timeout, ephemeral storage, environment variables (a key/value table with a
+//! "secret" flag, `web::env_table`), layers (chosen by name and version, `web::layer_picker`)
+//! and network (the subnets and security groups this host defines). The handler is checked against the
 //! package and a mismatch is shown beside it (saving is still allowed: the next upload may
 //! bring the file).
 //! Saved with the RevisionId the page was rendered with, so a concurrent change is refused
@@ -28,6 +29,8 @@ pub(super) struct Values {
     ephemeral: String,
     env: String,
     layers: String,
+    env_rows: Vec<super::env_table::Row>,
+    layer_list: Vec<String>,
     subnets: Vec<String>,
     security_groups: Vec<String>,
 }
@@ -82,7 +85,10 @@ async fn render_full(
     let s = current(req)?;
     let found = load(app, name).await?;
     let c = &found.version.config;
+    let secrets = super::env_table::secrets(app, name).await;
     let v = v.unwrap_or_else(|| Values {
+        env_rows: super::env_table::rows(&c.environment, &secrets),
+        layer_list: c.layers.iter().map(|l| l.arn.clone()).collect(),
         runtime: c.runtime.clone(),
         handler: c.handler.clone(),
         architecture: c.architectures.first().cloned().unwrap_or_default(),
@@ -123,6 +129,11 @@ async fn render_full(
         "handler_problem",
         &super::handler_check::of_version(app, &found.version).await,
     );
+    ctx.insert(
+        "layer_choices",
+        &super::layer_picker::choices(app, &c.runtime, &v.layer_list).await?,
+    );
+    ctx.insert("layer_slots", &super::layer_picker::slots(&v.layer_list));
     ctx.insert("v", &v);
     ctx.insert("errors", &errors.0);
     let cfg = &app.ctx.config.sandbox;
@@ -190,7 +201,11 @@ pub async fn save(
 ) -> Result<HttpResponse, WebError> {
     current(&req)?;
     let f = Form::urlencoded(&body)?;
-    let v = Values {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let found = load(&app, &name).await?;
+    let current_env = found.version.config.environment.clone();
+    let current_secrets = super::env_table::secrets(&app, &name).await;
+    let mut v = Values {
         runtime: f.get("runtime").into(),
         handler: f.get("handler").into(),
         architecture: f.get("architecture").into(),
@@ -200,10 +215,13 @@ pub async fn save(
         ephemeral: f.get("ephemeral").into(),
         env: f.raw("env").into(),
         layers: f.raw("layers").into(),
+        env_rows: Vec::new(),
+        layer_list: Vec::new(),
         subnets: all(&body, "subnets"),
         security_groups: all(&body, "security_groups"),
     };
     let mut errors = FieldErrors::default();
+    let table = super::env_table::parse(&fields, &current_env, &current_secrets, &mut errors);
     let (memory, timeout) = f.memory_and_timeout(&mut errors);
     let ephemeral = f.number(
         "ephemeral",
@@ -211,7 +229,17 @@ pub async fn save(
         "Ephemeral storage is a whole number of MB from 512 to 10240.",
         &mut errors,
     );
-    let env = parse_env(&v.env, &mut errors);
+    let (env, secrets) = match table {
+        Some(t) => {
+            v.env_rows = t.rows;
+            (t.env, Some(t.secrets))
+        }
+        None => {
+            let env = parse_env(&v.env, &mut errors);
+            v.env_rows = super::env_table::rows(&env, &current_secrets);
+            (env, None)
+        }
+    };
     // Forms made before these fields existed leave them as they are.
     if f.has("handler") && v.handler.is_empty() {
         errors.add(
@@ -226,13 +254,48 @@ pub async fn save(
             &format!("This host runs {host} functions only."),
         );
     }
-    let layers: Vec<String> = v
-        .layers
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
+    // the pickers (`layer`, in merge order), else an older form's textarea, else unchanged
+    let layers: Option<Vec<String>> = if f.has("layer") {
+        Some(
+            all(&body, "layer")
+                .into_iter()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+        )
+    } else if f.has("layers") {
+        Some(
+            v.layers
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    v.layer_list = layers.clone().unwrap_or_else(|| {
+        found
+            .version
+            .config
+            .layers
+            .iter()
+            .map(|l| l.arn.clone())
+            .collect()
+    });
+    if layers
+        .as_ref()
+        .is_some_and(|l| l.len() > super::layer_picker::MAX_LAYERS)
+    {
+        errors.add(
+            "layers",
+            &format!(
+                "A function can use at most {} layers.",
+                super::layer_picker::MAX_LAYERS
+            ),
+        );
+    }
     if !errors.is_empty() {
         return render(&app, &web, &req, &name, Some(v), &errors).await;
     }
@@ -264,17 +327,24 @@ pub async fn save(
         c.timeout = u32::try_from(timeout).unwrap_or(3);
         c.ephemeral_storage = u32::try_from(ephemeral).unwrap_or(512);
         c.environment = env;
-        c.layers = layers.iter().map(|a| AttachedLayer::requested(a)).collect();
+        if let Some(layers) = &layers {
+            c.layers = layers.iter().map(|a| AttachedLayer::requested(a)).collect();
+        }
         c.vpc.subnet_ids = subnets;
         c.vpc.security_group_ids = groups;
         Ok(())
     })
     .await;
     match result {
-        Ok(_) => Ok(redirect(&format!(
-            "/ui/functions/{}/configuration?saved=1",
-            enc(&name)
-        ))),
+        Ok(_) => {
+            if let Some(secrets) = secrets {
+                super::env_table::save_secrets(&app, &name, secrets).await?;
+            }
+            Ok(redirect(&format!(
+                "/ui/functions/{}/configuration?saved=1",
+                enc(&name)
+            )))
+        }
         Err(crate::domain::Error::PreconditionFailed(_)) => {
             errors.add("form", "Someone changed this function since you opened the page. Your changes are below: check them against the current configuration (reload in another tab) and save again.");
             render(&app, &web, &req, &name, Some(v), &errors).await

@@ -324,8 +324,8 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "same-origin"))
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ))
+        .add((header::CONTENT_SECURITY_POLICY, CSP))
 }
+
+/// The pages' Content-Security-Policy (a page may send its own, see `web::editor`).
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

@@ -74,13 +74,14 @@ pub async fn show(
             ))
         })
         .await?;
+    let masker = super::env_table::Masker::of(&app, &name).await;
     let mut ctx = frame(&app, &found, "logs");
     let searching = q.filter.is_some() || q.range.is_some() || q.token.is_some();
     let pattern = q.filter.clone().unwrap_or_default();
     let range = q.range.clone().unwrap_or_else(|| "1h".into());
     let mut status = actix_web::http::StatusCode::OK;
     if searching {
-        let r = super::logs_search::search(
+        let mut r = super::logs_search::search(
             &app,
             &group,
             q.stream.as_deref(),
@@ -91,6 +92,9 @@ pub async fn show(
         .await?;
         if r.pattern_error.is_some() {
             status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        for h in &mut r.hits {
+            h.message = masker.mask(&h.message);
         }
         ctx.insert("hits", &r.hits);
         ctx.insert("next_token", &r.next);
@@ -125,7 +129,7 @@ pub async fn show(
             .map(|e| Line {
                 time: fmt_time(e.ts_ms),
                 stream: e.stream,
-                message: e.message,
+                message: masker.mask(&e.message),
             })
             .collect::<Vec<_>>(),
     );
@@ -159,11 +163,12 @@ pub async fn tail(
         Some(a) => a,
         None => app.ctx.logs.call(|c| logs::last_event_id(c)).await?,
     };
+    let masker = super::env_table::Masker::of(&app, &name).await;
     let store = app.ctx.logs.clone();
     let deadline = Instant::now() + MAX_TAIL;
     let stream = futures_util::stream::unfold(
-        (store, group, after, true),
-        move |(store, group, after, first)| async move {
+        (store, group, after, true, masker),
+        move |(store, group, after, first, masker)| async move {
             if !first {
                 actix_web::rt::time::sleep(POLL).await;
             }
@@ -185,7 +190,7 @@ pub async fn tail(
                 let data = serde_json::json!({
                     "time": fmt_time(e.ts_ms),
                     "stream": e.stream,
-                    "message": e.message,
+                    "message": masker.mask(&e.message),
                 });
                 buf.push_str(&format!("id: {}\ndata: {}\n\n", e.id, data));
             }
@@ -194,7 +199,7 @@ pub async fn tail(
             }
             Some((
                 Ok::<_, actix_web::Error>(web::Bytes::from(buf)),
-                (store, group, next, false),
+                (store, group, next, false, masker),
             ))
         },
     );

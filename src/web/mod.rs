@@ -53,6 +53,14 @@ mod plain;
 pub mod recovery;
 pub mod roles;
 mod stash;
+// issue 24: the code editor (CodeMirror), file actions, syntax check, go-to-line
+mod code_files;
+mod editor;
+mod env_table;
+mod error_links;
+mod layer_picker;
+mod syntax_check;
+mod test_target;
 
 use std::sync::Arc;
 
@@ -117,6 +125,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/functions/{name}/code", web::get().to(code::show))
                 .route("/functions/{name}/code", web::post().to(code::deploy))
                 .route("/functions/{name}/upload", web::post().to(code::upload))
+                .route(
+                    "/functions/{name}/files",
+                    web::post().to(code_files::submit),
+                )
                 .route(
                     "/functions/{name}/package",
                     web::get().to(package::download),

@@ -92,6 +92,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/ui/functions/{}/code", "*", Developer),
     rule("GET", "/ui/functions/{}/package", "*", Viewer),
     rule("POST", "/ui/functions/{}/upload", "*", Developer),
+    rule("POST", "/ui/functions/{}/files", "*", Developer),
     rule("GET", "/ui/functions/{}/test", "*", Viewer),
     rule("POST", "/ui/functions/{}/test", "*", Developer),
     rule("GET", "/ui/functions/{}/configuration", "*", Viewer),

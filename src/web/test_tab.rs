@@ -1,6 +1,8 @@
 //! The Test tab: a JSON event editor, saved test events, event templates (API Gateway v2,
 //! S3 put, SQS, scheduled event), and a run that shows the result, duration, billed
-//! duration, max memory and the log tail (read from the invocation's REPORT line).
+//! duration, max memory and the log tail (read from the invocation's REPORT line). A run
+//! targets `$LATEST`, a version or an alias (`web::test_target`); a failed run links the
+//! places of its error and log in the package to the Code tab at that line.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,7 @@ pub const TEMPLATES: &[(&str, &str, &str)] = &[
 pub struct TestQuery {
     event: Option<String>,
     template: Option<String>,
+    qualifier: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +68,10 @@ pub struct RunResult {
     pub max_memory: Option<String>,
     pub init: Option<String>,
     pub log: String,
+    /// What was run (`$LATEST`, a version, an alias).
+    pub qualifier: String,
+    /// Go-to-line links of a failed run.
+    pub links: Vec<super::test_target::Link>,
 }
 
 /// The value after `key` in a REPORT line, up to the next tab (`Duration: 1.23 ms`).
@@ -100,11 +107,13 @@ async fn render(
     name: &str,
     event: &str,
     event_name: &str,
+    qualifier: &str,
     result: Option<RunResult>,
     errors: &FieldErrors,
 ) -> Result<HttpResponse, WebError> {
     let s = current(req)?;
     let found = load(app, name).await?;
+    let targets = super::test_target::targets(app, name).await?;
     let n = name.to_string();
     let saved = app.ctx.store.call(move |c| testevents::list(c, &n)).await?;
     let mut ctx = frame(app, &found, "test");
@@ -122,6 +131,15 @@ async fn render(
             .collect::<Vec<_>>(),
     );
     ctx.insert("result", &result);
+    ctx.insert("targets", &targets);
+    ctx.insert(
+        "qualifier",
+        if qualifier.is_empty() {
+            "$LATEST"
+        } else {
+            qualifier
+        },
+    );
     ctx.insert("errors", &errors.0);
     ctx.insert(
         "flash",
@@ -129,7 +147,8 @@ async fn render(
             .contains("saved=1")
             .then_some("Test event saved."),
     );
-    web.render.page("test.html", Some(&s), ctx)
+    web.render
+        .page_status(errors.status(), "test.html", Some(&s), &mut ctx)
 }
 
 /// `GET /ui/functions/{name}/test?event=|template=`
@@ -164,6 +183,7 @@ pub async fn show(
         &name,
         &event,
         &event_name,
+        q.qualifier.as_deref().unwrap_or(""),
         None,
         &FieldErrors::default(),
     )
@@ -182,6 +202,7 @@ pub async fn submit(
     let f = Form::urlencoded(&body)?;
     let event = f.raw("event").to_string();
     let event_name = f.get("event_name").to_string();
+    let qualifier = f.get("qualifier").to_string();
     let mut errors = FieldErrors::default();
     match f.get("action") {
         "delete" => {
@@ -215,7 +236,18 @@ pub async fn submit(
                     enc(&event_name)
                 )));
             }
-            render(&app, &web, &req, &name, &event, &event_name, None, &errors).await
+            render(
+                &app,
+                &web,
+                &req,
+                &name,
+                &event,
+                &event_name,
+                &qualifier,
+                None,
+                &errors,
+            )
+            .await
         }
         _ => {
             let payload = if event.trim().is_empty() {
@@ -225,11 +257,32 @@ pub async fn submit(
             };
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&payload) {
                 errors.add("event", &format!("The event is not valid JSON: {e}."));
-                return render(&app, &web, &req, &name, &event, &event_name, None, &errors).await;
+            }
+            let targets = super::test_target::targets(&app, &name).await?;
+            let target = match super::test_target::chosen(&targets, &qualifier) {
+                Ok(t) => t,
+                Err(msg) => {
+                    errors.add("qualifier", &msg);
+                    None
+                }
+            };
+            if !errors.is_empty() {
+                return render(
+                    &app,
+                    &web,
+                    &req,
+                    &name,
+                    &event,
+                    &event_name,
+                    &qualifier,
+                    None,
+                    &errors,
+                )
+                .await;
             }
             let r = FunctionRef {
                 name: name.to_string(),
-                qualifier: None,
+                qualifier: target.clone(),
             };
             let outcome = app
                 .engine
@@ -245,7 +298,7 @@ pub async fn submit(
                     stream: None,
                 })
                 .await;
-            let result = match outcome {
+            let mut result = match outcome {
                 Ok(res) => {
                     let mut out = RunResult {
                         ok: !res.function_error,
@@ -262,6 +315,14 @@ pub async fn submit(
                     ..RunResult::default()
                 },
             };
+            result.qualifier = target.unwrap_or_else(|| "$LATEST".into());
+            let masker = super::env_table::Masker::of(&app, &name).await;
+            result.payload = masker.mask(&result.payload);
+            result.log = masker.mask(&result.log);
+            if !result.ok {
+                let texts = [result.payload.as_str(), result.log.as_str()];
+                result.links = super::test_target::links(&app, &name, &texts).await;
+            }
             render(
                 &app,
                 &web,
@@ -269,6 +330,7 @@ pub async fn submit(
                 &name,
                 &event,
                 &event_name,
+                &qualifier,
                 Some(result),
                 &errors,
             )

@@ -1,5 +1,6 @@
 //! Deployment packages as the Code tab sees them: the file list of a zip, one file's text,
-//! a one-file package built from the inline editor, and a package with one file replaced.
+//! a one-file package built from the inline editor, and a package with one file replaced,
+//! added, renamed or removed (every other entry copied byte for byte).
 
 use std::io::{Cursor, Read, Write};
 
@@ -116,6 +117,50 @@ pub fn replace_file(zip: &[u8], path: &str, text: &str) -> Result<Vec<u8>, Strin
     Ok(w.finish().map_err(err)?.into_inner())
 }
 
+/// Whether `zip` has a file (not a directory) named `path`.
+pub fn has_file(zip: &[u8], path: &str) -> Result<bool, String> {
+    Ok(file_names(zip)?.iter().any(|n| n == path))
+}
+
+/// `zip` without the file `path` (which must exist).
+pub fn remove_file(zip: &[u8], path: &str) -> Result<Vec<u8>, String> {
+    let mut src = zip::ZipArchive::new(Cursor::new(zip)).map_err(err)?;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut found = false;
+    for i in 0..src.len() {
+        let f = src.by_index_raw(i).map_err(err)?;
+        if f.name() == path && !f.is_dir() {
+            found = true;
+            continue;
+        }
+        w.raw_copy_file(f).map_err(err)?;
+    }
+    if !found {
+        return Err(format!("{path} is not in the package"));
+    }
+    Ok(w.finish().map_err(err)?.into_inner())
+}
+
+/// `zip` with the file `from` renamed to `to` (its bytes and attributes unchanged).
+pub fn rename_file(zip: &[u8], from: &str, to: &str) -> Result<Vec<u8>, String> {
+    let mut src = zip::ZipArchive::new(Cursor::new(zip)).map_err(err)?;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut found = false;
+    for i in 0..src.len() {
+        let f = src.by_index_raw(i).map_err(err)?;
+        if f.name() == from && !f.is_dir() {
+            found = true;
+            w.raw_copy_file_rename(f, to).map_err(err)?;
+        } else {
+            w.raw_copy_file(f).map_err(err)?;
+        }
+    }
+    if !found {
+        return Err(format!("{from} is not in the package"));
+    }
+    Ok(w.finish().map_err(err)?.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +183,19 @@ mod tests {
         assert_eq!(read_text(&z3, "other.txt").unwrap().as_deref(), Some("x"));
         assert_eq!(read_text(&z3, "missing").unwrap(), None);
         crate::domain::zipcheck::check(&z3).unwrap();
+    }
+
+    #[test]
+    fn rename_and_remove_keep_the_other_entries() {
+        let z = replace_file(&single_file("a.py", "a\n").unwrap(), "lib/b.py", "b\n").unwrap();
+        assert!(has_file(&z, "lib/b.py").unwrap() && !has_file(&z, "lib").unwrap());
+        let r = rename_file(&z, "a.py", "lib/c.py").unwrap();
+        assert_eq!(file_names(&r).unwrap(), ["lib/c.py", "lib/b.py"]);
+        assert_eq!(read_text(&r, "lib/c.py").unwrap().as_deref(), Some("a\n"));
+        let d = remove_file(&r, "lib/b.py").unwrap();
+        assert_eq!(file_names(&d).unwrap(), ["lib/c.py"]);
+        assert!(remove_file(&d, "nope.py").is_err());
+        assert!(rename_file(&d, "nope.py", "x.py").is_err());
+        crate::domain::zipcheck::check(&d).unwrap();
     }
 }

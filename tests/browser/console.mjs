@@ -52,6 +52,30 @@ async function escapeEditor(page, selector, assert) {
   assert(!(await page.evaluate((s) => document.activeElement.matches(s), selector)), `Esc then Tab leaves ${selector}`);
 }
 
+/** In the code editor (CodeMirror): Tab indents the line, Shift+Tab takes it back, and
+ * Esc then Tab moves focus out. */
+async function escapeCodeEditor(page, assert) {
+  const inEditor = () => page.evaluate(() => document.activeElement.matches("#editor-cm .cm-content"));
+  const before = await page.inputValue("#editor");
+  await page.keyboard.press("Tab");
+  assert(await inEditor(), "Tab stays in the code editor (it indents)");
+  const indented = await page.inputValue("#editor");
+  assert(indented !== before && indented.endsWith("    "), "Tab indented the line (the textarea follows the editor)");
+  await page.keyboard.press("Shift+Tab");
+  assert((await page.inputValue("#editor")) === before, "Shift+Tab took the indent back");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Tab");
+  assert(!(await inEditor()), "Esc then Tab leaves the code editor");
+}
+
+/** The 1-based line of the code editor's cursor. */
+function cursorLine(page) {
+  return page.evaluate(() => {
+    const v = document.getElementById("editor").editorView;
+    return v.state.doc.lineAt(v.state.selection.main.head).number;
+  });
+}
+
 const SLOW_CODE = `import time
 def lambda_handler(event, context):
     time.sleep(event.get("sleep", 0))
@@ -79,11 +103,15 @@ export async function keyboardWalk({ page, url, fn, assert, snap }) {
   await page.keyboard.press("Enter");
   await page.waitForSelector("text=Function created.");
 
-  // edit code
-  await tabTo(page, "#editor");
+  // edit code in CodeMirror: highlighted, numbered lines; Esc then Tab leaves it
+  await page.waitForSelector("#editor-cm[data-ready=true] .cm-content");
+  assert(await page.isHidden("#editor"), "the textarea gives way to the editor");
+  assert((await page.textContent("#editor-cm .tok-keyword")) === "import", "Python is highlighted");
+  assert((await page.$$("#editor-cm .cm-lineNumbers .cm-gutterElement")).length >= 4, "lines are numbered");
+  await tabTo(page, "#editor-cm .cm-content");
   await page.keyboard.press("Control+End");
   await page.keyboard.type("# edited by keyboard\n");
-  await escapeEditor(page, "#editor", assert);
+  await escapeCodeEditor(page, assert);
   await tabTo(page, "#deploy");
   await page.keyboard.press("Enter");
   await page.waitForSelector("text=Deployed.");
@@ -157,9 +185,15 @@ export async function keyboardWalk({ page, url, fn, assert, snap }) {
 
 export async function draftAcrossSignIn({ page, context, url, fn, password, assert }) {
   await page.goto(url(`/ui/functions/${fn}/code`));
-  const edited = `${await page.inputValue("#editor")}# typed before the session ended\n`;
-  await page.fill("#editor", edited);
-  await page.waitForTimeout(400); // the draft is saved after 250 ms without typing
+  await page.waitForSelector("#editor-cm[data-ready=true] .cm-content");
+  const edited = `${await page.inputValue("#editor")}# typed before the session ended`;
+  await page.click("#editor-cm .cm-content");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("# typed before the session ended");
+  assert((await page.inputValue("#editor")) === edited, "the textarea follows the editor");
+  // the draft is saved 250 ms after the last key
+  await page.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith("lambdabox-draft:code:")
+    && localStorage.getItem(k).includes("typed before the session ended")));
   // the session ends elsewhere (another tab signs out)
   const other = await context.newPage();
   await other.goto(url("/ui/functions"));
@@ -175,7 +209,8 @@ export async function draftAcrossSignIn({ page, context, url, fn, password, asse
   await page.waitForSelector("#draft-restore");
   assert(!(await page.inputValue("#editor")).includes("typed before the session ended"), "the server has the old code");
   await page.click("#draft-restore");
-  assert((await page.inputValue("#editor")) === edited, "the draft is back in the editor");
+  assert((await page.inputValue("#editor")) === edited, "the draft is back in the form");
+  assert((await page.textContent("#editor-cm .cm-content")).includes("typed before the session ended"), "and in the editor");
   await page.click("#deploy");
   await page.waitForSelector("text=Deployed.");
   await page.reload();
@@ -248,4 +283,68 @@ export async function contrastAndAxe({ browser, context, url, fn, queue, assert,
     }
   }
   assert(failures.length === 0, `accessibility problems:\n  ${failures.join("\n  ")}`);
+}
+
+const BROKEN_CODE = `def lambda_handler(event, context):
+    x = 1
+    return x / 0
+`;
+
+/** Go-to-line from a failed test, a syntax error stopped before deploy (and deployed
+ * anyway), and new, rename and delete of a file, in the editor of the Code tab. */
+export async function codeEditorFlows({ page, url, fn, assert, snap }) {
+  // a function whose line 3 fails
+  await page.goto(url("/ui/functions/new"));
+  await page.fill("input[name=name]", fn);
+  await page.fill("#code", BROKEN_CODE);
+  await page.click("#create");
+  await page.waitForSelector("text=Function created.");
+  await page.click("nav.tabs >> text=Test");
+  await page.click("#run");
+  await page.waitForSelector("#result h2:has-text('Failed')");
+  await page.waitForSelector("#error-links a");
+  assert((await page.textContent("#error-links a")) === "lambda_function.py, line 3", "the error's place is linked");
+  await snap(page, "test-error-links");
+  await page.click("#error-links a");
+  await page.waitForURL(/\/code\?file=lambda_function.py&line=3$/);
+  await page.waitForSelector("#editor-cm .cm-editor.cm-focused");
+  assert((await cursorLine(page)) === 3, "the editor opened at line 3, focused");
+  assert((await page.evaluate(() => window.getSelection().toString())).includes("return x / 0"), "line 3 is selected");
+  await snap(page, "code-goto-line");
+
+  // a syntax error is reported before deploy, in the editor at its line
+  await page.keyboard.type("return {'broken': True");
+  await page.click("#deploy");
+  await page.waitForSelector("#err-content");
+  assert((await page.textContent("#err-content")).includes("checked the syntax"), "the runtime checked it");
+  await page.waitForSelector("#editor-cm .cm-editor.cm-focused");
+  assert((await cursorLine(page)) === 3, "the editor is at the error's line");
+  assert((await page.inputValue("#editor")).includes("return {'broken': True"), "the typed code is kept");
+  await snap(page, "code-syntax-error");
+  await page.click("#deploy-anyway");
+  await page.waitForSelector("text=Deployed.");
+
+  // new, rename and delete a file
+  await page.click("#file-actions summary");
+  await page.fill("#new-file", "lib/helpers.py");
+  await page.click("#create-file");
+  await page.waitForSelector("text=File created and deployed.");
+  await page.waitForSelector("#editor-cm[data-ready=true]");
+  assert((await page.inputValue("#editor")) === "", "the new file is empty");
+  await page.click("#editor-cm .cm-content");
+  await page.keyboard.type("HELLO = 'from helpers'");
+  await page.click("#deploy");
+  await page.waitForSelector("text=Deployed.");
+  await page.click("#file-actions summary");
+  await page.fill("#rename-to", "helpers.py");
+  await page.click("#rename-file");
+  await page.waitForSelector("text=File renamed and deployed.");
+  assert((await page.inputValue("#editor")) === "HELLO = 'from helpers'", "the renamed file keeps its text");
+  await page.click("#file-actions summary");
+  await page.click("#delete-file");
+  await page.waitForSelector("text=File deleted and deployed.");
+  assert(!(await page.textContent("aside.tree")).includes("helpers.py"), "the file is gone");
+  // the package downloads
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-package")]);
+  assert(download.suggestedFilename() === `${fn}.zip`, download.suggestedFilename());
 }

@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
-import { keyboardWalk, draftAcrossSignIn, contrastAndAxe } from "./console.mjs";
+import { keyboardWalk, draftAcrossSignIn, contrastAndAxe, codeEditorFlows } from "./console.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = process.env.LAMBDABOX_BIN || join(root, "target/release/lambdabox");
@@ -181,7 +181,8 @@ async function main() {
 
     await step("change an environment variable and see it take effect", page, async () => {
       await page.click("nav.tabs >> text=Configuration");
-      await page.fill("#env", "GREETING=changed in the browser");
+      assert((await page.inputValue("#env-key-0")) === "GREETING", "variables are a table");
+      await page.fill("#env-value-0", "changed in the browser");
       await snap(page, "configuration");
       await page.click("#save-config");
       await page.waitForSelector("text=Configuration saved.");
@@ -360,6 +361,8 @@ async function main() {
     // issue 24: the console flows (tests/browser/console.mjs)
     await step("keyboard only: create, edit code, test (busy button), configure, publish, alias", page, () =>
       keyboardWalk({ page, url, fn: `${fn}-kb`, assert, snap }));
+    await step("code editor: go-to-line from a test error, syntax check before deploy, new/rename/delete file", page, () =>
+      codeEditorFlows({ page, url, fn: `${fn}-cm`, assert, snap }));
     await step("unsaved code survives the end of the session and deploys after sign-in", page, () =>
       draftAcrossSignIn({ page, context, url, fn, password: daemon.password, assert }));
     await step("contrast and axe-core on every page in both themes; screenshots at desktop and phone width", page, async () => {

@@ -293,6 +293,7 @@ ROLE_ROUTES = [
     ("POST", "/ui/functions/{fn}/code", {"file": "../x", "content": "x"}, "developer"),
     ("GET", "/ui/functions/{fn}/package", None, "viewer"),
     ("POST", "/ui/functions/{fn}/upload", "multipart", "developer"),
+    ("POST", "/ui/functions/{fn}/files", {"action": "new", "path": "../x"}, "developer"),
     ("POST", "/ui/functions/{fn}/delete", {"confirm_name": "not-it"}, "developer"),
     ("GET", "/ui/functions/{fn}/test", None, "viewer"),
     ("POST", "/ui/functions/{fn}/test", {"action": "run", "event": "{nope"}, "developer"),

@@ -227,20 +227,50 @@ document.addEventListener("DOMContentLoaded", () => {
     discard.type = "button";
     discard.id = "draft-discard";
     discard.textContent = "Discard them";
+    // the code editor (editor.js) over a textarea takes its text from an lbx:set event
+    const focusBox = () => (ta.editorView || ta).focus();
     restore.addEventListener("click", () => {
       ta.value = draft.value;
+      ta.dispatchEvent(new Event("lbx:set"));
       box.remove();
-      ta.focus();
+      focusBox();
       announce("Your edits are back in the editor. They are not saved until you send the form.");
     });
     discard.addEventListener("click", () => {
       store.removeItem(key);
       box.remove();
-      ta.focus();
+      focusBox();
       announce("Draft discarded.");
     });
     box.append(p, restore, " ", discard);
     ta.insertAdjacentElement("beforebegin", box);
     announce(p.textContent);
+  });
+});
+
+// Environment variables: "Add variable" copies the last (empty) row of the table with the
+// next index (without JavaScript the page has two empty rows; save to get more).
+document.addEventListener("DOMContentLoaded", () => {
+  const add = document.getElementById("env-add");
+  const body = document.querySelector("#env-table tbody");
+  if (!add || !body) return;
+  add.hidden = false;
+  add.addEventListener("click", () => {
+    const rows = body.querySelectorAll("tr.env-row");
+    const last = rows[rows.length - 1];
+    if (!last) return;
+    const n = rows.length;
+    const row = last.cloneNode(true);
+    row.querySelectorAll("input").forEach((input) => {
+      const field = input.name.replace(/_\d+$/, "");
+      input.name = `${field}_${n}`;
+      input.id = input.id.replace(/-\d+$/, `-${n}`);
+      const what = { env_key: "Name of variable", env_value: "Value of variable", env_secret: "Variable" }[field];
+      input.setAttribute("aria-label", field === "env_secret" ? `${what} ${n + 1} is secret` : `${what} ${n + 1}`);
+      if (input.type === "checkbox") input.checked = false;
+      else { input.value = ""; input.type = field === "env_value" ? "text" : input.type; input.removeAttribute("placeholder"); }
+    });
+    body.append(row);
+    row.querySelector("input").focus();
   });
 });

@@ -144,10 +144,18 @@ pub struct SandboxConfig {
     pub uid_max: u32,
     /// Name of the cgroup under which every environment's cgroup is created.
     pub cgroup_parent: String,
-    /// Subnet name -> network policy (`none` or `host`), the VPC analog.
-    pub subnets: BTreeMap<String, String>,
-    /// Security group name -> TCP ports the function may connect to (host network only).
-    pub security_groups: BTreeMap<String, Vec<u16>>,
+    /// Subnet name -> network, the VPC analog: `"none"`, `"host"`, `"internet"`, or a table
+    /// `{ mode = "internet", allow = ["192.168.1.0/24 tcp 5432"] }` (see `netconfig`).
+    pub subnets: BTreeMap<String, crate::netconfig::SubnetConfig>,
+    /// Security group name -> allowed egress: TCP ports (any destination) or a table
+    /// `{ egress = ["0.0.0.0/0 tcp 443"] }`.
+    pub security_groups: BTreeMap<String, crate::netconfig::SecurityGroupConfig>,
+    /// Network of functions without `VpcConfig`: `"internet"` (AWS's default: outbound only,
+    /// never the host or private ranges) or `"none"` (loopback only).
+    pub default_network: String,
+    /// Resolvers that internet-only functions' DNS queries are forwarded to ("IP" or
+    /// "IP:PORT"); empty: the host's /etc/resolv.conf.
+    pub dns_servers: Vec<String>,
     /// Freeze an environment's processes while its runtime waits for the next event, as AWS
     /// does (cgroup v1 freezer or v2 `cgroup.freeze`); costs 15–35 µs per warm invoke
     /// (BENCHMARKS.md). On cgroup v1 a frozen task killed from outside (OOM killer, an
@@ -378,6 +386,8 @@ impl Default for SandboxConfig {
             cgroup_parent: "lambdabox".into(),
             subnets: BTreeMap::new(),
             security_groups: BTreeMap::new(),
+            default_network: "internet".into(),
+            dns_servers: Vec::new(),
             freeze_idle: true,
         }
     }
@@ -558,13 +568,13 @@ impl Config {
                 self.sandbox.uid_min, self.sandbox.uid_max
             ));
         }
-        for (subnet, policy) in &self.sandbox.subnets {
-            if policy != "none" && policy != "host" {
-                return bad(format!(
-                    "sandbox.subnets.{subnet} must be \"none\" or \"host\", got {policy:?}"
-                ));
-            }
-        }
+        crate::netconfig::validate(
+            &self.sandbox.default_network,
+            &self.sandbox.subnets,
+            &self.sandbox.security_groups,
+        )
+        .map_err(ConfigError::Invalid)?;
+        crate::netconfig::dns_servers(&self.sandbox.dns_servers).map_err(ConfigError::Invalid)?;
         if self.metrics.retention_days == 0 {
             return bad("metrics.retention_days must be at least 1".into());
         }

@@ -49,12 +49,45 @@ fn row(check: &str, status: Status, detail: impl Into<String>, fix: impl Into<St
 pub fn run(config: &Config) -> Vec<Row> {
     let mut rows = Vec::new();
     sandbox_rows(config, &mut rows);
+    network_rows(config, &mut rows);
     kernel_rows(&host::probe(), &mut rows);
     runtime_rows(&Catalog::detect(&config.runtimes), &mut rows);
     data_dir_rows(&config.data_dir, &mut rows);
     rows.push(port_row(config));
     rows.push(clock_row());
     rows
+}
+
+/// Internet-only networking (`sandbox.default_network`, internet subnets): root, nftables,
+/// forwarding and whether the rules are installed.
+fn network_rows(config: &Config, rows: &mut Vec<Row>) {
+    let sb = &config.sandbox;
+    let wanted =
+        sb.default_network == "internet" || sb.subnets.values().any(|s| s.mode() == "internet");
+    let missing = if wanted { Status::Fail } else { Status::Warn };
+    for (check, ok, detail) in crate::sandbox::network::diagnose() {
+        let fix = match (ok, check) {
+            (true, _) => "",
+            (false, "root") => "run the daemon as root (the packaged service does)",
+            (false, "nftables") => "apt-get install nftables",
+            (false, _) => "see the detail",
+        };
+        let status = if ok { Status::Ok } else { missing };
+        rows.push(row(
+            &format!("internet networking: {check}"),
+            status,
+            detail,
+            fix,
+        ));
+    }
+    if !wanted {
+        rows.push(row(
+            "internet networking: in use",
+            Status::Ok,
+            "sandbox.default_network = \"none\" and no internet subnet: not needed",
+            "",
+        ));
+    }
 }
 
 fn sandbox_rows(config: &Config, rows: &mut Vec<Row>) {

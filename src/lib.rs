@@ -17,6 +17,7 @@ pub mod domain;
 pub mod engine;
 pub mod http_guard;
 pub mod lock;
+pub mod netconfig;
 pub mod runtime;
 pub mod sandbox;
 pub mod scheduler;

@@ -136,6 +136,33 @@ pub fn cgroup_parent(config: &Config) -> String {
     format!("{}-{}", config.sandbox.cgroup_parent, &digest[..8])
 }
 
+/// Sets up internet-only networking when any function may use it (the default network, or
+/// an internet subnet); a failure is logged and such functions fail with the reason.
+fn enable_internet(config: &Config, sandbox: &mut Sandbox) {
+    let sb = &config.sandbox;
+    let wanted =
+        sb.default_network == "internet" || sb.subnets.values().any(|s| s.mode() == "internet");
+    if !wanted {
+        return;
+    }
+    let mut dns_servers = crate::netconfig::dns_servers(&sb.dns_servers).unwrap_or_default();
+    if dns_servers.is_empty() {
+        dns_servers = crate::sandbox::network::host_nameservers();
+    }
+    let settings = crate::sandbox::network::InternetSettings { dns_servers };
+    let servers: Vec<String> = settings
+        .dns_servers
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    match sandbox.enable_internet(settings) {
+        Ok(()) => tracing::info!(dns = %servers.join(", "), "internet-only networking ready"),
+        Err(e) => {
+            tracing::error!(error = %e, "internet-only networking is unavailable: functions that use it (sandbox.default_network = \"internet\", internet subnets) cannot start; `lambdabox doctor` lists what is missing")
+        }
+    }
+}
+
 /// Sets up the sandbox and logs which protections are active. A host that cannot sandbox
 /// still serves the API; invocations then explain what is missing.
 fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
@@ -146,7 +173,8 @@ fn start_sandbox(config: &Config) -> Result<Sandbox, String> {
         state_dir: config.data_dir.join("sandbox"),
     };
     match Sandbox::new(settings) {
-        Ok(sandbox) => {
+        Ok(mut sandbox) => {
+            enable_internet(config, &mut sandbox);
             let p = sandbox.protections();
             tracing::info!(protections = %p, "sandbox ready");
             if config.sandbox.allow_degraded && !p.missing.is_empty() {

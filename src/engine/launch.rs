@@ -197,7 +197,12 @@ pub fn plan(
     spec.tmp_mb = u64::from(c.ephemeral_storage);
     spec.pids_max = 1024;
     spec.cpu_share_of_memory = true;
-    spec.network = network_policy(config, &c.vpc.subnet_ids, &c.vpc.security_group_ids);
+    spec.network = network_policy(config, &c.vpc.subnet_ids, &c.vpc.security_group_ids).map_err(
+        |message| PlanError {
+            error_type: "Runtime.NetworkError".into(),
+            message,
+        },
+    )?;
     Ok(spec)
 }
 
@@ -214,22 +219,20 @@ fn is_system_prefix(p: &Path) -> bool {
     p == Path::new("/usr") || p == Path::new("/") || p.starts_with("/usr/")
 }
 
-/// The VPC analog: a subnet mapped to `host` gives the host network, optionally restricted
-/// to the TCP ports of the function's security groups; anything else is loopback only.
-pub fn network_policy(config: &Config, subnets: &[String], groups: &[String]) -> NetworkPolicy {
-    let host = subnets
-        .iter()
-        .any(|s| config.sandbox.subnets.get(s).is_some_and(|p| p == "host"));
-    if !host {
-        return NetworkPolicy::None;
-    }
-    let ports: Vec<u16> = groups
-        .iter()
-        .filter_map(|g| config.sandbox.security_groups.get(g))
-        .flatten()
-        .copied()
-        .collect();
-    NetworkPolicy::Host {
-        tcp_connect_ports: if groups.is_empty() { None } else { Some(ports) },
-    }
+/// The VPC analog (see `netconfig`): no subnets → `sandbox.default_network`; `host` subnets
+/// → the host network (security groups' TCP ports through landlock); `internet` subnets →
+/// NAT with their private allowances and the security groups' egress rules; `none` → loopback.
+pub fn network_policy(
+    config: &Config,
+    subnets: &[String],
+    groups: &[String],
+) -> Result<NetworkPolicy, String> {
+    let sb = &config.sandbox;
+    crate::netconfig::policy(
+        &sb.default_network,
+        &sb.subnets,
+        &sb.security_groups,
+        subnets,
+        groups,
+    )
 }

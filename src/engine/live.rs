@@ -175,6 +175,10 @@ pub async fn cold_start(
     let t0 = Instant::now();
     let id = spec.id.clone();
     let memory_mb = lease.mb();
+    let upstreams = sandbox
+        .internet()
+        .map(|i| i.settings.dns_servers.clone())
+        .unwrap_or_default();
     let mut env = tokio::task::spawn_blocking(move || sandbox.launch(&spec))
         .await
         .map_err(|e| StartError::Sandbox(format!("sandbox launch task failed: {e}")))?
@@ -222,6 +226,14 @@ pub async fn cold_start(
         StartError::Sandbox(format!("cannot read the environment's output: {e}"))
     })?;
     let (tx, rx) = watch::channel(None);
+    if let Some((udp, tcp)) = env.dns_sockets() {
+        if let Err(e) = super::dns::spawn(udp, tcp, Arc::new(upstreams), rx.clone()) {
+            killer.kill();
+            return Err(StartError::Sandbox(format!(
+                "cannot serve the environment's DNS: {e}"
+            )));
+        }
+    }
     let waiter = std::thread::Builder::new()
         .name(format!("wait-{id}"))
         .stack_size(128 * 1024)

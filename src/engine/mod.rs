@@ -15,6 +15,7 @@ pub mod capacity;
 pub mod codecache;
 mod concurrency;
 mod credentials;
+mod dns;
 mod frozen_watch;
 pub mod function_metrics;
 mod invoke;

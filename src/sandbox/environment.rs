@@ -140,12 +140,29 @@ pub struct Environment {
     pub(crate) uid: Option<UidLease>,
     pub(crate) landlock_status: String,
     pub(crate) finished: Option<ExitInfo>,
+    /// Internet-only networking: the veth, rules and namespace, released after the processes.
+    pub(crate) net: Option<super::network::NetLease>,
+    /// Internet-only networking: the DNS sockets inside the namespace (UDP, TCP).
+    pub(crate) dns: Option<(std::net::UdpSocket, TcpListener)>,
 }
 
 impl Environment {
     /// The Runtime API listener (inside the env's network namespace, or on host loopback).
     pub fn runtime_api_listener(&mut self) -> Option<TcpListener> {
         self.listener.take()
+    }
+
+    /// The DNS sockets at 127.0.0.1:53 inside an internet environment's namespace (UDP,
+    /// TCP), for the daemon to serve.
+    pub fn dns_sockets(&mut self) -> Option<(std::net::UdpSocket, TcpListener)> {
+        self.dns.take()
+    }
+
+    /// The environment's address and host interface with internet-only networking.
+    pub fn network_link(&self) -> Option<(std::net::Ipv4Addr, String)> {
+        self.net
+            .as_ref()
+            .map(|n| (n.link.env_addr, n.link.host_if.clone()))
     }
 
     /// What the sandbox set as `AWS_LAMBDA_RUNTIME_API`.
@@ -231,6 +248,8 @@ impl Environment {
             }
             None => (false, 0),
         };
+        self.dns = None;
+        self.net = None;
         self.uid = None;
         let info = ExitInfo {
             status,

@@ -30,6 +30,8 @@ pub enum SandboxError {
     Protocol(String),
     #[error("sandbox setup failed: {0}")]
     Setup(String),
+    #[error("internet-only networking: {0}")]
+    Network(String),
     #[error("this environment's cgroup has no freezer")]
     NoFreezer,
 }
@@ -49,6 +51,10 @@ impl SandboxError {
             SandboxError::UidsExhausted(..) => {
                 "no sandbox uid is free: too many environments are running".into()
             }
+            SandboxError::Network(m) if m.starts_with("unavailable: ") => format!(
+                "internet-only networking is unavailable on this host: {}",
+                &m["unavailable: ".len()..]
+            ),
             SandboxError::Degraded(_) => {
                 "the sandbox is missing protections this host needs; the daemon's log names them"
                     .into()

@@ -15,8 +15,8 @@ use std::fs;
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::init;
+use super::network::plan;
 use super::protocol::{self, InitReport, Launch, Reply, MAGIC};
-use super::spec::NetworkPolicy;
 use super::{sys, SandboxError};
 
 /// Entry point of the hidden subcommand; returns the process exit status.
@@ -60,12 +60,50 @@ struct Started {
     sock: OwnedFd,
 }
 
+/// Creates the environment's veth pair (the first candidate slot whose name is free) and
+/// configures the host end; returns the slot and the namespace fd.
+fn plumb(launch: &Launch, pid: i32) -> Result<(u32, OwnedFd), String> {
+    let ns = fs::File::open(format!("/proc/{pid}/ns/net"))
+        .map_err(|e| format!("open the environment's network namespace: {e}"))?;
+    let ns = OwnedFd::from(ns);
+    let mut chosen = None;
+    for slot in &launch.net_slots {
+        let link = plan::link(*slot);
+        match sys::create_veth(&link.host_if, plan::PEER, ns.as_fd()) {
+            Ok(()) => {
+                chosen = Some(link);
+                break;
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
+            Err(e) => return Err(format!("create veth {}: {e}", link.host_if)),
+        }
+    }
+    let link = chosen.ok_or("no free network slot (every candidate veth name is taken)")?;
+    let configure = || -> std::io::Result<()> {
+        let _ = fs::write(
+            format!("/sys/class/net/{}/ifalias", link.host_if),
+            format!("lambdabox pid {}", std::process::id()),
+        );
+        let _ = fs::write(
+            format!("/proc/sys/net/ipv6/conf/{}/disable_ipv6", link.host_if),
+            "1",
+        );
+        sys::add_ipv4(&link.host_if, link.host_addr, plan::LINK_PREFIX)?;
+        sys::link_up(&link.host_if)
+    };
+    if let Err(e) = configure() {
+        let _ = sys::delete_link(&link.host_if);
+        return Err(format!("configure veth {}: {e}", link.host_if));
+    }
+    Ok((link.slot, ns))
+}
+
 fn start(launch: &Launch) -> Result<Started, String> {
     let control = sys::std_fd(0);
     let (sock, init_sock) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
     let mut flags =
         libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
-    if launch.spec.network == NetworkPolicy::None {
+    if launch.spec.network.own_namespace() {
         flags |= libc::CLONE_NEWNET;
     }
     if launch.user_namespace {
@@ -103,7 +141,16 @@ fn start(launch: &Launch) -> Result<Started, String> {
             fs::write(&path, contents).map_err(|e| fail(format!("write {path}: {e}")))?;
         }
     }
-    sys::send_msg(started.sock.as_fd(), b"go", &[])
+    let net = if launch.net_slots.is_empty() {
+        None
+    } else {
+        Some(plumb(launch, pid).map_err(fail)?)
+    };
+    let go = match &net {
+        Some((slot, _)) => format!("go:{slot}"),
+        None => "go".to_string(),
+    };
+    sys::send_msg(started.sock.as_fd(), go.as_bytes(), &[])
         .map_err(|e| fail(format!("release init: {e}")))?;
     // The attach may wait ≈ 10 ms for an RCU grace period (cgroup v1): the init builds its root
     // meanwhile and only forks the runtime after "attached".
@@ -133,9 +180,13 @@ fn start(launch: &Launch) -> Result<Started, String> {
         Ok(Some((InitReport::Ready { landlock }, fds))) => {
             let mut send_fds = vec![started.pidfd.as_fd()];
             send_fds.extend(fds.iter().map(|f| f.as_fd()));
+            if let Some((_, ns)) = &net {
+                send_fds.push(ns.as_fd());
+            }
             let ready = Reply::Ready {
                 init_pid: pid,
                 landlock,
+                slot: net.as_ref().map(|(slot, _)| *slot),
             };
             protocol::send(control, &ready, &send_fds).map_err(|e| fail(e.to_string()))?;
             Ok(started)

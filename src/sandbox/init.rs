@@ -10,12 +10,12 @@
 
 use std::ffi::CString;
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
+use super::network::plan;
 use super::protocol::{self, InitReport, Launch};
-use super::spec::NetworkPolicy;
 use super::{identity, landlock, rlimits, rootfs, seccomp, sys};
 
 /// Runs the init; returns its exit status (the helper reads the runtime's status from `sock`).
@@ -25,11 +25,19 @@ pub fn run(launch: &Launch, sock: OwnedFd) -> i32 {
     if let Ok(null) = std::fs::File::open("/dev/null") {
         let _ = sys::dup2(null.as_fd(), 0);
     }
-    match sys::recv_msg(sock.as_fd(), 16) {
-        Ok((go, _)) if go == b"go" => {}
+    let slot = match sys::recv_msg(sock.as_fd(), 32) {
+        Ok((go, _)) if go == b"go" => None,
+        Ok((go, _)) => match std::str::from_utf8(&go)
+            .ok()
+            .and_then(|g| g.strip_prefix("go:"))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            Some(slot) => Some(slot),
+            None => return 1,
+        },
         _ => return 1,
-    }
-    match setup(launch, &sock) {
+    };
+    match setup(launch, &sock, slot) {
         Ok(runtime) => reap(runtime, &sock),
         Err(message) => {
             let _ = protocol::send(sock.as_fd(), &InitReport::Failed { message }, &[]);
@@ -38,9 +46,24 @@ pub fn run(launch: &Launch, sock: OwnedFd) -> i32 {
     }
 }
 
-fn setup(launch: &Launch, sock: &OwnedFd) -> Result<i32, String> {
+/// Configures `eth0` (the environment's end of the veth pair) and binds the DNS sockets.
+fn internet(slot: u32) -> Result<(UdpSocket, TcpListener), String> {
+    let link = plan::link(slot);
+    let _ = std::fs::write("/proc/sys/net/ipv6/conf/eth0/disable_ipv6", "1");
+    sys::add_ipv4(plan::PEER, link.env_addr, plan::LINK_PREFIX)
+        .and_then(|()| sys::link_up(plan::PEER))
+        .and_then(|()| sys::add_default_route(plan::PEER, link.host_addr))
+        .map_err(|e| format!("configure {}: {e}", plan::PEER))?;
+    let udp = UdpSocket::bind(("127.0.0.1", 53))
+        .map_err(|e| format!("bind dns 127.0.0.1:53/udp: {e}"))?;
+    let tcp = TcpListener::bind(("127.0.0.1", 53))
+        .map_err(|e| format!("bind dns 127.0.0.1:53/tcp: {e}"))?;
+    Ok((udp, tcp))
+}
+
+fn setup(launch: &Launch, sock: &OwnedFd, slot: Option<u32>) -> Result<i32, String> {
     sys::sethostname(&launch.hostname).map_err(|e| format!("sethostname: {e}"))?;
-    let listener = if launch.spec.network == NetworkPolicy::None {
+    let listener = if launch.spec.network.own_namespace() {
         sys::loopback_up().map_err(|e| format!("loopback up: {e}"))?;
         let l = TcpListener::bind(("127.0.0.1", launch.runtime_api_port)).map_err(|e| {
             format!(
@@ -51,6 +74,10 @@ fn setup(launch: &Launch, sock: &OwnedFd) -> Result<i32, String> {
         Some(l)
     } else {
         None
+    };
+    let dns = match slot {
+        Some(slot) => Some(internet(slot)?),
+        None => None,
     };
     rootfs::build(launch)?;
     let ruleset = if launch.landlock {
@@ -125,7 +152,11 @@ fn setup(launch: &Launch, sock: &OwnedFd) -> Result<i32, String> {
     } else {
         "off".to_string()
     };
-    let fds: Vec<_> = listener.iter().map(|l| l.as_fd()).collect();
+    let mut fds: Vec<_> = listener.iter().map(|l| l.as_fd()).collect();
+    if let Some((udp, tcp)) = &dns {
+        fds.push(udp.as_fd());
+        fds.push(tcp.as_fd());
+    }
     protocol::send(
         sock.as_fd(),
         &InitReport::Ready {

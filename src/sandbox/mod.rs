@@ -21,6 +21,7 @@ pub mod host;
 mod identity;
 mod init;
 mod landlock;
+pub mod network;
 mod protections;
 mod protocol;
 mod rlimits;
@@ -77,6 +78,8 @@ pub struct Sandbox {
     user_namespace: bool,
     uids: UidPool,
     protections: Protections,
+    /// Internet-only networking once [`Sandbox::enable_internet`] succeeded, else why not.
+    internet: Result<network::Internet, String>,
 }
 
 impl Sandbox {
@@ -131,7 +134,22 @@ impl Sandbox {
             user_namespace,
             protections,
             settings,
+            internet: Err("not enabled on this sandbox".into()),
         })
+    }
+
+    /// Sets up internet-only networking (root only: nftables rules, IPv4 forwarding, a sweep
+    /// of leftovers). On failure, environments that ask for it fail with the reason.
+    pub fn enable_internet(&mut self, settings: network::InternetSettings) -> Result<(), String> {
+        let enabled = network::Internet::enable(settings);
+        let result = enabled.as_ref().map(|_| ()).map_err(Clone::clone);
+        self.internet = enabled;
+        result
+    }
+
+    /// Internet-only networking, when it is ready.
+    pub fn internet(&self) -> Result<&network::Internet, &str> {
+        self.internet.as_ref().map_err(String::as_str)
     }
 
     /// Uses another binary as the helper (tests: the `lambdabox` binary instead of the test
@@ -156,6 +174,17 @@ impl Sandbox {
             tracing::warn!(env = %spec.id, %missing, "starting a degraded sandbox");
         }
         let lease = self.uids.lease()?;
+        let reservation = match &spec.network {
+            NetworkPolicy::Internet { .. } => {
+                let internet = self
+                    .internet
+                    .as_ref()
+                    .map_err(|e| SandboxError::Network(format!("unavailable: {e}")))?;
+                let filtered = spec.network.filter().is_some();
+                Some(internet.reserve(lease.uid, filtered)?)
+            }
+            _ => None,
+        };
         let cgroup: Option<Arc<dyn EnvCgroup>> = match &self.backend {
             Some(b) => {
                 let limits = Limits::new(spec.memory_mb, spec.pids_max, spec.cpu_share_of_memory);
@@ -164,7 +193,7 @@ impl Sandbox {
             None => None,
         };
         let (host_listener, addr, port) = match spec.network {
-            NetworkPolicy::None => (
+            NetworkPolicy::None | NetworkPolicy::Internet { .. } => (
                 None,
                 format!("127.0.0.1:{RUNTIME_API_PORT}"),
                 RUNTIME_API_PORT,
@@ -186,9 +215,17 @@ impl Sandbox {
                 .push(("AWS_ENDPOINT_URL".into(), format!("http://{addr}")));
         }
         let hostname = spec.id.clone();
+        let mut root_entries = rootfs::system_entries(&hostname, lease.uid, lease.uid);
+        if reservation.is_some() {
+            rootfs::use_own_resolver(&mut root_entries);
+        }
         let launch = Launch {
             magic: MAGIC.into(),
-            root_entries: rootfs::system_entries(&hostname, lease.uid, lease.uid),
+            net_slots: reservation
+                .as_ref()
+                .map(|r| r.slots.clone())
+                .unwrap_or_default(),
+            root_entries,
             uid: lease.uid,
             gid: lease.uid,
             user_namespace: self.user_namespace,
@@ -228,9 +265,11 @@ impl Sandbox {
             uid: Some(lease),
             landlock_status: String::new(),
             finished: None,
+            net: None,
+            dns: None,
         };
         let started = self
-            .handshake(&mut env, &launch)
+            .handshake(&mut env, &launch, reservation)
             .and_then(|()| match &env.cgroup {
                 Some(cg) => cg.enable_cpu_limit(),
                 None => Ok(()),
@@ -245,17 +284,54 @@ impl Sandbox {
         }
     }
 
-    fn handshake(&self, env: &mut Environment, launch: &Launch) -> Result<(), SandboxError> {
+    fn handshake(
+        &self,
+        env: &mut Environment,
+        launch: &Launch,
+        reservation: Option<network::Reservation>,
+    ) -> Result<(), SandboxError> {
         protocol::send(env.control.as_fd(), launch, &[])?;
         sys::set_recv_timeout(env.control.as_fd(), Some(30)).map_err(SandboxError::Control)?;
+        let expected = match (&launch.spec.network, &reservation) {
+            (NetworkPolicy::Host { .. }, _) => 1,
+            (_, Some(_)) => 5,
+            _ => 2,
+        };
         match protocol::recv::<Reply>(env.control.as_fd())? {
-            Some((Reply::Ready { init_pid, landlock }, mut fds)) if !fds.is_empty() => {
-                let listener = (fds.len() > 1).then(|| fds.remove(1));
-                env.init = Arc::new(fds.remove(0));
+            Some((
+                Reply::Ready {
+                    init_pid,
+                    landlock,
+                    slot,
+                },
+                fds,
+            )) if fds.len() == expected => {
+                let mut fds = fds.into_iter();
+                let mut next = || {
+                    fds.next()
+                        .ok_or_else(|| SandboxError::Protocol("missing fd".into()))
+                };
+                env.init = Arc::new(next()?);
                 env.init_pid = init_pid;
                 env.landlock_status = landlock;
-                if let Some(fd) = listener {
-                    env.listener = Some(std::net::TcpListener::from(fd));
+                if expected > 1 {
+                    env.listener = Some(std::net::TcpListener::from(next()?));
+                }
+                if let (Some(reservation), Some(slot)) = (reservation, slot) {
+                    let udp = std::net::UdpSocket::from(next()?);
+                    let tcp = std::net::TcpListener::from(next()?);
+                    let netns = next()?;
+                    let internet = self
+                        .internet
+                        .as_ref()
+                        .map_err(|e| SandboxError::Network(e.clone()))?;
+                    env.dns = Some((udp, tcp));
+                    env.net = Some(internet.lease(
+                        reservation,
+                        slot,
+                        netns,
+                        launch.spec.network.filter(),
+                    )?);
                 }
                 Ok(())
             }

@@ -57,15 +57,22 @@ pub struct Launch {
     pub hostname: String,
     /// What `/proc/sys/kernel/random/boot_id` reads inside (one per environment).
     pub boot_id: String,
+    /// Internet-only networking: slots the helper may create the veth pair for (first that
+    /// works). Empty for the other network modes.
+    #[serde(default)]
+    pub net_slots: Vec<u32>,
 }
 
 /// Helper → daemon.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Reply {
-    /// The runtime was exec'd; fds: init pidfd, then the listener when the env has its own netns.
+    /// The runtime was exec'd; fds: init pidfd, then the listener when the env has its own
+    /// netns; with internet networking also the DNS UDP socket, DNS TCP listener and netns fd.
     Ready {
         init_pid: i32,
         landlock: String,
+        #[serde(default)]
+        slot: Option<u32>,
     },
     Failed {
         message: String,
@@ -128,6 +135,7 @@ mod tests {
         let reply = Reply::Ready {
             init_pid: 42,
             landlock: "on".into(),
+            slot: None,
         };
         send(a.as_fd(), &reply, &[file.as_fd()]).unwrap();
         let (got, fds) = recv::<Reply>(b.as_fd()).unwrap().unwrap();

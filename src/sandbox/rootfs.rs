@@ -431,6 +431,21 @@ pub fn system_entries(hostname: &str, uid: u32, gid: u32) -> Vec<RootEntry> {
     out
 }
 
+/// Internet-only networking: `/etc/resolv.conf` names the daemon's resolver inside the
+/// environment's namespace instead of the host's file (whose resolvers it cannot reach).
+pub fn use_own_resolver(entries: &mut Vec<RootEntry>) {
+    let resolv = Path::new("/etc/resolv.conf");
+    entries.retain(|e| match e {
+        RootEntry::Bind(p)
+        | RootEntry::Symlink { path: p, .. }
+        | RootEntry::File { path: p, .. } => p != resolv,
+    });
+    entries.push(RootEntry::File {
+        path: "/etc/resolv.conf".into(),
+        contents: "nameserver 127.0.0.1\noptions timeout:2 attempts:2\n".into(),
+    });
+}
+
 /// A host path as a symlink (copied as is) or a read-only bind; skipped when absent.
 fn push_host(out: &mut Vec<RootEntry>, p: &str) {
     let path = Path::new(p);

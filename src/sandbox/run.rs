@@ -19,8 +19,9 @@ pub struct SandboxRunArgs {
     /// Maximum number of processes.
     #[arg(long, default_value_t = 1024)]
     pub pids_max: u64,
-    /// `none` (own network namespace, loopback only) or `host`.
-    #[arg(long, default_value = "none", value_parser = ["none", "host"])]
+    /// `none` (own network namespace, loopback only), `host`, or `internet` (own namespace
+    /// with NAT, never the host or private ranges; root only).
+    #[arg(long, default_value = "none", value_parser = ["none", "host", "internet"])]
     pub network: String,
     /// Extra bind mount HOST:INSIDE[:rw] (read-only unless `:rw`); repeatable.
     #[arg(long = "mount", value_name = "HOST:INSIDE[:rw]")]
@@ -99,6 +100,7 @@ pub fn spec_for(args: &SandboxRunArgs) -> Result<EnvSpec, SandboxError> {
         "host" => NetworkPolicy::Host {
             tcp_connect_ports: None,
         },
+        "internet" => NetworkPolicy::internet(),
         _ => NetworkPolicy::None,
     };
     spec.env = vec![
@@ -124,7 +126,13 @@ fn now_nanos() -> u128 {
 
 /// Runs the command; returns its exit code (128 + signal when killed).
 pub fn sandbox_run(settings: SandboxSettings, args: SandboxRunArgs) -> Result<i32, SandboxError> {
-    let sandbox = Sandbox::new(settings)?;
+    let mut sandbox = Sandbox::new(settings)?;
+    if args.network == "internet" {
+        let dns_servers = super::network::host_nameservers();
+        sandbox
+            .enable_internet(super::network::InternetSettings { dns_servers })
+            .map_err(SandboxError::Network)?;
+    }
     if !sandbox.protections().complete() {
         eprintln!(
             "lambdabox sandbox-run: degraded sandbox: {}",

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::network::EgressRule;
 use super::SandboxError;
 
 /// Paths inside the sandbox that the sandbox itself builds; a spec cannot mount over them.
@@ -37,6 +38,51 @@ pub enum NetworkPolicy {
     None,
     /// The host's network; with `tcp_connect_ports`, landlock allows TCP connect only there.
     Host { tcp_connect_ports: Option<Vec<u16>> },
+    /// AWS's default outside a VPC: its own namespace with NAT to the outside, never the host,
+    /// the LAN or any private/link-local range except what `private_allow` lists (a VPC
+    /// network); with `egress` (security groups), only the destinations those rules allow.
+    /// DNS at 127.0.0.1:53, served by the daemon.
+    Internet {
+        private_allow: Vec<EgressRule>,
+        egress: Option<Vec<EgressRule>>,
+    },
+}
+
+impl NetworkPolicy {
+    /// The default internet-only network (no VPC).
+    pub fn internet() -> NetworkPolicy {
+        NetworkPolicy::Internet {
+            private_allow: Vec::new(),
+            egress: None,
+        }
+    }
+
+    /// True when the environment gets its own network namespace.
+    pub fn own_namespace(&self) -> bool {
+        !matches!(self, NetworkPolicy::Host { .. })
+    }
+
+    /// The per-environment rules of an internet environment that needs its own chain.
+    pub fn filter(&self) -> Option<(&[EgressRule], Option<&[EgressRule]>)> {
+        match self {
+            NetworkPolicy::Internet {
+                private_allow,
+                egress,
+            } if !private_allow.is_empty() || egress.is_some() => {
+                Some((private_allow.as_slice(), egress.as_deref()))
+            }
+            _ => None,
+        }
+    }
+
+    /// e.g. "internet", "none", "host".
+    pub fn mode(&self) -> &'static str {
+        match self {
+            NetworkPolicy::None => "none",
+            NetworkPolicy::Host { .. } => "host",
+            NetworkPolicy::Internet { .. } => "internet",
+        }
+    }
 }
 
 /// Everything needed to start one execution environment.

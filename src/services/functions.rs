@@ -37,22 +37,15 @@ pub fn validate_config(ctx: &Context, c: &FunctionConfig) -> Result<(), Error> {
     validate::layers(&arns)?;
     validate::tracing_mode(&c.tracing_mode)?;
     validate::log_format(&c.logging.log_format)?;
-    for subnet in &c.vpc.subnet_ids {
-        if !ctx.config.sandbox.subnets.contains_key(subnet) {
-            return Err(Error::InvalidParameterValue(format!(
-                "Subnet '{subnet}' is not defined on this lambdabox host. Defined subnets: [{}] (config key sandbox.subnets).",
-                ctx.config.sandbox.subnets.keys().cloned().collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
-    for sg in &c.vpc.security_group_ids {
-        if !ctx.config.sandbox.security_groups.contains_key(sg) {
-            return Err(Error::InvalidParameterValue(format!(
-                "Security group '{sg}' is not defined on this lambdabox host. Defined groups: [{}] (config key sandbox.security_groups).",
-                ctx.config.sandbox.security_groups.keys().cloned().collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
+    let sb = &ctx.config.sandbox;
+    crate::netconfig::policy(
+        &sb.default_network,
+        &sb.subnets,
+        &sb.security_groups,
+        &c.vpc.subnet_ids,
+        &c.vpc.security_group_ids,
+    )
+    .map_err(Error::InvalidParameterValue)?;
     Ok(())
 }
 

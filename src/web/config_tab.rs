@@ -140,21 +140,12 @@ async fn render_full(
     let subnets: Vec<(String, String)> = cfg
         .subnets
         .iter()
-        .map(|(k, p)| (k.clone(), p.clone()))
+        .map(|(k, p)| (k.clone(), p.to_string()))
         .collect();
     let groups: Vec<(String, String)> = cfg
         .security_groups
         .iter()
-        .map(|(k, ports)| {
-            (
-                k.clone(),
-                ports
-                    .iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        })
+        .map(|(k, g)| (k.clone(), g.to_string()))
         .collect();
     super::concurrency::insert(app, name, concurrency, &mut ctx).await?;
     ctx.insert("host_subnets", &subnets);

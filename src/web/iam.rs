@@ -316,20 +316,17 @@ pub async fn function_permissions(
             });
         }
     }
-    let host = config.vpc.subnet_ids.iter().any(|sn| {
-        app.ctx
-            .config
-            .sandbox
-            .subnets
-            .get(sn)
-            .is_some_and(|p| p == "host")
-    });
-    let network = if host {
-        "host network (a subnet mapped to host in sandbox.subnets)".to_string()
-    } else {
-        "no network: loopback only (the Runtime API and the AWS APIs at AWS_ENDPOINT_URL)"
-            .to_string()
-    };
+    let sb = &app.ctx.config.sandbox;
+    let network = crate::netconfig::describe(
+        crate::netconfig::policy(
+            &sb.default_network,
+            &sb.subnets,
+            &sb.security_groups,
+            &config.vpc.subnet_ids,
+            &config.vpc.security_group_ids,
+        )
+        .as_ref(),
+    );
     let mut ctx = tera::Context::new();
     ctx.insert("nav", "functions");
     ctx.insert("function", &fname);

@@ -11,7 +11,9 @@ from conftest import BIN
 
 ROWS = ("sandbox self-check", "landlock", "seccomp", "cgroup delegation", "cgroup hierarchies",
         "namespaces", "cgroup_favordynmods", "CLONE_INTO_CGROUP", "runtimes available",
-        "data dir", "free space", "listen port", "clock")
+        "data dir", "free space", "listen port", "clock",
+        "internet networking: root", "internet networking: nftables",
+        "internet networking: ip forwarding")
 
 
 def doctor(*args: str) -> subprocess.CompletedProcess:

@@ -82,6 +82,7 @@ def test_control_fields(deb):
     assert f["Section"] == "net" and f["Priority"] == "optional"
     depends = f["Depends"]
     assert "libc6" in depends and "init-system-helpers (>= 1.54~)" in depends, depends
+    assert "nftables" in depends, depends  # internet-only networking installs its rules with nft
 
 
 def test_contents_match_the_tree(deb, tmp_path):

@@ -8,6 +8,7 @@
 
 mod creds;
 mod mount;
+mod net;
 mod process;
 mod socket;
 
@@ -15,6 +16,7 @@ use std::io;
 
 pub use creds::*;
 pub use mount::*;
+pub use net::*;
 pub use process::*;
 pub use socket::*;
 

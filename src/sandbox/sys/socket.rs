@@ -32,7 +32,7 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-const MAX_FDS: usize = 4;
+const MAX_FDS: usize = 8;
 
 /// Sends one datagram carrying `data` and, as `SCM_RIGHTS`, `fds`.
 pub fn send_msg(sock: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<()> {
@@ -43,7 +43,7 @@ pub fn send_msg(sock: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> io
         iov_base: data.as_ptr() as *mut libc::c_void,
         iov_len: data.len(),
     };
-    let mut cmsg_buf = [0u64; 8]; // 64 bytes, aligned: room for MAX_FDS fds
+    let mut cmsg_buf = [0u64; 8]; // 64 bytes, aligned: room for MAX_FDS (8) fds
                                   // SAFETY: zeroed msghdr is a valid "empty" header.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;

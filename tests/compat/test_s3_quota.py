@@ -2,8 +2,9 @@
 `s3.max_total_bytes` refuse a PutObject, UploadPart, UploadPartCopy or CopyObject that would
 go over with `403 QuotaExceeded` saying what to do, whether the body is refused before it is
 read (declared length) or after; overwrites count what they replace; nothing of a refused
-upload stays on disk, and concurrent uploads cannot both slip under a limit. And a full disk (a 1 MiB tmpfs under `<data>/s3`, in the daemon's own
-mount namespace) answers `507 InsufficientStorage`, leaving no partial file."""
+upload stays on disk, and concurrent uploads cannot both slip under a limit. And a full disk
+(a 1 MiB tmpfs under `<data>/s3`, in the daemon's own mount namespace) answers
+`507 InsufficientStorage`, leaving no partial file."""
 
 from __future__ import annotations
 

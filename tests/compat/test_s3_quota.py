@@ -2,8 +2,9 @@
 `s3.max_total_bytes` refuse a PutObject, UploadPart, UploadPartCopy or CopyObject that would
 go over with `403 QuotaExceeded` saying what to do, whether the body is refused before it is
 read (declared length) or after; overwrites count what they replace; nothing of a refused
-upload stays on disk. And a full disk (a 1 MiB tmpfs under `<data>/s3`, in the daemon's own
-mount namespace) answers `507 InsufficientStorage`, leaving no partial file."""
+upload stays on disk, and concurrent uploads cannot both slip under a limit. And a full disk
+(a 1 MiB tmpfs under `<data>/s3`, in the daemon's own mount namespace) answers
+`507 InsufficientStorage`, leaving no partial file."""
 
 from __future__ import annotations
 
@@ -108,6 +109,33 @@ def test_a_large_declared_body_is_refused_before_it_is_read(d, tmp_path):
     assert s3.list_objects_v2(Bucket=b)["KeyCount"] == 0
     assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
     assert disk_files(d.data_dir)[1] == 0
+
+
+def test_concurrent_uploads_cannot_both_slip_under(tmp_path):
+    """Ten 600-byte PUTs at once into a 1000-byte bucket: whichever way they interleave (all
+    past the check before the body, or not), exactly one is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    (tmp_path / "config.toml").write_text("[s3]\nmax_bucket_bytes = 1000\n")
+    dm = Daemon(tmp_path, extra_args=("--config", str(tmp_path / "config.toml"))).start()
+    try:
+        s3 = s3_client(dm, max_pool_connections=10)
+        s3.create_bucket(Bucket="race")
+
+        def put(i):
+            try:
+                s3.put_object(Bucket="race", Key=f"k{i}", Body=bytes([i]) * 600)
+                return "ok"
+            except ClientError as e:
+                return e.response["Error"]["Code"]
+
+        with ThreadPoolExecutor(10) as pool:
+            results = list(pool.map(put, range(10)))
+        assert sorted(results) == ["QuotaExceeded"] * 9 + ["ok"], results
+        assert s3.list_objects_v2(Bucket="race")["KeyCount"] == 1
+        assert disk_files(dm.data_dir) == (1, 0)
+    finally:
+        dm.kill()
 
 
 def can_mount() -> bool:

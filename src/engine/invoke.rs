@@ -79,6 +79,9 @@ pub struct InvokeResult {
     /// The error type when it failed (`Unhandled`, a streamed error's type, `Sandbox.Timedout`,
     /// `Runtime.ExitError` …); what InvokeComplete reports as `ErrorCode`.
     pub error_type: Option<String>,
+    /// For a traced function (`TracingConfig: Active`), where later spans of this invocation
+    /// hang (an async attempt's destination deliveries).
+    pub trace: Option<spans::TraceRef>,
 }
 
 /// Decrements the active count when the invocation ends, however it ends.
@@ -401,7 +404,7 @@ fn init_failed(
         max_memory_mb: max_mb,
         status: &status,
     });
-    emit_spans(
+    let trace = emit_spans(
         inner,
         &live.capture,
         traced,
@@ -437,6 +440,7 @@ fn init_failed(
         log_tail: want_tail.then(|| live.capture.tail()),
         streamed: false,
         error_type: status.error_type(),
+        trace,
     }
 }
 
@@ -486,17 +490,28 @@ fn emit_spans(
     owner: Owner<'_>,
     (init, invoke_start_us): (Option<Duration>, Option<i64>),
     status: &Status,
-) {
-    let Some(t) = traced else { return };
+) -> Option<spans::TraceRef> {
+    let t = traced?;
     let phases = Phases {
         init,
         invoke_start_us,
         end_us: spans::now_us(),
     };
     let spans = t.spans(owner, phases, status);
+    let trace = spans.first().map(|root| spans::TraceRef {
+        root: t.root.clone(),
+        span_id: root.span_id.clone(),
+        attempt: root.attempt,
+    });
     if let Some(root) = spans.first() {
         capture.xray_line(spans::xray_line(&t.root, &root.span_id));
     }
+    record_spans(inner, spans);
+    trace
+}
+
+/// Sends spans to the log database and, when configured, the OTLP exporter.
+pub(crate) fn record_spans(inner: &Inner, spans: Vec<crate::store::traces::Span>) {
     if let Some(x) = &inner.otlp {
         x.send(spans.clone());
     }
@@ -618,7 +633,7 @@ async fn execute(
         max_memory_mb: max_mb,
         status: &status,
     });
-    emit_spans(
+    let trace = emit_spans(
         inner,
         &live.capture,
         traced,
@@ -659,6 +674,7 @@ async fn execute(
         log_tail,
         streamed,
         error_type: status.error_type(),
+        trace,
     }
 }
 

@@ -180,6 +180,12 @@ impl Engine {
         &self.inner.logs
     }
 
+    /// Records spans made outside an invocation (an async attempt's destination deliveries),
+    /// as the invocation's own are: log database, then the OTLP exporter if configured.
+    pub fn record_spans(&self, spans: Vec<crate::store::traces::Span>) {
+        invoke::record_spans(&self.inner, spans);
+    }
+
     /// The recorder of capacity and asynchronous-queue metrics.
     pub fn metrics(&self) -> &capacity::metrics::Recorder {
         &self.inner.capacity.metrics

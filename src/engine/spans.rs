@@ -3,7 +3,9 @@
 //! root `Invocation` span with its children `Queue` (the wait in the async queue or an event
 //! source's queue), `Init` (a cold start's init) and `Invoke` (the handler), in the log
 //! database, in the OTLP exporter's queue when one is configured, and an `XRAY` line after
-//! REPORT as AWS writes it.
+//! REPORT as AWS writes it. An asynchronous attempt's deliveries to its destinations (OnSuccess,
+//! OnFailure, the dead-letter queue) add a `Destination` child to that attempt's root
+//! ([`TraceRef::child`]), after the root has ended.
 
 use std::time::Duration;
 
@@ -46,6 +48,47 @@ pub struct Owner<'a> {
     pub function: &'a str,
     pub version: &'a str,
     pub request_id: &'a str,
+}
+
+/// Where a traced invocation's spans hang: its trace and root span, for spans recorded after
+/// it (destination deliveries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRef {
+    pub root: String,
+    pub span_id: String,
+    pub attempt: i64,
+}
+
+impl TraceRef {
+    /// A child span of the root: `name` from `start_us` to `end_us`, `error_type` when it
+    /// failed.
+    pub fn child(
+        &self,
+        owner: Owner<'_>,
+        name: &str,
+        (start_us, end_us): (i64, i64),
+        error_type: Option<String>,
+    ) -> Span {
+        Span {
+            trace_id: self.root.clone(),
+            span_id: span_id(),
+            parent_id: Some(self.span_id.clone()),
+            function_name: owner.function.to_string(),
+            version: owner.version.to_string(),
+            request_id: owner.request_id.to_string(),
+            name: name.to_string(),
+            start_us,
+            end_us: end_us.max(start_us),
+            attempt: self.attempt,
+            status: if error_type.is_some() {
+                "error"
+            } else {
+                "success"
+            }
+            .to_string(),
+            error_type,
+        }
+    }
 }
 
 /// Microseconds since the Unix epoch.
@@ -218,6 +261,24 @@ mod tests {
         assert_eq!(s[3].status, "error");
         assert_eq!(s[3].error_type.as_deref(), Some("Unhandled"));
         assert!(s.iter().all(|x| x.attempt == 2));
+    }
+
+    #[test]
+    fn children_of_a_root_recorded_later() {
+        let t = TraceRef {
+            root: "1-65000000-000000000000000000000001".into(),
+            span_id: "00000000000000aa".into(),
+            attempt: 2,
+        };
+        let ok = t.child(OWNER, "Destination", (5, 9), None);
+        assert_eq!(ok.parent_id.as_deref(), Some("00000000000000aa"));
+        assert_eq!(
+            (ok.status.as_str(), ok.attempt, ok.end_us),
+            ("success", 2, 9)
+        );
+        let bad = t.child(OWNER, "Destination", (9, 5), Some("DeliveryFailed".into()));
+        assert_eq!((bad.status.as_str(), bad.end_us), ("error", 9));
+        assert_ne!(ok.span_id, bad.span_id);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 """Tracing (`TracingConfig: Active`): the caller's `X-Amzn-Trace-Id` reaches the function
 (`_X_AMZN_TRACE_ID`, sampled), REPORT is followed by AWS's `XRAY TraceId:` line, every
 invocation leaves its spans (Invocation with Queue, Init and Invoke; each async attempt on its
-own), the dashboard's Traces tab shows them, and an OTLP/HTTP collector (a receiver in this
+own, with a Destination child per delivery to its destinations), the dashboard's Traces tab
+shows them, and an OTLP/HTTP collector (a receiver in this
 test that decodes the protobuf with opentelemetry-proto) gets the same spans. PassThrough
 functions leave none."""
 
@@ -17,7 +18,7 @@ import urllib.parse
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from conftest import Daemon
+from conftest import Daemon, function_arn
 from dashboard_client import Dashboard, first_admin_password
 from invoke_support import create_function, invoke
 
@@ -184,6 +185,38 @@ def test_async_attempts_are_traced_with_their_queue_wait(traced_daemon):
     assert ("Invoke", "2") in rows, rows
     page = ui.get(path).text
     assert re.search(r"<td>error \([^)]+\)</td>", page), page
+
+
+def test_destination_deliveries_are_spans_of_their_attempt(traced_daemon, collector):
+    d = traced_daemon
+    c = d.client()
+    target = create_function(c, {"app.py": APP})
+    name = create_function(c, {"app.py": APP}, TracingConfig={"Mode": "Active"})
+    c.put_function_event_invoke_config(
+        FunctionName=name, MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": function_arn(target)}})
+    r = c.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    assert r["StatusCode"] == 202
+    request_id = r["ResponseMetadata"]["RequestId"]
+
+    def spans():
+        got = [s for _, s in collector.spans()
+               if any(kv.value.string_value == request_id for kv in s.attributes)]
+        return got if {"Invocation", "Destination"} <= {s.name for s in got} else None
+
+    got = wait_for(spans, timeout=30)
+    assert got, [s.name for _, s in collector.spans()]
+    root = next(s for s in got if s.name == "Invocation")
+    dest = next(s for s in got if s.name == "Destination")
+    assert dest.parent_span_id == root.span_id
+    assert dest.trace_id == root.trace_id
+    assert dest.status.code == 1
+    assert dest.end_time_unix_nano >= dest.start_time_unix_nano >= root.start_time_unix_nano
+    # The Traces tab lists it with the attempt.
+    ui = dashboard(d)
+    page = ui.get(f"/ui/functions/{name}/traces?request={urllib.parse.quote(request_id)}")
+    assert re.search(r'<th scope="row"[^>]*>Destination</th>\s*<td>[^<]*</td>\s*<td>1</td>',
+                     page.text), page.text
 
 
 def test_passthrough_functions_leave_no_spans(traced_daemon, collector):

@@ -5,6 +5,9 @@
 //! Ordering rule: destinations receive their message before the event's row is deleted, and
 //! the row is updated (or deleted) before the dispatcher hears that the attempt is over. The
 //! dispatcher slot is given back as soon as the engine answers (the function no longer runs).
+//!
+//! A traced attempt (`TracingConfig: Active`) adds a `Destination` span per delivery under its
+//! root span, so the Traces tab shows where its record went and how long that took.
 
 use std::sync::Arc;
 
@@ -19,6 +22,7 @@ use crate::domain::event_invoke::{
 use crate::domain::function::now_ms;
 use crate::domain::trace::TraceHeader;
 use crate::domain::Error;
+use crate::engine::spans::{now_us, Owner, TraceRef};
 use crate::engine::{Admission, InvokeRequest, Queued};
 use crate::services::destinations::{Delivery, Message};
 use crate::store::async_events::{Op, QueuedEvent};
@@ -33,6 +37,10 @@ struct Run<'a> {
     /// The trace context of this attempt (the chain, entered into this function).
     trace: TraceHeader,
     slot: Slot,
+    /// The attempt's root span, when the function is traced.
+    span: Option<TraceRef>,
+    /// The version that ran (for spans).
+    version: String,
 }
 
 pub async fn run(sh: &Shared, ev: QueuedEvent, slot: Slot) -> Option<i64> {
@@ -55,6 +63,8 @@ pub async fn run(sh: &Shared, ev: QueuedEvent, slot: Slot) -> Option<i64> {
         invoked_arn,
         trace,
         slot,
+        span: None,
+        version: String::new(),
     };
     r.go().await
 }
@@ -136,6 +146,8 @@ impl Run<'_> {
         self.slot.release();
         let (outcome, response) = match result {
             Ok(r) => {
+                self.span = r.trace.clone();
+                self.version = r.executed_version.clone();
                 let resp = LastResponse {
                     executed_version: r.executed_version,
                     function_error: r.function_error,
@@ -369,6 +381,7 @@ impl Run<'_> {
             DestinationUse::OnFailure => "delivered:OnFailure",
             DestinationUse::DeadLetter => "delivered:DeadLetter",
         };
+        let start_us = now_us();
         let result = async {
             let parsed = DestinationArn::parse(arn, &self.sh.ctx.identity, used)?;
             let target: Arc<_> = self.sh.ctx.destinations.target(&parsed, used)?;
@@ -384,6 +397,20 @@ impl Run<'_> {
                 .await
         }
         .await;
+        if let Some(span) = &self.span {
+            let owner = Owner {
+                function: name,
+                version: &self.version,
+                request_id: &self.ev.request_id,
+            };
+            let failed = result.as_ref().err().map(|_| "DeliveryFailed".to_string());
+            self.sh.engine.record_spans(vec![span.child(
+                owner,
+                "Destination",
+                (start_us, now_us()),
+                failed,
+            )]);
+        }
         match result {
             Ok(()) => counter(name, label),
             Err(e) => {

@@ -196,7 +196,8 @@ def topology():
             procs.append(subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", code, *args],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
-        spawn(INET_NS, HTTP_SERVER, PUBLIC, "80", "internet-ok")
+        # on every address of the namespace: also its end of the host's link (the host's LAN)
+        spawn(INET_NS, HTTP_SERVER, "0.0.0.0", "80", "internet-ok")
         spawn(INET_NS, HTTP_SERVER, PUBLIC, "8080", "internet-8080")
         spawn(INET_NS, DNS_SERVER, PUBLIC, NAME, PUBLIC)
         spawn(LAN_NS, HTTP_SERVER, LAN_ADDR, "80", "lan-ok")
@@ -206,7 +207,7 @@ def topology():
         loop_srv = subprocess.Popen([sys.executable, "-c", HTTP_SERVER, "127.0.0.1", "8082", "loopback-ok"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.extend([host_srv, loop_srv])
-        for host, port in ((PUBLIC, 80), (PUBLIC, 8080), (LAN_ADDR, 80), (INET_HOST, 8081), ("127.0.0.1", 8082)):
+        for host, port in ((PUBLIC, 80), (INET_PEER, 80), (PUBLIC, 8080), (LAN_ADDR, 80), (INET_HOST, 8081), ("127.0.0.1", 8082)):
             wait_for(lambda: reachable(host, port), f"test server {host}:{port}")
         yield
     finally:
@@ -248,6 +249,7 @@ def probe(d, name, tmp_path):
         ["internet_8080", PUBLIC, 8080],
         ["by_name", NAME, 80],
         ["lan", LAN_ADDR, 80],
+        ["host_lan_neighbour", INET_PEER, 80],  # public range, but on a network the host is on
         ["host_address", INET_HOST, 8081],
         ["host_loopback", "127.0.0.1", 8082],
         ["daemon_port", "127.0.0.1", d.port],
@@ -267,7 +269,7 @@ def test_default_function_reaches_the_internet_and_nothing_private(daemon, tmp_p
     assert got["dns"] == PUBLIC, got
     assert got["by_name"] == "ok:internet-ok", got
     assert got["nxdomain"].startswith("err:"), got
-    for blocked in ("lan", "host_address", "host_loopback", "daemon_port"):
+    for blocked in ("lan", "host_lan_neighbour", "host_address", "host_loopback", "daemon_port"):
         assert got[blocked].startswith("err:"), (blocked, got)
 
 
@@ -283,7 +285,7 @@ def test_vpc_subnets_and_security_group_map_to_rules(daemon, tmp_path):
     assert got["internet_8080"] == "ok:internet-8080", got
     assert got["internet"].startswith("err:"), got  # port 80 is not in the group's egress
     assert got["dns"] == PUBLIC, got
-    for blocked in ("host_address", "host_loopback", "daemon_port"):
+    for blocked in ("host_lan_neighbour", "host_address", "host_loopback", "daemon_port"):
         assert got[blocked].startswith("err:"), (blocked, got)
     # back to the default network: the LAN is unreachable again (a new environment)
     rc, _, err = daemon.aws("update-function-configuration", "--function-name", name,

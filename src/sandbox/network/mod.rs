@@ -77,7 +77,9 @@ impl Internet {
             tracing::info!("turned net.ipv4.ip_forward on for internet-only networking; forwarding that involves no environment stays refused (nftables table inet lambdabox)");
         }
         let forwarding_guard = Path::new(FORWARD_MARKER).exists();
-        nft::run(&nft, &nft::base_script(forwarding_guard))?;
+        let host_nets =
+            host_networks(&std::fs::read_to_string("/proc/net/route").unwrap_or_default());
+        nft::run(&nft, &nft::base_script(forwarding_guard, &host_nets))?;
         let internet = Internet {
             nft,
             reserved: Arc::default(),
@@ -244,6 +246,43 @@ impl Drop for NetLease {
     }
 }
 
+/// The IPv4 networks the host is directly attached to (`/proc/net/route` entries without a
+/// gateway, not loopback, not ours, prefix ≥ 8), with networks inside another one dropped
+/// (an nftables interval set refuses overlaps).
+fn host_networks(route_table: &str) -> Vec<(std::net::Ipv4Addr, u8)> {
+    let hex = |s: &str| u32::from_str_radix(s, 16).ok().map(u32::from_be);
+    let mut nets: Vec<(u32, u8)> = route_table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (iface, dst, gw, mask) = (
+                f.first()?,
+                hex(f.get(1)?)?,
+                hex(f.get(2)?)?,
+                hex(f.get(7)?)?,
+            );
+            let prefix = mask.count_ones() as u8;
+            let ours = plan::slot_of(iface).is_some() || *iface == "lo";
+            (gw == 0 && !ours && prefix >= 8 && dst & mask == dst).then_some((dst, prefix))
+        })
+        .collect();
+    nets.sort_by_key(|(a, p)| (*p, *a));
+    let mut out: Vec<(u32, u8)> = Vec::new();
+    for (addr, prefix) in nets {
+        let inside = out.iter().any(|(a, p)| {
+            let m = u32::MAX << (32 - u32::from(*p));
+            addr & m == *a
+        });
+        if !inside {
+            out.push((addr, prefix));
+        }
+    }
+    out.into_iter()
+        .map(|(a, p)| (std::net::Ipv4Addr::from(a), p))
+        .collect()
+}
+
 /// The host's resolvers from `/etc/resolv.conf` (port 53).
 pub fn host_nameservers() -> Vec<SocketAddr> {
     parse_resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())
@@ -306,6 +345,24 @@ pub fn diagnose() -> Vec<(&'static str, bool, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_host_networks() {
+        // this machine's table: eth0 192.0.2.0/24 with a default route, a veth of ours, a test
+        // veth 203.0.113.0/30 and a /30 inside the /24
+        let table =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+            lbx3\t0C40FEA9\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0\n\
+            lbtI1\t007100CB\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0\n\
+            x\t040200C0\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0\n";
+        let got: Vec<String> = host_networks(table)
+            .iter()
+            .map(|(a, p)| format!("{a}/{p}"))
+            .collect();
+        assert_eq!(got, vec!["192.0.2.0/24", "203.0.113.0/30"]);
+    }
 
     #[test]
     fn reads_nameservers() {

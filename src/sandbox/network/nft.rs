@@ -41,14 +41,25 @@ pub const PRIVATE4: &[&str] = &[
 ];
 
 /// The shared table and its base chains. `guard`: lambdabox turned IPv4 forwarding on, so
-/// forwarding that involves no environment stays refused as it was before.
-pub fn base_script(guard: bool) -> String {
+/// forwarding that involves no environment stays refused as it was before. `host_nets`: the
+/// networks the host is directly attached to (its LAN, whatever its range), refused like the
+/// private ranges.
+pub fn base_script(guard: bool, host_nets: &[(std::net::Ipv4Addr, u8)]) -> String {
     let t = TABLE;
+    let nets: Vec<String> = host_nets.iter().map(|(a, p)| format!("{a}/{p}")).collect();
+    let host_elements = if nets.is_empty() {
+        String::new()
+    } else {
+        format!("add element {t} hostnets4 {{ {} }}\n", nets.join(", "))
+    };
     let mut s = format!(
         "add table {t}\n\
          add set {t} private4 {{ type ipv4_addr; flags interval; }}\n\
          flush set {t} private4\n\
          add element {t} private4 {{ {} }}\n\
+         add set {t} hostnets4 {{ type ipv4_addr; flags interval; }}\n\
+         flush set {t} hostnets4\n\
+         {host_elements}\
          add map {t} envs {{ type ifname : verdict; }}\n\
          add chain {t} input {{ type filter hook input priority filter - 10; policy accept; }}\n\
          flush chain {t} input\n\
@@ -71,7 +82,8 @@ pub fn base_script(guard: bool) -> String {
     s.push_str(&format!(
         "add rule {t} forward iifname \"lbv*\" iifname vmap @envs\n\
          add rule {t} forward iifname \"lbv*\" {REJECT}\n\
-         add rule {t} forward iifname \"lbx*\" ip daddr @private4 {REJECT}\n"
+         add rule {t} forward iifname \"lbx*\" ip daddr @private4 {REJECT}\n\
+         add rule {t} forward iifname \"lbx*\" ip daddr @hostnets4 {REJECT}\n"
     ));
     if guard {
         s.push_str(&format!(
@@ -105,7 +117,8 @@ pub fn env_script(
     }
     s.push_str(&format!("add rule {t} {lan} {REJECT}\n"));
     s.push_str(&format!(
-        "add rule {t} {env} ip daddr @private4 jump {lan}\n"
+        "add rule {t} {env} ip daddr @private4 jump {lan}\n\
+         add rule {t} {env} ip daddr @hostnets4 jump {lan}\n"
     ));
     match egress {
         None => s.push_str(&format!("add rule {t} {env} accept\n")),
@@ -130,6 +143,7 @@ pub fn remove_env_script(slot: u32) -> String {
         "add table {t}\n\
          add map {t} envs {{ type ifname : verdict; }}\n\
          add set {t} private4 {{ type ipv4_addr; flags interval; }}\n\
+         add set {t} hostnets4 {{ type ipv4_addr; flags interval; }}\n\
          add chain {t} {env}\nadd chain {t} {lan}\n\
          add element {t} envs {{ \"lbv{slot}\" : goto {env} }}\n\
          delete element {t} envs {{ \"lbv{slot}\" }}\n\
@@ -194,12 +208,15 @@ mod tests {
 
     #[test]
     fn base_rules_refuse_the_host_and_private_ranges() {
-        let s = base_script(false);
+        let s = base_script(false, &[("192.0.2.0".parse().unwrap(), 24)]);
         assert!(s.contains("add rule inet lambdabox input iifname \"lbx*\" reject"));
         assert!(s.contains("10.0.0.0/8, 100.64.0.0/10"));
         assert!(s.contains("masquerade"));
         assert!(!s.contains(" drop\n"));
-        assert!(base_script(true).contains("iifname != \"lbv*\" drop"));
+        assert!(s.contains("add element inet lambdabox hostnets4 { 192.0.2.0/24 }"));
+        assert!(s.contains("ip daddr @hostnets4 reject"));
+        assert!(base_script(true, &[]).contains("iifname != \"lbv*\" drop"));
+        assert!(!base_script(true, &[]).contains("add element inet lambdabox hostnets4"));
     }
 
     #[test]

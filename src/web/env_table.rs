@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn secret_values_never_reach_the_page_and_are_kept() {
         let env: BTreeMap<String, String> =
-            [("A".into(), "1".into()), ("TOKEN".into(), "s3cr3t".into())].into();
+            [("AA".into(), "1".into()), ("TOKEN".into(), "s3cr3t".into())].into();
         let secrets: BTreeSet<String> = ["TOKEN".to_string()].into();
         let r = rows(&env, &secrets);
         assert_eq!(r.len(), 2 + BLANK_ROWS);
@@ -240,7 +240,7 @@ mod tests {
         // sent back empty: kept; typed: replaced; the flag can be added to a new variable
         let mut e = FieldErrors::default();
         let form = pairs(&[
-            ("env_key_0", "A"),
+            ("env_key_0", "AA"),
             ("env_value_0", "2"),
             ("env_key_1", "TOKEN"),
             ("env_value_1", ""),
@@ -257,19 +257,19 @@ mod tests {
             rows: shown,
         } = parse(&form, &env, &secrets, &mut e).unwrap();
         assert!(e.is_empty(), "{:?}", e.0);
-        assert_eq!(env2["A"], "2");
+        assert_eq!(env2["AA"], "2");
         assert_eq!(env2["TOKEN"], "s3cr3t");
         assert_eq!(env2["NEW"], "pw");
         assert_eq!(s2, ["NEW".to_string(), "TOKEN".to_string()].into());
         assert!(shown.iter().all(|r| !r.secret || r.value.is_empty()));
         // a flag newly set on an existing variable sent empty sets it empty (nothing to keep)
         let form = pairs(&[
-            ("env_key_0", "A"),
+            ("env_key_0", "AA"),
             ("env_value_0", ""),
             ("env_secret_0", "1"),
         ]);
         let t = parse(&form, &env, &secrets, &mut e).unwrap();
-        assert_eq!(t.env["A"], "");
+        assert_eq!(t.env["AA"], "");
         // no table: the textarea form is read instead
         assert!(parse(&pairs(&[("env", "A=1")]), &env, &secrets, &mut e).is_none());
     }
@@ -283,9 +283,9 @@ mod tests {
         assert!(e.0["env"].contains("Row 1 has a value but no name"));
         let mut e = FieldErrors::default();
         let form = pairs(&[
-            ("env_key_0", "A"),
+            ("env_key_0", "AA"),
             ("env_value_0", "1"),
-            ("env_key_1", "A"),
+            ("env_key_1", "AA"),
             ("env_value_1", "2"),
         ]);
         parse(&form, &none, &BTreeSet::new(), &mut e).unwrap();

@@ -183,6 +183,10 @@ async function main() {
       await page.click("nav.tabs >> text=Configuration");
       assert((await page.inputValue("#env-key-0")) === "GREETING", "variables are a table");
       await page.fill("#env-value-0", "changed in the browser");
+      await page.click("#env-add");
+      assert(await page.evaluate(() => document.activeElement.id === "env-key-3"), "Add variable adds a row and focuses its name");
+      await page.fill("#env-key-3", "ADDED");
+      await page.fill("#env-value-3", "by the new row");
       await snap(page, "configuration");
       await page.click("#save-config");
       await page.waitForSelector("text=Configuration saved.");

@@ -114,9 +114,9 @@ def test_secret_variables_are_masked_in_pages_but_not_in_the_api(daemon, admin):
     assert r.status == 422 and "has a value but no name" in r.text and 'value="orphan"' in r.text
     assert revision(daemon, fn) == before
     # the older KEY=value form is still read
-    r = admin.post(cfg_url, config_fields(before, env="A=1\nB=2"))
-    assert r.status == 303
-    assert lam.get_function_configuration(FunctionName=fn)["Environment"]["Variables"] == {"A": "1", "B": "2"}
+    r = admin.post(cfg_url, config_fields(before, env="AA=1\nBB=2"))
+    assert r.status == 303, re.findall(r'class="field-error"[^>]*>(.*?)<', r.text)
+    assert lam.get_function_configuration(FunctionName=fn)["Environment"]["Variables"] == {"AA": "1", "BB": "2"}
 
 
 def test_layers_are_picked_by_name_and_version(daemon, admin):

@@ -60,7 +60,7 @@ def test_create_a_role_from_a_template_and_see_a_functions_permissions(daemon, a
     text = html.unescape(p.text)
     assert "AWSLambdaRole" in text and "lambda:InvokeFunction" in text
     assert 'id="role-problem"' not in text
-    assert "loopback only" in text
+    assert "internet only" in text  # the default network of a function without VpcConfig
     p = admin.get(f"/ui/functions/{without}/permissions")
     assert p.status == 200
     text = html.unescape(p.text)

@@ -130,7 +130,7 @@ fn sandbox_rows(config: &Config, rows: &mut Vec<Row>) {
             if config.sandbox.allow_degraded {
                 "sandbox.allow_degraded is set: functions run WITHOUT these protections"
             } else {
-                "functions cannot run: fix what is missing (or set sandbox.allow_degraded = true, unsafe)"
+                "functions cannot run: fix what is missing (or set sandbox.allow_degraded = true to run them with weaker isolation)"
             },
         )
     });

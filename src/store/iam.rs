@@ -136,18 +136,18 @@ pub fn delete_role(conn: &mut Connection, name: &str) -> Result<Outcome, StoreEr
     if !exists {
         return Ok(Outcome::NotFound);
     }
-    let inline: i64 = tx.query_row(
+    let inline = count(
+        &tx,
         "SELECT COUNT(*) FROM iam_role_policies WHERE role_name = ?1",
-        [name],
-        |r| r.get(0),
+        name,
     )?;
     if inline > 0 {
         return Ok(Outcome::HasInline);
     }
-    let attached: i64 = tx.query_row(
+    let attached = count(
+        &tx,
         "SELECT COUNT(*) FROM iam_role_attachments WHERE role_name = ?1",
-        [name],
-        |r| r.get(0),
+        name,
     )?;
     if attached > 0 {
         return Ok(Outcome::Attached);
@@ -155,6 +155,11 @@ pub fn delete_role(conn: &mut Connection, name: &str) -> Result<Outcome, StoreEr
     tx.execute("DELETE FROM iam_roles WHERE name = ?1", [name])?;
     tx.commit()?;
     Ok(Outcome::Done)
+}
+
+/// `sql`, a `SELECT COUNT(*) … WHERE … = ?1`, for `key`.
+fn count(conn: &Connection, sql: &str, key: &str) -> Result<i64, StoreError> {
+    Ok(conn.query_row(sql, [key], |r| r.get(0))?)
 }
 
 /// Changes a role's trust policy, description or session duration (`None`: unchanged).
@@ -290,11 +295,11 @@ pub fn attached(conn: &Connection, role: &str) -> Result<Vec<String>, StoreError
 
 /// How many roles have `arn` attached.
 pub fn attachment_count(conn: &Connection, arn: &str) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+    count(
+        conn,
         "SELECT COUNT(*) FROM iam_role_attachments WHERE policy_arn = ?1",
-        [arn],
-        |r| r.get(0),
-    )?)
+        arn,
+    )
 }
 
 /// Roles that have `arn` attached.
@@ -431,12 +436,12 @@ pub fn create_policy_version(
     let Some(next) = next else {
         return Ok((Outcome::NotFound, 0));
     };
-    let count: i64 = tx.query_row(
+    let versions = count(
+        &tx,
         "SELECT COUNT(*) FROM iam_policy_versions WHERE policy_name = ?1",
-        [name],
-        |r| r.get(0),
+        name,
     )?;
-    if count >= max {
+    if versions >= max {
         return Ok((Outcome::Quota, 0));
     }
     tx.execute(
@@ -505,10 +510,10 @@ pub fn delete_policy(conn: &mut Connection, name: &str, arn: &str) -> Result<Out
     if attachment_count(&tx, arn)? > 0 {
         return Ok(Outcome::Attached);
     }
-    let versions: i64 = tx.query_row(
+    let versions = count(
+        &tx,
         "SELECT COUNT(*) FROM iam_policy_versions WHERE policy_name = ?1",
-        [name],
-        |r| r.get(0),
+        name,
     )?;
     if versions > 1 {
         return Ok(Outcome::HasVersions);

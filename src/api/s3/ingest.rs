@@ -3,8 +3,6 @@
 //! through `services::s3::upload`, then checked against `Content-MD5` and the checksum the
 //! client sent in a header or a trailer (`x-amz-checksum-*`). Any mismatch drops the file.
 
-use base64::Engine as _;
-
 use super::errors::body_error;
 use super::http;
 use crate::api::request::ApiRequest;
@@ -147,23 +145,7 @@ pub async fn take(
     algorithm_default: Option<Algorithm>,
 ) -> Result<Written, S3Error> {
     let declared = declared_length(req)?;
-    let md5 = match req.header("content-md5") {
-        Some(v) => {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(v.trim())
-                .ok()
-                .filter(|b| b.len() == 16)
-                .ok_or_else(|| {
-                    S3Error::new(
-                        "InvalidDigest",
-                        400,
-                        "The Content-MD5 you specified was invalid.",
-                    )
-                })?;
-            Some(raw)
-        }
-        None => None,
-    };
+    let md5 = super::objects::content_md5(req)?;
     let (algorithm, header_value) = checksum_request(req)?;
     let algorithm = algorithm.or(algorithm_default);
     let mut stream = req

@@ -419,21 +419,29 @@ pub fn delete_object<'a>(state: &'a AppState, req: &'a ApiRequest) -> Answer<'a>
     })
 }
 
+/// The `Content-MD5` header decoded (16 bytes), if sent; `InvalidDigest` when malformed.
+pub fn content_md5(req: &ApiRequest) -> Result<Option<Vec<u8>>, S3Error> {
+    use base64::Engine as _;
+    req.header("content-md5")
+        .map(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+                .filter(|b| b.len() == 16)
+                .ok_or_else(|| {
+                    S3Error::new(
+                        "InvalidDigest",
+                        400,
+                        "The Content-MD5 you specified was invalid.",
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// Verifies `Content-MD5` of a buffered body, when sent.
 pub fn check_md5(req: &ApiRequest) -> Result<(), S3Error> {
-    use base64::Engine as _;
-    if let Some(v) = req.header("content-md5") {
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(v.trim())
-            .ok()
-            .filter(|b| b.len() == 16)
-            .ok_or_else(|| {
-                S3Error::new(
-                    "InvalidDigest",
-                    400,
-                    "The Content-MD5 you specified was invalid.",
-                )
-            })?;
+    if let Some(raw) = content_md5(req)? {
         if raw != crate::services::s3::multipart::md5_of(&req.body) {
             return Err(S3Error::bad_digest("Content-MD5"));
         }

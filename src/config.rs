@@ -13,8 +13,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub mod backup;
+pub mod iam;
 pub mod s3;
+pub mod sandbox;
+pub mod server;
+pub use backup::BackupConfig;
+pub use iam::IamConfig;
 pub use s3::S3Config;
+pub use sandbox::SandboxConfig;
+pub use server::ServerConfig;
 
 /// Prefix of the environment variables that override config keys.
 pub const ENV_PREFIX: &str = "LAMBDABOX_";
@@ -50,67 +58,6 @@ pub struct Config {
     pub s3: S3Config,
 }
 
-/// Scheduled online backups taken by the daemon (`lambdabox backup` takes one by hand).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct BackupConfig {
-    /// How often the daemon writes a backup archive, as a number with a unit: `90m`, `6h`,
-    /// `1d` (s, m, h, d). Unset: no scheduled backups.
-    pub interval: Option<String>,
-    /// Scheduled archives kept; older ones are deleted after each new one (at least 1).
-    pub keep: usize,
-    /// Directory the scheduled archives go to. Unset: `<data_dir>/backups`.
-    pub dir: Option<PathBuf>,
-}
-
-impl Default for BackupConfig {
-    fn default() -> Self {
-        BackupConfig {
-            interval: None,
-            keep: 7,
-            dir: None,
-        }
-    }
-}
-
-impl BackupConfig {
-    /// The scheduled interval, if backups are on.
-    pub fn interval(&self) -> Result<Option<std::time::Duration>, ConfigError> {
-        let Some(text) = self.interval.as_deref() else {
-            return Ok(None);
-        };
-        let bad = || {
-            ConfigError::Invalid(format!(
-                "backup.interval must be a number with a unit s, m, h or d (e.g. \"6h\"), got {text:?}"
-            ))
-        };
-        let split = text.len().saturating_sub(1);
-        let (num, unit) = (
-            text.get(..split).ok_or_else(bad)?,
-            text.get(split..).ok_or_else(bad)?,
-        );
-        let n: u64 = num.parse().map_err(|_| bad())?;
-        let secs = match unit {
-            "s" => n,
-            "m" => n.saturating_mul(60),
-            "h" => n.saturating_mul(3600),
-            "d" => n.saturating_mul(86_400),
-            _ => return Err(bad()),
-        };
-        if secs < 60 {
-            return Err(ConfigError::Invalid(format!(
-                "backup.interval must be at least 1 minute, got {text:?}"
-            )));
-        }
-        Ok(Some(std::time::Duration::from_secs(secs)))
-    }
-
-    /// Where scheduled archives go.
-    pub fn dir(&self, data_dir: &Path) -> PathBuf {
-        self.dir.clone().unwrap_or_else(|| data_dir.join("backups"))
-    }
-}
-
 /// Settings of the clock that fires EventBridge rules and Scheduler schedules.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -130,38 +77,6 @@ impl Default for SchedulerConfig {
             test_clock: false,
         }
     }
-}
-
-/// Settings of the execution sandbox.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct SandboxConfig {
-    /// Run functions even when a kernel protection is missing (each one is logged).
-    pub allow_degraded: bool,
-    /// First uid/gid of the range handed to execution environments.
-    pub uid_min: u32,
-    /// Last uid/gid of that range.
-    pub uid_max: u32,
-    /// Name of the cgroup under which every environment's cgroup is created.
-    pub cgroup_parent: String,
-    /// Subnet name -> network, the VPC analog: `"none"`, `"host"`, `"internet"`, or a table
-    /// `{ mode = "internet", allow = ["192.168.1.0/24 tcp 5432"] }` (see `netconfig`).
-    pub subnets: BTreeMap<String, crate::netconfig::SubnetConfig>,
-    /// Security group name -> allowed egress: TCP ports (any destination) or a table
-    /// `{ egress = ["0.0.0.0/0 tcp 443"] }`.
-    pub security_groups: BTreeMap<String, crate::netconfig::SecurityGroupConfig>,
-    /// Network of functions without `VpcConfig`: `"internet"` (AWS's default: outbound only,
-    /// never the host or private ranges) or `"none"` (loopback only).
-    pub default_network: String,
-    /// Resolvers that internet-only functions' DNS queries are forwarded to ("IP" or
-    /// "IP:PORT"); empty: the host's /etc/resolv.conf.
-    pub dns_servers: Vec<String>,
-    /// Freeze an environment's processes while its runtime waits for the next event, as AWS
-    /// does (cgroup v1 freezer or v2 `cgroup.freeze`); costs 15–35 µs per warm invoke
-    /// (BENCHMARKS.md). On cgroup v1 a frozen task killed from outside (OOM killer, an
-    /// operator) cannot die until thawed: a watch thaws such an environment within 100 ms so
-    /// its exit is seen and the pool replaces it.
-    pub freeze_idle: bool,
 }
 
 /// Per-environment limits of the Runtime API server that function code can reach.
@@ -240,83 +155,6 @@ pub struct TracingConfig {
     pub otlp_endpoint: Option<String>,
 }
 
-/// Threads and memory of the HTTP front door. `0` means "from the core count".
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ServerConfig {
-    /// HTTP worker threads (each one serves many connections); 0 = one per core, at least 2.
-    pub workers: usize,
-    /// Threads for heavy request work (zip checks, base64 and JSON of large bodies, code
-    /// hashing), so a 50 MB upload never stalls a worker; 0 = one per core, at least 2.
-    pub blocking_threads: usize,
-    /// MB of request bodies all requests in flight may hold together; past it new bodies
-    /// are refused with a retryable 503 ServiceUnavailable. At least 70 (one largest upload).
-    pub body_budget_mb: usize,
-    /// Seconds a client has to send a complete request head (answered 408 after).
-    pub header_timeout_secs: u64,
-    /// Seconds an idle keep-alive connection is kept.
-    pub keep_alive_secs: u64,
-    /// Seconds a request body may stop arriving before the request fails and the connection
-    /// is closed.
-    pub body_idle_timeout_secs: u64,
-    /// Connections one client address may hold open at once (0 = no limit); more are closed
-    /// as soon as they are accepted. Behind a reverse proxy every client shares its address.
-    pub max_connections_per_client: usize,
-    /// Base domain of function URLs served by Host header: a request for
-    /// `<url-id>.lambda-url.<region>.<url_base_domain>` goes to that URL (may carry a
-    /// `:port`). Unset: URLs are served, and reported, only under `/lambda-url/<url-id>/`.
-    pub url_base_domain: Option<String>,
-    /// Seconds SIGTERM waits for in-flight requests (a synchronous invoke included) before
-    /// the daemon stops them; new connections are refused from the signal on. Keep it below
-    /// the unit's `TimeoutStopSec`.
-    pub shutdown_grace_secs: u64,
-}
-
-impl ServerConfig {
-    fn cores() -> usize {
-        std::thread::available_parallelism().map_or(2, usize::from)
-    }
-
-    /// The HTTP worker count in effect.
-    pub fn effective_workers(&self) -> usize {
-        if self.workers == 0 {
-            Self::cores().max(2)
-        } else {
-            self.workers
-        }
-    }
-
-    /// The heavy-work thread count in effect.
-    pub fn effective_blocking_threads(&self) -> usize {
-        if self.blocking_threads == 0 {
-            Self::cores().max(2)
-        } else {
-            self.blocking_threads
-        }
-    }
-
-    /// The body budget in bytes.
-    pub fn body_budget_bytes(&self) -> usize {
-        self.body_budget_mb.saturating_mul(1_000_000)
-    }
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            workers: 0,
-            blocking_threads: 0,
-            body_budget_mb: 320,
-            header_timeout_secs: 5,
-            keep_alive_secs: 5,
-            body_idle_timeout_secs: 30,
-            max_connections_per_client: 128,
-            url_base_domain: None,
-            shutdown_grace_secs: 20,
-        }
-    }
-}
-
 /// Account limits reported by GetAccountSettings and enforced on uploads.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -373,22 +211,6 @@ impl Default for Config {
             backup: BackupConfig::default(),
             iam: IamConfig::default(),
             s3: S3Config::default(),
-        }
-    }
-}
-
-impl Default for SandboxConfig {
-    fn default() -> Self {
-        SandboxConfig {
-            allow_degraded: false,
-            uid_min: 61000,
-            uid_max: 61999,
-            cgroup_parent: "lambdabox".into(),
-            subnets: BTreeMap::new(),
-            security_groups: BTreeMap::new(),
-            default_network: "internet".into(),
-            dns_servers: Vec::new(),
-            freeze_idle: true,
         }
     }
 }
@@ -805,38 +627,3 @@ mod tests {
     }
 }
 
-/// IAM and the AWS APIs functions reach from inside their sandbox (issue 19).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct IamConfig {
-    /// Refuse CreateFunction and UpdateFunctionConfiguration when `--role` names no role
-    /// here that trusts `lambda.amazonaws.com` (AWS's InvalidParameterValueException). Off:
-    /// such functions run with the basic execution permissions only, and say so.
-    pub strict_roles: bool,
-    /// Give execution environments `AWS_ENDPOINT_URL` and their role's temporary
-    /// credentials, and serve the AWS APIs to them next to their Runtime API.
-    pub sandbox_api: bool,
-    /// Requests per second one environment may make to the in-sandbox endpoint (bursts up
-    /// to twice as many); more get 429 `Throttling`.
-    pub sandbox_api_rate: u32,
-    /// Largest request body one in-sandbox API call may send, in MB.
-    pub sandbox_api_max_body_mb: u64,
-    /// An absolute directory holding the Python AWS SDK (`boto3`, `botocore` and their
-    /// dependencies, e.g. a virtualenv's `site-packages`), mounted read-only into python
-    /// environments at `/var/lang/sdk` and put on `PYTHONPATH` after `/var/runtime`, as
-    /// AWS's python runtimes ship boto3. A function's own copy in its package or a layer
-    /// still comes first. Unset: functions import only what the host's python has.
-    pub python_sdk_dir: Option<PathBuf>,
-}
-
-impl Default for IamConfig {
-    fn default() -> Self {
-        IamConfig {
-            strict_roles: false,
-            sandbox_api: true,
-            sandbox_api_rate: 50,
-            sandbox_api_max_body_mb: 16,
-            python_sdk_dir: None,
-        }
-    }
-}

@@ -626,4 +626,3 @@ mod tests {
         assert_eq!(c.runtimes["python3.12"], PathBuf::from("/usr/bin/python3"));
     }
 }
-

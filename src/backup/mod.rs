@@ -182,8 +182,12 @@ fn create_in(
         std::io::copy(&mut f, &mut zip).map_err(|e| BackupError::Write(tmp.to_path_buf(), e))?;
     }
     let stored = opts.compression_method(zip::CompressionMethod::Stored);
+    let files = crate::store::s3::files::Files::at(data_dir);
     for (id, path) in &objects {
-        let mut f = File::open(path).map_err(|e| BackupError::Read(path.clone(), e))?;
+        // opened by id, not by the path listed: a removal since may have moved it to held/
+        let mut f = files
+            .open_file(id)
+            .map_err(|e| BackupError::Read(path.clone(), e))?;
         zip.start_file(s3::entry(id), stored).map_err(werr)?;
         std::io::copy(&mut f, &mut zip).map_err(|e| BackupError::Write(tmp.to_path_buf(), e))?;
     }

@@ -51,6 +51,15 @@ impl Files {
             .find(|p| p.is_file())
     }
 
+    /// Opens file `id` where it is now: in place, or in `held/` if a removal during a backup
+    /// moved it there after [`Files::find`] saw it (files only ever move that way).
+    pub fn open_file(&self, id: &str) -> io::Result<fs::File> {
+        match fs::File::open(self.path(id)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => fs::File::open(self.held_path(id)),
+            other => other,
+        }
+    }
+
     /// Keeps removed files readable until the returned hold is dropped (backups).
     pub fn hold(&self) -> io::Result<Hold> {
         let dir = self.root.join("holds");

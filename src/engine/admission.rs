@@ -6,7 +6,9 @@
 //!
 //! Ordering rule: an evicted environment's lease is released by its waiter thread after its
 //! processes are gone, so the caller waits for the evicted environments' exits before it
-//! tries again; it never counts memory that a dying environment still holds.
+//! tries again; it never counts memory that a dying environment still holds. When nothing
+//! idle is left but what is lacking is held by environments already killed (reaped, evicted
+//! by another caller, retired), the caller waits for their clean-up instead of throttling.
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,9 @@ pub async fn reserve_env(
     let mut ticket: Option<EnvTicket> = None;
     let mut rounds = 0;
     loop {
+        let released = cap.released();
+        tokio::pin!(released);
+        released.as_mut().enable();
         let short = match cap.try_reserve_env(mb, ticket.as_ref()) {
             Ok(lease) => return Ok(lease),
             Err(s) => s,
@@ -44,6 +49,10 @@ pub async fn reserve_env(
                 if mode == Admission::Wait || rounds < THROTTLE_ROUNDS {
                     continue;
                 }
+            } else if short.dying && rounds < THROTTLE_ROUNDS {
+                let _ = tokio::time::timeout(EVICT_WAIT, released).await;
+                rounds += 1;
+                continue;
             }
         }
         match mode {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::capacity::EnvLease;
+use super::capacity::{Dying, EnvLease};
 use super::frozen_watch::FrozenWatch;
 use super::output::{Capture, OutputReader};
 use crate::config::Config;
@@ -41,6 +41,8 @@ pub struct Live {
     pub slot: Option<super::provisioned::Slot>,
     /// The environment's execution-role session: revoked when the environment is dropped.
     pub credentials: Option<crate::services::iam::sessions::SessionGuard>,
+    /// Marks the environment's budget lease dying when it is killed.
+    pub dying: Dying,
 }
 
 /// How a cold start ended.
@@ -80,6 +82,7 @@ impl Live {
     /// Kills every process of the environment; idempotent.
     pub fn kill(&self) {
         tracing::debug!(env = %self.id, "killing environment");
+        self.dying.mark();
         self.killer.kill();
         self.api.shutdown();
     }
@@ -226,6 +229,7 @@ pub async fn cold_start(
         StartError::Sandbox(format!("cannot read the environment's output: {e}"))
     })?;
     let (tx, rx) = watch::channel(None);
+    let dying = lease.dying();
     if let Some((udp, tcp)) = env.dns_sockets() {
         if let Err(e) = super::dns::spawn(udp, tcp, Arc::new(upstreams), rx.clone()) {
             killer.kill();
@@ -264,6 +268,7 @@ pub async fn cold_start(
         memory_mb,
         slot: None,
         credentials: None,
+        dying,
     };
     let mut exit = live.exit.clone();
     let outcome = tokio::select! {

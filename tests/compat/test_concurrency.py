@@ -574,6 +574,29 @@ def test_uid_exhaustion_evicts_then_throttles_never_a_500(tmp_path):
         remove_empty_cgroups(cgroup_dirs(parent))
 
 
+def test_room_of_an_environment_being_torn_down_is_waited_for_not_throttled(tmp_path):
+    parent = "lambdabox-compat-dying"
+    from conftest import Daemon
+
+    # One uid: one live environment. Deleting a function kills its idle environment; the next
+    # cold start arrives while that environment is still being torn down (processes, cgroup,
+    # network) and must wait the milliseconds it takes, not answer 429.
+    cfg = tmp_path / "lambdabox.toml"
+    cfg.write_text(f'[sandbox]\ncgroup_parent = "{parent}"\nuid_min = 64910\nuid_max = 64910\n'
+                   '[engine]\nconcurrent_executions = 10\n')
+    d = Daemon(tmp_path, extra_args=("--config", str(cfg))).start()
+    try:
+        c = d.client(max_pool_connections=4, read_timeout=60)
+        names = [create_function(c, SLEEPER) for _ in range(4)]
+        assert invoke(c, names[0]).status == 200
+        for prev, n in zip(names, names[1:]):
+            c.delete_function(FunctionName=prev)
+            assert invoke(c, n).status == 200, n
+    finally:
+        stop_daemon(d)
+        remove_empty_cgroups(cgroup_dirs(parent))
+
+
 # Last: it restarts the module's daemon (a new port), which the module's `client` does not follow.
 def test_provisioned_survives_a_restart(daemon, client):
     name = create_function(client, SLEEPER)

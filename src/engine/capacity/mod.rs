@@ -15,11 +15,14 @@
 //! Environments: an [`EnvLease`] (MemorySize MB and one uid) is held by every environment
 //! from launch until its processes are gone; the lease is dropped by the environment's waiter
 //! thread. The same FIFO rule applies to environment waiters (`engine::admission` evicts idle
-//! environments and queues).
+//! environments and queues). A killed environment's lease is marked dying ([`Dying`]) until
+//! its processes (and cgroup, network) are gone, so admission can tell memory that is about to
+//! be free from memory in use and wait for it rather than throttle.
 //!
 //! Rule: the state lock is never held across an `.await`, and nothing that can take the lock
 //! again (a `Permit` or `EnvLease` drop) is dropped while it is held.
 
+mod lease;
 pub mod limits;
 pub mod metrics;
 
@@ -29,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{oneshot, Notify};
 
+pub use lease::{Dying, EnvLease};
 pub use limits::Limits;
 
 use crate::domain::concurrency::Share;
@@ -160,6 +164,9 @@ struct State {
     next_id: u64,
     env_mb: u64,
     envs: u32,
+    /// Of `env_mb`/`envs`: held by environments already killed, not yet gone.
+    dying_mb: u64,
+    dying_envs: u32,
     env_queue: VecDeque<(u64, Arc<Notify>)>,
 }
 
@@ -178,6 +185,8 @@ pub struct Snapshot {
 pub struct Capacity {
     state: Mutex<State>,
     env_waiting: AtomicUsize,
+    /// Notified whenever an environment's lease is released.
+    released: Notify,
     limits: Limits,
     pub metrics: metrics::Recorder,
 }
@@ -195,24 +204,6 @@ impl Drop for Permit {
     }
 }
 
-/// Room for one live environment: `mb` of the memory budget and one uid.
-pub struct EnvLease {
-    cap: Arc<Capacity>,
-    mb: u64,
-}
-
-impl EnvLease {
-    pub fn mb(&self) -> u64 {
-        self.mb
-    }
-}
-
-impl Drop for EnvLease {
-    fn drop(&mut self) {
-        self.cap.release_env(self.mb);
-    }
-}
-
 /// What a refused environment reservation lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Short {
@@ -222,6 +213,8 @@ pub struct Short {
     pub envs: u32,
     /// Others wait ahead of this caller: it must not evict or take anything.
     pub behind: bool,
+    /// What is lacking is held by killed environments that are about to be gone.
+    pub dying: bool,
 }
 
 impl Short {
@@ -295,9 +288,12 @@ impl Capacity {
                 next_id: 0,
                 env_mb: 0,
                 envs: 0,
+                dying_mb: 0,
+                dying_envs: 0,
                 env_queue: VecDeque::new(),
             }),
             env_waiting: AtomicUsize::new(0),
+            released: Notify::new(),
             limits,
             metrics: metrics::Recorder::default(),
         }
@@ -439,6 +435,7 @@ impl Capacity {
                 mb: mb_over,
                 envs: envs_over,
                 behind: !first,
+                dying: st.dying_envs > 0 && st.dying_mb >= mb_over && st.dying_envs >= envs_over,
             });
         }
         st.env_mb += mb;
@@ -452,10 +449,7 @@ impl Capacity {
                 n.notify_one();
             }
         }
-        Ok(EnvLease {
-            cap: Arc::clone(self),
-            mb,
-        })
+        Ok(EnvLease::new(Arc::clone(self), mb))
     }
 
     /// Takes a place at the end of the environment queue.
@@ -473,15 +467,6 @@ impl Capacity {
             cap: Arc::clone(self),
             id,
             notify,
-        }
-    }
-
-    fn release_env(&self, mb: u64) {
-        let mut st = self.lock();
-        st.env_mb = st.env_mb.saturating_sub(mb);
-        st.envs = st.envs.saturating_sub(1);
-        if let Some((_, n)) = st.env_queue.front() {
-            n.notify_one();
         }
     }
 

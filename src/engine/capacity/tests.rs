@@ -230,3 +230,40 @@ async fn admission_cost() {
         );
     }
 }
+
+#[test]
+fn a_killed_environments_room_counts_as_dying_until_its_lease_is_released() {
+    let c = cap(4, 256, 10);
+    let a = c.try_reserve_env(256, None).unwrap();
+    let short = c.try_reserve_env(256, None).err().unwrap();
+    assert!(!short.dying, "a live environment's room is not dying");
+    let dying = a.dying();
+    dying.mark();
+    dying.mark();
+    let short = c.try_reserve_env(256, None).err().unwrap();
+    assert!(
+        short.dying,
+        "a killed environment's room is about to be free"
+    );
+    drop(a);
+    let b = c.try_reserve_env(256, None).unwrap();
+    // A kill after the release (the environment had already exited) counts nothing.
+    dying.mark();
+    let short = c.try_reserve_env(256, None).err().unwrap();
+    assert!(!short.dying);
+    drop(b);
+    assert_eq!(c.snapshot().env_mb, 0);
+}
+
+#[tokio::test]
+async fn a_release_wakes_whoever_waits_for_dying_room() {
+    let c = cap(4, 256, 10);
+    let a = c.try_reserve_env(256, None).unwrap();
+    let released = c.released();
+    tokio::pin!(released);
+    released.as_mut().enable();
+    drop(a);
+    tokio::time::timeout(Duration::from_secs(1), released)
+        .await
+        .expect("the release was missed");
+}

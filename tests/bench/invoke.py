@@ -12,9 +12,32 @@ import urllib3
 from lib import EVENT, invoke_path, stats, timed, wrk
 
 
+def invocations(d):
+    """The daemon's count of finished invocations (its Prometheus `/metrics`)."""
+    s, body = d.call("GET", "/metrics")
+    assert s == 200, body[:200]
+    return sum(float(l.rsplit(" ", 1)[1]) for l in body.decode().splitlines()
+               if l.startswith("lambdabox_invocations_total"))
+
+
+def settle(d, limit=10.0):
+    """Waits until no invocation finishes for 200 ms: wrk leaves up to `conns` requests in
+    flight when it stops, and a burst sent before they end finds every environment busy (and,
+    with the memory budget full, is throttled instead of measuring warm starts)."""
+    end = time.monotonic() + limit
+    last = invocations(d)
+    while time.monotonic() < end:
+        time.sleep(0.2)
+        now = invocations(d)
+        if now == last:
+            return
+        last = now
+
+
 def prewarm(d, path, headers, conns):
     """Starts `conns` environments so wrk measures warm invokes only: `conns` invokes released
     together by a barrier find no idle environment and each cold-starts one."""
+    settle(d)
     host, port = d.host.split(":")
     barrier = threading.Barrier(conns)
 

@@ -314,7 +314,11 @@ fn answer_of(
     match result {
         Ok(r) if r.function_error => response::from_error(&r.payload),
         Ok(r) => response::from_payload(&r.payload),
-        Err(Error::TooManyRequests { .. }) => Answer::message(429, "message", "Too Many Requests"),
+        Err(Error::TooManyRequests { reason, message }) => {
+            tracing::debug!(url_id = %url.url_id, function = %url.function, %reason, %message,
+                "function URL invocation throttled (429)");
+            Answer::message(429, "message", "Too Many Requests")
+        }
         Err(e) => {
             tracing::warn!(url_id = %url.url_id, function = %url.function, error = %e,
                 "function URL invocation failed (502)");

@@ -149,6 +149,7 @@ pub fn lambda_kind(e: &Error) -> ErrorKind {
         ResourceConflict(_) => ErrorKind::new("ResourceConflictException", 409),
         ResourceInUse(_) => ErrorKind::new("ResourceInUseException", 400),
         PreconditionFailed(_) => ErrorKind::new("PreconditionFailedException", 412),
+        PolicyLengthExceeded(_) => ErrorKind::new("PolicyLengthExceededException", 400),
         CodeStorageExceeded(_) => ErrorKind::new("CodeStorageExceededException", 400),
         InvalidZipFile(_) => ErrorKind::new("InvalidZipFileException", 400),
         InvalidRuntime(_) => ErrorKind::new("InvalidRuntimeException", 502),

@@ -28,6 +28,9 @@ pub enum Error {
     ResourceInUse(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A resource-based policy would grow past its size limit.
+    #[error("{0}")]
+    PolicyLengthExceeded(String),
     #[error("{0}")]
     CodeStorageExceeded(String),
     #[error("{0}")]

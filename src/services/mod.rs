@@ -13,6 +13,7 @@ pub mod function_urls;
 pub mod functions;
 pub mod http_apis;
 pub mod iam;
+pub mod layer_policy;
 pub mod layers;
 pub mod logs;
 pub mod metrics;

@@ -183,7 +183,8 @@ fn in_use(conn: &Connection, sha256: &str) -> Result<bool, StoreError> {
     )?)
 }
 
-/// DeleteLayerVersion: idempotent. A version still used by functions is hidden but kept.
+/// DeleteLayerVersion: idempotent. A version still used by functions is hidden but kept;
+/// its policy goes at once.
 pub fn delete(conn: &mut Connection, name: &str, version: i64) -> Result<(), StoreError> {
     let tx = super::write_tx(conn)?;
     let Some(v) = get(&tx, name, version, false)? else {
@@ -193,6 +194,7 @@ pub fn delete(conn: &mut Connection, name: &str, version: i64) -> Result<(), Sto
         "UPDATE layer_versions SET deleted = 1 WHERE version = ?1 AND layer_id = (SELECT id FROM layers WHERE name = ?2)",
         params![version, name],
     )?;
+    super::layer_policies::remove_version(&tx, name, version)?;
     if !in_use(&tx, &v.sha256)? {
         drop_version(&tx, name, version, &v.sha256)?;
     }

@@ -24,10 +24,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/0010_logging_config.sql")),
     (12, include_str!("../../migrations/0012_iam.sql")),
     (13, include_str!("../../migrations/0013_user_roles.sql")),
+    (
+        14,
+        include_str!("../../migrations/0014_layer_version_policies.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

@@ -19,6 +19,7 @@ pub mod http_apis;
 pub mod iam;
 pub mod key_owners;
 pub mod keys;
+pub mod layer_policies;
 pub mod layers;
 pub mod logs;
 pub mod logs_query;

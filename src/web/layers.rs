@@ -1,4 +1,5 @@
-//! The Layers page: every layer with its newest version, the versions of one layer,
+//! The Layers page: every layer with its newest version, the versions of one layer (with
+//! the accounts each version's policy shares it with, read-only: AddLayerVersionPermission),
 //! publishing a version from a zip upload, and deleting a version.
 
 use actix_multipart::Multipart;
@@ -9,6 +10,7 @@ use super::form::{FieldErrors, Form};
 use super::login::current;
 use super::{create, enc, fmt_time, redirect, App, Web, WebError};
 use crate::domain::layer::LayerVersion;
+use crate::services::layer_policy::{grants_of_layer, Grant};
 use crate::services::layers as svc;
 use crate::store::layers::{Filter, LayerMeta};
 
@@ -28,6 +30,8 @@ struct Row {
     runtimes: String,
     architectures: String,
     license: String,
+    /// The version's policy statements (only on the versions of one layer).
+    grants: Vec<Grant>,
 }
 
 fn row(app: &App, v: LayerVersion) -> Row {
@@ -38,6 +42,7 @@ fn row(app: &App, v: LayerVersion) -> Row {
         runtimes: v.compatible_runtimes.join(", "),
         architectures: v.compatible_architectures.join(", "),
         license: v.license_info.unwrap_or_default(),
+        grants: Vec::new(),
         description: v.description,
         version: v.version,
         name: v.name,
@@ -83,6 +88,10 @@ async fn render(
                 Some(m) if versions.len() < 1000 => marker = Some(m),
                 _ => break,
             }
+        }
+        let mut grants = grants_of_layer(&app.ctx, name).await?;
+        for v in &mut versions {
+            v.grants = grants.remove(&v.version).unwrap_or_default();
         }
     }
     let mut ctx = tera::Context::new();

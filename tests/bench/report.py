@@ -182,6 +182,11 @@ def markdown(r):
         import function_urls
 
         out.append(function_urls.section(fu))
+    ia = r.get("inapi")
+    if ia:
+        import in_function_api
+
+        out.append(in_function_api.section(ia))
     out.append(goals(r))
     pr = r.get("profile")
     if pr and "error" not in pr:

@@ -3,7 +3,7 @@
 it needs first). Runs every section, each beside floors measured in the same run, and writes
 `tests/artifacts/bench/report.json` and `report.md`.
 
-Usage: .venv/bin/python tests/bench/suite.py [--quick] [--only floors,sandbox,invoke,layers,provisioned,peer,footprint,control,async,queues,schedules,profile,langs,freeze,urls,s3]
+Usage: .venv/bin/python tests/bench/suite.py [--quick] [--only floors,sandbox,invoke,layers,provisioned,peer,footprint,control,async,queues,schedules,profile,langs,freeze,urls,s3,inapi]
 """
 import argparse, json, os, platform, subprocess, sys, time
 
@@ -11,9 +11,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import async_queue, control_plane, floors, footprint, freeze, function_urls, invoke, langs, layers, peer, profile, provisioned, queues, report, schedules  # noqa: E402
 import s3 as s3_bench  # noqa: E402
+import in_function_api  # noqa: E402
 from lib import ARTIFACTS, EVENT, ROOT, Daemon, invoke_path  # noqa: E402
 
-SECTIONS = ["floors", "sandbox", "invoke", "layers", "provisioned", "peer", "footprint", "control", "async", "queues", "schedules", "profile", "langs", "freeze", "urls", "s3"]
+SECTIONS = ["floors", "sandbox", "invoke", "layers", "provisioned", "peer", "footprint", "control", "async", "queues", "schedules", "profile", "langs", "freeze", "urls", "s3", "inapi"]
 
 
 def machine():
@@ -72,6 +73,7 @@ def main():
     section("schedules", lambda: schedules.run(a.bin, env, a.quick))
     section("langs", lambda: langs.run(a.bin, env, a.quick))
     section("freeze", lambda: freeze.run(a.bin, env, a.quick))
+    section("inapi", lambda: in_function_api.run(a.bin, env, a.quick))
     d = Daemon(a.bin, env)
     try:
         section("floors", lambda: dict(res.get("floors", {}), http=floors.http_floor(d, a.quick)))

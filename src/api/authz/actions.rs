@@ -145,9 +145,53 @@ async fn lambda(state: &AppState, req: &ApiRequest) -> (String, String, Option<s
                 .flatten()
                 .map(|p| p.document)
         }
+        // A layer version's policy (AddLayerVersionPermission) joins the same way.
+        _ if resource.contains(":layer:") && resource.matches(':').count() == 7 => {
+            crate::services::layer_policy::document_of(&state.ctx, &resource).await
+        }
         _ => None,
     };
     (action, resource, policy)
+}
+
+/// The layers a CreateFunction or UpdateFunctionConfiguration names: using a layer needs
+/// `lambda:GetLayerVersion` on each version, decided with the version's own policy. ARNs that
+/// are not layer versions of this host are left to the handler (it refuses them).
+pub async fn layer_uses(state: &AppState, req: &ApiRequest) -> Vec<Ask> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(rename = "Layers")]
+        layers: Option<Vec<String>>,
+    }
+    if req.service != "lambda"
+        || !matches!(
+            req.operation,
+            "CreateFunction" | "UpdateFunctionConfiguration"
+        )
+    {
+        return Vec::new();
+    }
+    let Ok(Body {
+        layers: Some(layers),
+    }) = req.json::<Body>()
+    else {
+        return Vec::new();
+    };
+    let mut asks = Vec::new();
+    for arn in layers {
+        if crate::domain::layer::parse_version_arn(&arn, &state.ctx.identity).is_err() {
+            continue;
+        }
+        let policy = crate::services::layer_policy::document_of(&state.ctx, &arn).await;
+        asks.push(Ask {
+            action: "lambda:GetLayerVersion".into(),
+            resource: arn,
+            resource_policy: policy,
+            region: req.principal.region.clone(),
+            extra: Vec::new(),
+        });
+    }
+    asks
 }
 
 fn iam_resource(state: &AppState, req: &ApiRequest) -> String {

@@ -63,7 +63,7 @@ fn full(state: &AppState, req: &ApiRequest, v: &LayerVersion) -> Value {
     body
 }
 
-fn version_number(raw: &str) -> Result<i64, Error> {
+pub(super) fn version_number(raw: &str) -> Result<i64, Error> {
     raw.parse::<i64>().map_err(|_| {
         Error::constraint(
             raw,

@@ -11,6 +11,7 @@ pub mod event_invoke;
 pub mod functions;
 pub mod invoke;
 pub mod invoke_stream;
+pub mod layer_policy;
 pub mod layers;
 pub mod policy;
 pub mod provisioned;
@@ -72,6 +73,15 @@ pub async fn route(
         ("GET", ["2018-10-31", "layers", l, "versions", n]) => layers::get(state, req, l, n).await,
         ("DELETE", ["2018-10-31", "layers", l, "versions", n]) => {
             layers::delete(state, req, l, n).await
+        }
+        ("POST", ["2018-10-31", "layers", l, "versions", n, "policy"]) => {
+            layer_policy::add(state, req, l, n).await
+        }
+        ("GET", ["2018-10-31", "layers", l, "versions", n, "policy"]) => {
+            layer_policy::get(state, req, l, n).await
+        }
+        ("DELETE", ["2018-10-31", "layers", l, "versions", n, "policy", sid]) => {
+            layer_policy::remove(state, req, l, n, sid).await
         }
         ("POST", ["2021-11-15", "functions", f, "response-streaming-invocations"]) => {
             invoke_stream::invoke(state, req, f).await

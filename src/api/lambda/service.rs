@@ -221,6 +221,24 @@ static OPERATIONS: &[Operation] = &[
         serve,
     ),
     Operation::rest(
+        "AddLayerVersionPermission",
+        "POST",
+        "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
+        serve,
+    ),
+    Operation::rest(
+        "GetLayerVersionPolicy",
+        "GET",
+        "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
+        serve,
+    ),
+    Operation::rest(
+        "RemoveLayerVersionPermission",
+        "DELETE",
+        "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}",
+        serve,
+    ),
+    Operation::rest(
         "GetAccountSettings",
         "GET",
         "/2016-08-19/account-settings",

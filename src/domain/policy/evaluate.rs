@@ -99,6 +99,31 @@ pub fn evaluate(
     }
 }
 
+/// [`evaluate`] for a resource owned by account `owner`. Within the caller's own account an
+/// allow in either the identity policies or the resource's policy is enough; a caller from
+/// another account needs both (AWS's cross-account policy evaluation logic): its identity
+/// policies must allow the action and the resource's policy must name its account, `*` or
+/// its organization. An explicit deny anywhere still wins.
+pub fn evaluate_owned(
+    identity: &[&Document],
+    resource: Option<&Document>,
+    session: Option<&Document>,
+    req: &Request<'_>,
+    owner: &str,
+) -> Decision {
+    let decision = evaluate(identity, resource, session, req);
+    if owner == req.account || decision != Decision::Allow {
+        return decision;
+    }
+    let identity_allows = evaluate(identity, None, session, req) == Decision::Allow;
+    let resource_allows = evaluate(&[], resource, None, req) == Decision::Allow;
+    if identity_allows && resource_allows {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
 trait OptionalPolicy {
     fn is_none_or_allows(&self, f: impl Fn(&Document) -> bool) -> bool;
 }

@@ -4,7 +4,8 @@
 //! evaluation logic" documents it for a single account: an explicit `Deny` anywhere wins;
 //! otherwise an `Allow` in an identity policy (narrowed by the session policy, when there is
 //! one) or in the resource policy for this principal allows; otherwise the request is
-//! implicitly denied.
+//! implicitly denied. For a caller of another account than the resource's owner
+//! ([`evaluate_owned`]) both the identity and the resource policy must allow.
 //!
 //! Pure: no I/O, no clock (the request's context carries `aws:CurrentTime`). Matching rules:
 //! actions are `service:Action` patterns compared case-insensitively; resources and ARNs are
@@ -15,11 +16,13 @@
 mod condition;
 mod document;
 mod evaluate;
+#[cfg(test)]
+mod layer_tests;
 mod pattern;
 #[cfg(test)]
 mod tests;
 
 pub use condition::Condition;
 pub use document::{Document, Effect, Kind, PolicyError, Principals, Statement};
-pub use evaluate::{evaluate, Decision, DenySource, Request, RequestContext};
+pub use evaluate::{evaluate, evaluate_owned, Decision, DenySource, Request, RequestContext};
 pub use pattern::glob;

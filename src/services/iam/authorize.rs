@@ -10,7 +10,7 @@ use super::managed;
 use super::sessions::{Origin, Session};
 use super::{policies, IamError};
 use crate::domain::policy::{
-    evaluate, Decision, DenySource, Document, Kind, Request, RequestContext,
+    evaluate_owned, Decision, DenySource, Document, Kind, Request, RequestContext,
 };
 use crate::services::Context;
 use crate::store::iam as store;
@@ -83,7 +83,7 @@ pub async fn check_key(ctx: &Context, key: &str, user: &str, ask: &Ask) -> Resul
         service: None,
         context: &c,
     };
-    match evaluate(&[&doc], resource_policy.as_ref(), None, &req) {
+    match evaluate_owned(&[&doc], resource_policy.as_ref(), None, &req, account) {
         Decision::Allow => Ok(()),
         other => Err(IamError::AccessDenied(denied_message(
             &principal,
@@ -217,11 +217,14 @@ pub async fn check(ctx: &Context, s: &Session, ask: &Ask) -> Result<(), IamError
         service: None,
         context: &c,
     };
-    let decision = evaluate(
+    // Every key and session is of this host's one account, so the owner is the caller's
+    // account and the cross-account rule of `evaluate_owned` never applies here.
+    let decision = evaluate_owned(
         &refs,
         resource_policy.as_ref(),
         session_policy.as_ref(),
         &req,
+        &ctx.identity.account_id,
     );
     match decision {
         Decision::Allow => Ok(()),

@@ -24,10 +24,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/0010_logging_config.sql")),
     (12, include_str!("../../migrations/0012_iam.sql")),
     (13, include_str!("../../migrations/0013_user_roles.sql")),
+    (15, include_str!("../../migrations/0015_esm_metrics.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 15;
 
 /// Migrations of the asynchronous invocation queue's own database file.
 pub const QUEUE_MIGRATIONS: &[(i64, &str)] =

@@ -123,6 +123,10 @@ pub struct LogsConfig {
     /// Bytes of log events one log group may store; past it its oldest events are pruned
     /// (checked every minute, in small batches).
     pub max_bytes_per_group: u64,
+    /// Bytes per second of one environment's output the daemon reads (a stored line also
+    /// counts 512, dropped output a sixteenth of its bytes); a function writing faster blocks
+    /// in its writes. 0: no limit.
+    pub capture_bytes_per_second: u64,
 }
 
 /// Settings of the function metrics (CloudWatch `AWS/Lambda`, `GET /metrics`).
@@ -243,6 +247,7 @@ impl Default for LogsConfig {
             retention_days: 14,
             max_bytes_per_invocation: 256 * 1024,
             max_bytes_per_group: 1 << 30,
+            capture_bytes_per_second: 16 << 20,
         }
     }
 }
@@ -411,6 +416,12 @@ impl Config {
             return bad(format!(
                 "logs.max_bytes_per_group must be at least 1048576 (1 MiB), got {}",
                 self.logs.max_bytes_per_group
+            ));
+        }
+        let rate = self.logs.capture_bytes_per_second;
+        if rate != 0 && rate < 1 << 16 {
+            return bad(format!(
+                "logs.capture_bytes_per_second must be 0 (no limit) or at least 65536, got {rate}"
             ));
         }
         if self.engine.concurrent_executions == Some(0) {

@@ -413,6 +413,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         async_invoke.shutdown(std::time::Duration::from_secs(10)).await;
         tracing::info!("stopping execution environments");
         engine.shutdown().await;
+        pollers.flush_metrics().await;
         Ok::<(), std::io::Error>(())
     })?;
     engine_rt.shutdown_timeout(std::time::Duration::from_secs(5));

@@ -1,7 +1,8 @@
 //! `GET /metrics`: the function metrics, the asynchronous queue's figures and the log
 //! writer's health in the Prometheus text exposition format (0.0.4), named by Prometheus
 //! conventions (`lambdabox_` prefix, `_total` counters, durations in seconds) and labelled by
-//! `function` and `version` (async figures: `function`, and `reason` for drops).
+//! `function` and `version` (async figures: `function`, and `reason` for drops; event source
+//! mapping counts: `event_source_mapping` and `function`).
 //!
 //! Access: with `metrics.token` set, only `Authorization: Bearer <token>` (401 otherwise);
 //! without it, only loopback clients (403 otherwise). Counters count since the daemon started.
@@ -17,6 +18,7 @@ use super::AppState;
 use crate::engine::capacity::metrics::AsyncTotal;
 use crate::engine::function_metrics::{PromHistogram, Total, BUCKETS_SECS};
 use crate::engine::logwriter::GroupDrops;
+use crate::triggers::esm::metrics::Total as EsmTotal;
 
 /// The log writer's figures.
 pub struct LogFigures {
@@ -238,6 +240,47 @@ pub fn render(
     out
 }
 
+/// The event source mapping families (PolledEventCount … DeletedEventCount under Prometheus
+/// names), counted for every mapping whatever its MetricsConfig.
+pub fn render_esm(totals: &[(String, EsmTotal)]) -> String {
+    const FAMILIES: [(&str, &str); 5] = [
+        (
+            "lambdabox_esm_polled_events_total",
+            "Messages an event source mapping received from its queue (PolledEventCount).",
+        ),
+        (
+            "lambdabox_esm_filtered_out_events_total",
+            "Messages no FilterCriteria pattern matched, deleted unprocessed (FilteredOutEventCount).",
+        ),
+        (
+            "lambdabox_esm_invoked_events_total",
+            "Messages in batches the function was invoked with (InvokedEventCount).",
+        ),
+        (
+            "lambdabox_esm_failed_invoke_events_total",
+            "Messages of failed batches or reported as batch item failures (FailedInvokeEventCount).",
+        ),
+        (
+            "lambdabox_esm_deleted_events_total",
+            "Messages deleted after the function processed them (DeletedEventCount).",
+        ),
+    ];
+    let mut out = String::new();
+    for (i, (name, help)) in FAMILIES.iter().enumerate() {
+        header(&mut out, name, "counter", help);
+        for (uuid, t) in totals {
+            let _ = writeln!(
+                out,
+                "{name}{{event_source_mapping=\"{}\",function=\"{}\"}} {}",
+                label(uuid),
+                label(&t.function),
+                t.counts.get(i).copied().unwrap_or(0)
+            );
+        }
+    }
+    out
+}
+
 /// `GET /metrics`.
 pub async fn serve(state: web::Data<Arc<AppState>>, req: HttpRequest) -> HttpResponse {
     if let Some(no) = refusal(&req, state.ctx.config.metrics.token.as_deref()) {
@@ -250,7 +293,8 @@ pub async fn serve(state: web::Data<Arc<AppState>>, req: HttpRequest) -> HttpRes
         queued: w.queued(),
         groups: w.group_drops(),
     };
-    let body = render(&w.totals().snapshot(), &async_totals, &logs);
+    let mut body = render(&w.totals().snapshot(), &async_totals, &logs);
+    body.push_str(&render_esm(&state.pollers.metric_totals()));
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 
@@ -304,5 +348,16 @@ mod tests {
         assert!(text.contains("le=\"+Inf\"} 3"));
         assert!(text.contains("lambdabox_log_lines_dropped_total 7"));
         assert!(text.contains("lambdabox_log_queue_depth 2"));
+        let esm = render_esm(&[(
+            "u-1".into(),
+            EsmTotal {
+                function: "f".into(),
+                counts: [5, 1, 4, 2, 2],
+            },
+        )]);
+        assert!(esm.contains(
+            "lambdabox_esm_failed_invoke_events_total{event_source_mapping=\"u-1\",function=\"f\"} 2"
+        ));
+        assert!(esm.contains("# TYPE lambdabox_esm_polled_events_total counter"));
     }
 }

@@ -237,6 +237,7 @@ pub(super) async fn start(
         fv.config.log_group(&fv.name),
         stream,
         inner.ctx.config.logs.max_bytes_per_invocation,
+        inner.ctx.config.logs.capture_bytes_per_second,
         LogStyle::of(&fv.config.logging),
     ));
     let spec = match spec {

@@ -12,6 +12,7 @@
 mod admission;
 pub mod bandwidth;
 pub mod capacity;
+pub mod capture_rate;
 pub mod codecache;
 mod concurrency;
 mod credentials;

@@ -53,6 +53,18 @@ impl LogStyle {
         };
         passes(APPLICATION_LEVELS, &level, min)
     }
+
+    /// [`LogStyle::keeps_function_line`] of a line as read from the pipe (converted only when
+    /// a filter is set and the line is not valid UTF-8).
+    pub fn keeps_function_bytes(&self, line: &[u8]) -> bool {
+        if self.application_level.is_none() {
+            return true;
+        }
+        match std::str::from_utf8(line) {
+            Ok(s) => self.keeps_function_line(s),
+            Err(_) => self.keeps_function_line(&String::from_utf8_lossy(line)),
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]

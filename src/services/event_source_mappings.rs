@@ -17,6 +17,8 @@ use crate::store::esm::{self, EsmRow};
 
 /// Most filters of one mapping.
 pub const MAX_FILTERS: usize = 5;
+/// The MetricsConfig group of the event count metrics (the one SQS sources have).
+pub const EVENT_COUNT: &str = "EventCount";
 
 /// What a Create or Update call asks for (absent = unchanged / default).
 #[derive(Debug, Clone, Default)]
@@ -30,6 +32,8 @@ pub struct EsmChange {
     /// `Some(None)`: ScalingConfig given without MaximumConcurrency (cleared).
     pub max_concurrency: Option<Option<i64>>,
     pub filters: Option<Vec<String>>,
+    /// MetricsConfig.Metrics (`Some(vec![])`: none).
+    pub metrics: Option<Vec<String>>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -40,6 +44,9 @@ pub struct Mapping {
     pub function: FunctionRef,
     pub filters: Vec<EventPattern>,
     pub report_failures: bool,
+    /// MetricsConfig has `EventCount`: the poller's counts go to CloudWatch (`AWS/Lambda`,
+    /// dimension EventSourceMappingUUID).
+    pub event_count_metrics: bool,
 }
 
 impl Mapping {
@@ -47,7 +54,9 @@ impl Mapping {
     pub fn from_row(row: EsmRow) -> Mapping {
         let filters: Vec<String> = serde_json::from_str(&row.filters).unwrap_or_default();
         let types: Vec<String> = serde_json::from_str(&row.response_types).unwrap_or_default();
+        let metrics: Vec<String> = serde_json::from_str(&row.metrics).unwrap_or_default();
         Mapping {
+            event_count_metrics: metrics.iter().any(|m| m == EVENT_COUNT),
             function: FunctionRef {
                 name: row.function_name.clone(),
                 qualifier: row.qualifier.clone(),
@@ -96,6 +105,10 @@ pub fn shape(ctx: &Context, row: &EsmRow) -> Value {
     if !filters.is_empty() {
         let f: Vec<Value> = filters.iter().map(|p| json!({ "Pattern": p })).collect();
         v["FilterCriteria"] = json!({ "Filters": f });
+    }
+    let metrics: Vec<String> = serde_json::from_str(&row.metrics).unwrap_or_default();
+    if !metrics.is_empty() {
+        v["MetricsConfig"] = json!({ "Metrics": metrics });
     }
     v
 }
@@ -196,6 +209,26 @@ fn apply(row: &mut EsmRow, c: &EsmChange) -> Result<(), Error> {
         }
         row.filters = json!(f).to_string();
     }
+    if let Some(m) = &c.metrics {
+        for x in m {
+            match x.as_str() {
+                EVENT_COUNT => {}
+                "ErrorCount" | "KafkaMetrics" => {
+                    return Err(bad(format!(
+                        "Unsupported MetricsConfig metric {x} for event source type SQS: only EventCount is supported."
+                    )))
+                }
+                _ => {
+                    return Err(Error::Validation(format!(
+                        "1 validation error detected: Value '[{x}]' at 'metricsConfig.metrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [EventCount, ErrorCount, KafkaMetrics]]"
+                    )))
+                }
+            }
+        }
+        let mut m = m.clone();
+        m.dedup();
+        row.metrics = json!(m).to_string();
+    }
     if let Some(r) = &c.function {
         row.function_name = r.name.clone();
         row.qualifier = r.qualifier.clone();
@@ -234,6 +267,7 @@ pub async fn create(ctx: &Context, sqs: &Queues, c: EsmChange) -> Result<EsmRow,
         last_modified_ms: now,
         last_result: "No records processed".into(),
         tags: json!(c.tags).to_string(),
+        metrics: "[]".into(),
     };
     apply(&mut row, &c)?;
     validate(ctx, sqs, &row).await?;

@@ -93,6 +93,53 @@ pub fn functions_since(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Aggregates of `metric` with `dimension` (any function) in [`from_ms`, `to_ms`), oldest
+/// first (the event source mapping metrics, whose dimension is the mapping's UUID).
+pub fn of_dimension(
+    conn: &Connection,
+    metric: &str,
+    dimension: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<Row>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT metric, dimension, minute_ms, sum, max, samples FROM capacity_metrics
+         WHERE metric = ?1 AND dimension = ?2 AND minute_ms >= ?3 AND minute_ms < ?4
+         ORDER BY minute_ms",
+    )?;
+    let rows = st.query_map(params![metric, dimension, from_ms, to_ms], |r| {
+        Ok(Row {
+            metric: r.get(0)?,
+            dimension: r.get(1)?,
+            minute_ms: r.get(2)?,
+            sum: r.get(3)?,
+            max: r.get(4)?,
+            samples: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The distinct (metric, dimension) pairs of `metrics` with a minute at or after `since_ms`.
+pub fn dimensions_since(
+    conn: &Connection,
+    metrics: &[&str],
+    since_ms: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT DISTINCT metric, dimension FROM capacity_metrics WHERE minute_ms >= ?1",
+    )?;
+    let rows = st.query_map(params![since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (m, d): (String, String) = r?;
+        if metrics.contains(&m.as_str()) {
+            out.push((m, d));
+        }
+    }
+    Ok(out)
+}
+
 /// Deletes aggregates of minutes before `before_ms`; returns how many.
 pub fn prune(conn: &mut Connection, before_ms: i64) -> Result<usize, StoreError> {
     Ok(conn.execute(

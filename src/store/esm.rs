@@ -24,9 +24,11 @@ pub struct EsmRow {
     pub last_modified_ms: i64,
     pub last_result: String,
     pub tags: String,
+    /// JSON array of MetricsConfig.Metrics (`["EventCount"]`).
+    pub metrics: String,
 }
 
-const COLUMNS: &str = "uuid, function_name, qualifier, event_source_arn, batch_size, batching_window_s, enabled, state, state_reason, response_types, max_concurrency, filters, last_modified_ms, last_result, tags";
+const COLUMNS: &str = "uuid, function_name, qualifier, event_source_arn, batch_size, batching_window_s, enabled, state, state_reason, response_types, max_concurrency, filters, last_modified_ms, last_result, tags, metrics";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<EsmRow> {
     Ok(EsmRow {
@@ -45,6 +47,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<EsmRow> {
         last_modified_ms: r.get(12)?,
         last_result: r.get(13)?,
         tags: r.get(14)?,
+        metrics: r.get(15)?,
     })
 }
 
@@ -59,7 +62,7 @@ pub fn insert(c: &mut Connection, m: &EsmRow) -> Result<(), StoreError> {
 fn write(c: &Connection, m: &EsmRow, new: bool) -> Result<(), StoreError> {
     let verb = if new { "INSERT" } else { "REPLACE" };
     c.execute(
-        &format!("{verb} INTO event_source_mappings ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+        &format!("{verb} INTO event_source_mappings ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
         params![
             m.uuid,
             m.function_name,
@@ -75,7 +78,8 @@ fn write(c: &Connection, m: &EsmRow, new: bool) -> Result<(), StoreError> {
             m.filters,
             m.last_modified_ms,
             m.last_result,
-            m.tags
+            m.tags,
+            m.metrics
         ],
     )?;
     Ok(())

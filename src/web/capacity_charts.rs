@@ -2,10 +2,13 @@
 //! recorded concurrent executions, throttles (with the total per reason), provisioned
 //! concurrency utilization and, for functions with asynchronous events, the queue's
 //! AsyncEventsReceived, AsyncEventsDropped (total per reason) and AsyncEventAge (average and
-//! maximum), in the same buckets as the invocation charts; the figures are the ones
-//! CloudWatch's GetMetricStatistics answers.
+//! maximum), and for functions an event source mapping with `MetricsConfig: EventCount`
+//! feeds, its events polled (with the filtered-out and deleted totals), invoked and failed
+//! (all mappings of the function together), in the same buckets as the invocation charts; the
+//! figures are the ones CloudWatch's GetMetricStatistics answers.
 
 use super::chart::{self, Chart};
+use crate::services::metrics::ESM_METRICS;
 use crate::store::capacity_metrics::Row;
 
 /// The charts for `rows` over `buckets` buckets of `width_ms` starting at `from_ms`.
@@ -28,6 +31,10 @@ pub fn charts(
     let mut age_n = vec![0u64; buckets];
     let mut age_max: Vec<Option<f64>> = vec![None; buckets];
     let mut has_async = false;
+    // PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount,
+    // DeletedEventCount (services::metrics::ESM_METRICS order).
+    let mut esm = vec![vec![0.0; buckets]; 5];
+    let mut has_esm = false;
     for r in rows {
         let Ok(i) = usize::try_from((r.minute_ms - from_ms).div_euclid(width_ms.max(1))) else {
             continue;
@@ -60,7 +67,12 @@ pub fn charts(
                 age_n[i] += r.samples;
                 age_max[i] = Some(age_max[i].map_or(r.max, |m: f64| m.max(r.max)));
             }
-            _ => {}
+            m => {
+                if let Some(k) = ESM_METRICS.iter().position(|e| *e == m) {
+                    has_esm = true;
+                    esm[k][i] += r.sum;
+                }
+            }
         }
     }
     let total: f64 = reasons.values().sum();
@@ -127,6 +139,37 @@ pub fn charts(
             &age_max,
             labels,
             None,
+        ));
+    }
+    if has_esm {
+        let total = |k: usize| esm[k].iter().sum::<f64>();
+        let mut polled = chart::chart(
+            "Queue events polled (event source mappings)",
+            "",
+            &esm[0],
+            labels,
+            Some(total(0)),
+        );
+        polled.total_label = format!(
+            "{} (filtered out {:.0}, deleted after processing {:.0})",
+            polled.total_label,
+            total(1),
+            total(4)
+        );
+        out.push(polled);
+        out.push(chart::chart(
+            "Queue events invoked",
+            "",
+            &esm[2],
+            labels,
+            Some(total(2)),
+        ));
+        out.push(chart::chart(
+            "Queue events failed",
+            "",
+            &esm[3],
+            labels,
+            Some(total(3)),
         ));
     }
     out
@@ -196,5 +239,29 @@ mod tests {
         );
         // Without async rows, no async charts.
         assert_eq!(charts(&rows[..0], 0, 60_000, 2, &labels).len(), 2);
+    }
+
+    #[test]
+    fn event_source_mapping_charts_appear_with_their_rows() {
+        let labels: Vec<String> = (0..2).map(|i| i.to_string()).collect();
+        let rows = [
+            row("PolledEventCount", "u1", 0, 10.0),
+            row("FilteredOutEventCount", "u1", 0, 2.0),
+            row("InvokedEventCount", "u1", 60_000, 8.0),
+            row("FailedInvokeEventCount", "u1", 60_000, 1.0),
+            row("DeletedEventCount", "u1", 60_000, 7.0),
+        ];
+        let c = charts(&rows, 0, 60_000, 2, &labels);
+        let polled = c
+            .iter()
+            .find(|c| c.title.starts_with("Queue events polled"))
+            .unwrap();
+        assert!(
+            polled.total_label.contains("filtered out 2"),
+            "{}",
+            polled.total_label
+        );
+        assert!(polled.total_label.contains("deleted after processing 7"));
+        assert!(c.iter().any(|c| c.title == "Queue events failed"));
     }
 }

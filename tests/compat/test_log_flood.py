@@ -6,10 +6,12 @@ quota pruned must be counted, and the control plane must keep answering meanwhil
 
 Strict: the quota, the counts. Loose: control-plane latency (every GetFunction during the flood
 answers, none slower than a generous bound); its p99 against quiet is measured by
-tests/bench/observability.py (`flood`)."""
+tests/bench/observability.py (`flood`). A second test checks that the capture's byte rate
+(`logs.capture_bytes_per_second`) slows the flooding function itself."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -140,3 +142,30 @@ def test_a_1_gib_flood_stays_within_its_quota_and_is_counted(flood_daemon):
     assert not failures, failures[:3]
     assert latencies, "the poller never ran"
     assert max(latencies) < 10.0, (max(latencies), flood_secs)
+
+
+THROTTLE = 1 << 20  # logs.capture_bytes_per_second in the test below
+
+
+def test_a_flooding_function_is_slowed_by_its_capture_rate(tmp_path):
+    """With logs.capture_bytes_per_second at 1 MiB/s the daemon reads a flooding environment's
+    output no faster: past the per-invocation cap each byte costs a sixteenth, so 64 MiB of
+    output (about 4.4 MiB of budget with the kept lines' cost, less the one-second burst) keep
+    the function blocked in its writes for at least 3.4 s; the counts stay exact."""
+    d = Daemon(tmp_path, env={"LAMBDABOX_LOGS__CAPTURE_BYTES_PER_SECOND": str(THROTTLE)}).start()
+    try:
+        lam = d.client(read_timeout=120)
+        name = create_function(lam, {"app.py": APP}, name=unique("throttled"), Timeout=120,
+                               MemorySize=256)
+        r = lam.invoke(FunctionName=name, Payload=json.dumps({"mib": MIB_PER_INVOKE}), LogType="Tail")
+        assert "FunctionError" not in r, r["Payload"].read()
+        tail = base64.b64decode(r["LogResult"]).decode()
+        want = f"[lambdabox] {DROPPED} lines ({DROPPED * LINE} bytes) of this invocation's output were dropped"
+        assert want in tail, tail
+        duration = float(re.search(r"REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms", tail).group(1))
+        # A lower bound only: the throttle cannot make it faster, load can only make it slower.
+        assert duration >= 2500, duration
+        fams = scrape(d.endpoint)
+        assert group_counter(fams, "lambdabox_log_truncated_lines", f"/aws/lambda/{name}") == [DROPPED]
+    finally:
+        d.kill()

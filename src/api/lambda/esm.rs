@@ -25,6 +25,7 @@ const KNOWN: &[&str] = &[
     "FunctionResponseTypes",
     "ScalingConfig",
     "FilterCriteria",
+    "MetricsConfig",
     "Tags",
 ];
 
@@ -33,7 +34,7 @@ fn parse(state: &AppState, req: &ApiRequest, creating: bool) -> Result<EsmChange
     for k in body.keys() {
         if !KNOWN.contains(&k.as_str()) {
             return Err(Error::InvalidParameterValue(format!(
-                "lambdabox does not support {k} for event source mappings (SQS sources take BatchSize, MaximumBatchingWindowInSeconds, Enabled, FunctionResponseTypes, ScalingConfig and FilterCriteria)."
+                "lambdabox does not support {k} for event source mappings (SQS sources take BatchSize, MaximumBatchingWindowInSeconds, Enabled, FunctionResponseTypes, ScalingConfig, FilterCriteria and MetricsConfig)."
             )));
         }
     }
@@ -109,6 +110,23 @@ fn parse(state: &AppState, req: &ApiRequest, creating: bool) -> Result<EsmChange
                 })
                 .collect::<Result<_>>()?,
         );
+    }
+    if let Some(v) = body.get("MetricsConfig").filter(|v| !v.is_null()) {
+        let o = v.as_object().ok_or_else(|| bad_type("MetricsConfig"))?;
+        let list = match o.get("Metrics") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(m) => m
+                .as_array()
+                .ok_or_else(|| bad_type("Metrics"))?
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| bad_type("Metrics"))
+                })
+                .collect::<Result<_>>()?,
+        };
+        c.metrics = Some(list);
     }
     if let Some(v) = body.get("Tags").filter(|v| !v.is_null()) {
         if !creating {

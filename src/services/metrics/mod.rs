@@ -5,7 +5,9 @@
 //! UnreservedConcurrentExecutions and Throttles from the engine's capacity metrics in the
 //! main database (`store::capacity_metrics`, FunctionName or account only), and so do the
 //! asynchronous queue's AsyncEventsReceived, AsyncEventsDropped and AsyncEventAge
-//! (FunctionName only). Wire shapes are
+//! (FunctionName only), and the event source mapping counts (PolledEventCount and the others
+//! of [`ESM_METRICS`], EventSourceMappingUUID only, rows the pollers write:
+//! `triggers::esm::metrics`). Wire shapes are
 //! `api::cloudwatch`; the dashboard reads the same datapoints.
 
 pub mod stats;
@@ -35,6 +37,15 @@ pub const CAPACITY_METRICS: &[&str] = &[
     "AsyncEventsReceived",
     "AsyncEventsDropped",
     "AsyncEventAge",
+];
+/// The event source mapping metrics SQS mappings have (dimension EventSourceMappingUUID),
+/// in the order `triggers::esm::metrics::Count` numbers them.
+pub const ESM_METRICS: &[&str] = &[
+    "PolledEventCount",
+    "FilteredOutEventCount",
+    "InvokedEventCount",
+    "FailedInvokeEventCount",
+    "DeletedEventCount",
 ];
 /// Most datapoints one answer may hold (CloudWatch's limit).
 pub const MAX_DATAPOINTS: i64 = 1440;
@@ -69,6 +80,8 @@ pub struct Dimensions {
     pub function_name: Option<String>,
     pub resource: Option<String>,
     pub executed_version: Option<String>,
+    /// EventSourceMappingUUID (the event source mapping metrics' only dimension).
+    pub event_source_mapping: Option<String>,
     /// A dimension AWS/Lambda does not have: the query matches no series.
     pub unknown: bool,
 }
@@ -82,6 +95,7 @@ impl Dimensions {
                 "FunctionName" => &mut d.function_name,
                 "Resource" => &mut d.resource,
                 "ExecutedVersion" => &mut d.executed_version,
+                "EventSourceMappingUUID" => &mut d.event_source_mapping,
                 _ => {
                     d.unknown = true;
                     continue;
@@ -167,6 +181,12 @@ pub async fn statistics(ctx: &Context, q: Query) -> Result<Vec<Datapoint>, Metri
     if q.dimensions.unknown {
         return Ok(Vec::new());
     }
+    if ESM_METRICS.contains(&q.metric.as_str()) {
+        return esm_statistics(ctx, &q).await;
+    }
+    if q.dimensions.event_source_mapping.is_some() {
+        return Ok(Vec::new());
+    }
     if FUNCTION_METRICS.contains(&q.metric.as_str()) {
         let filter = q.dimensions.filter();
         let (from, to) = (q.start_ms, q.end_ms);
@@ -249,6 +269,37 @@ pub async fn statistics(ctx: &Context, q: Query) -> Result<Vec<Datapoint>, Metri
     Ok(Vec::new())
 }
 
+/// An event source mapping metric: only the EventSourceMappingUUID dimension has series.
+async fn esm_statistics(ctx: &Context, q: &Query) -> Result<Vec<Datapoint>, MetricsError> {
+    let d = &q.dimensions;
+    let Some(uuid) = d.event_source_mapping.clone() else {
+        return Ok(Vec::new());
+    };
+    if d.function_name.is_some() || d.resource.is_some() || d.executed_version.is_some() {
+        return Ok(Vec::new());
+    }
+    let (metric, from, to) = (q.metric.clone(), q.start_ms, q.end_ms);
+    let rows = ctx
+        .store
+        .call(move |c| capacity_metrics::of_dimension(c, &metric, &uuid, from, to))
+        .await?;
+    let mut periods: BTreeMap<i64, Samples> = BTreeMap::new();
+    for r in &rows {
+        let p = periods
+            .entry(period_of(q, r.minute_ms))
+            .or_insert_with(stats::empty_aggregate);
+        stats::add_async(p, &q.metric, r);
+    }
+    Ok(periods
+        .into_iter()
+        .filter(|(_, s)| s.count > 0)
+        .map(|(t, samples)| Datapoint {
+            timestamp_ms: t,
+            samples,
+        })
+        .collect())
+}
+
 /// One series ListMetrics names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Series {
@@ -269,6 +320,10 @@ pub async fn list(
     let capacity = ctx
         .store
         .call(move |c| capacity_metrics::functions_since(c, since))
+        .await?;
+    let mappings = ctx
+        .store
+        .call(move |c| capacity_metrics::dimensions_since(c, ESM_METRICS, since))
         .await?;
     let mut out = Vec::new();
     for (f, resource, version) in dims {
@@ -298,6 +353,15 @@ pub async fn list(
         out.push(Series {
             metric: m,
             dimensions,
+        });
+    }
+    for (metric, uuid) in mappings {
+        let Some(m) = ESM_METRICS.iter().find(|m| **m == metric) else {
+            continue;
+        };
+        out.push(Series {
+            metric: m,
+            dimensions: vec![("EventSourceMappingUUID", uuid)],
         });
     }
     out.sort();

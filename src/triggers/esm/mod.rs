@@ -17,6 +17,7 @@
 //! deleted for an error, so a crash at any point redelivers (at-least-once).
 
 mod event;
+pub mod metrics;
 mod worker;
 
 use std::collections::HashMap;
@@ -51,6 +52,8 @@ pub struct Pollers {
     stopping: Arc<AtomicBool>,
     /// LastProcessingResult last written, per mapping (written again only when it changes).
     results: Mutex<HashMap<String, String>>,
+    /// The mappings' event counts (`metrics`).
+    metrics: metrics::Recorder,
 }
 
 impl Pollers {
@@ -70,9 +73,21 @@ impl Pollers {
             tasks: Mutex::new(HashMap::new()),
             stopping: Arc::new(AtomicBool::new(false)),
             results: Mutex::new(HashMap::new()),
+            metrics: metrics::Recorder::default(),
         });
         rt.spawn(supervise(Arc::clone(&p)));
+        rt.spawn(metrics::flusher(Arc::downgrade(&p)));
         p
+    }
+
+    /// Every mapping's event counts since start, by UUID (`GET /metrics`).
+    pub fn metric_totals(&self) -> Vec<(String, metrics::Total)> {
+        self.metrics.totals()
+    }
+
+    /// Writes the event counts recorded so far (shutdown).
+    pub async fn flush_metrics(&self) {
+        metrics::flush(self).await;
     }
 
     /// A mapping was created, updated or deleted: re-read them now.

@@ -20,7 +20,9 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use super::event::{filter_view, partial, record, Outcome};
+use super::metrics::Count;
 use super::Pollers;
+use crate::engine::spans::{now_us, Owner};
 use crate::engine::{Admission, InvokeRequest, Queued};
 use crate::services::event_source_mappings::Mapping;
 use crate::services::sqs::{Queue, ReceivedMessage};
@@ -202,6 +204,7 @@ async fn work(
         let Some(q) = p.sqs.by_arn(&m.row.event_source_arn).await else {
             return;
         };
+        let received_from = now_us();
         let batch = match gather(&p, &m, &q).await {
             Ok(b) => b,
             Err(e) => {
@@ -210,6 +213,7 @@ async fn work(
                 continue;
             }
         };
+        p.metrics.add(&m, Count::Polled, batch.len());
         if batch.is_empty() {
             if shared.live.load(Ordering::SeqCst) > shared.target.load(Ordering::SeqCst) {
                 return;
@@ -217,7 +221,7 @@ async fn work(
             continue;
         }
         let started = std::time::Instant::now();
-        process(&p, &m, &q, batch).await;
+        process(&p, &m, &q, batch, (received_from, now_us())).await;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         shared.slowest_ms.fetch_max(took, Ordering::SeqCst);
         if shared.live.load(Ordering::SeqCst) > shared.target.load(Ordering::SeqCst) {
@@ -260,7 +264,14 @@ async fn gather(
     Ok(got)
 }
 
-async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMessage>) {
+/// Filters, invokes and deletes one batch, received during `received` (µs since the epoch).
+async fn process(
+    p: &Pollers,
+    m: &Mapping,
+    q: &Queue,
+    mut batch: Vec<ReceivedMessage>,
+    received: (i64, i64),
+) {
     let me = &p.ctx.identity;
     let arn = &m.row.event_source_arn;
     // Over 6 MB: hand the tail back to the queue at once.
@@ -292,6 +303,7 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
                 dropped.push(x.receipt_handle);
             }
         }
+        p.metrics.add(m, Count::FilteredOut, dropped.len());
         if !dropped.is_empty() {
             let _ = p.sqs.delete_messages(q, dropped).await;
         }
@@ -305,8 +317,13 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
         Ok(v) => Bytes::from(v),
         Err(_) => return,
     };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let oldest_sent_ms = batch
+        .iter()
+        .filter_map(|x| x.system.get("SentTimestamp")?.parse::<i64>().ok())
+        .min();
     let request = InvokeRequest {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: request_id.clone(),
         function: m.function.clone(),
         payload,
         client_context: None,
@@ -320,17 +337,21 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
             .map(|t| t.enter(&m.function.name).render()),
         admission: Admission::Wait,
         // The batch waited in its queue since its oldest message was sent.
-        queued: batch
-            .iter()
-            .filter_map(|x| x.system.get("SentTimestamp")?.parse::<i64>().ok())
-            .min()
-            .map(|since_ms| Queued {
-                since_ms,
-                attempt: 1,
-            }),
+        queued: oldest_sent_ms.map(|since_ms| Queued {
+            since_ms,
+            attempt: 1,
+        }),
         stream: None,
     };
-    let outcome = match p.engine.invoke(request).await {
+    p.metrics.add(m, Count::Invoked, batch.len());
+    let invoke_from = now_us();
+    let result = p.engine.invoke(request).await;
+    let invoke_to = now_us();
+    let traced = result
+        .as_ref()
+        .ok()
+        .and_then(|r| Some((r.trace.clone()?, r.executed_version.clone())));
+    let outcome = match result {
         Ok(r) if r.function_error => Outcome::Failed("Function call failed".into()),
         Ok(r) if m.report_failures => {
             let ids: HashSet<String> = batch.iter().map(|x| x.stored.message_id.clone()).collect();
@@ -338,10 +359,25 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
         }
         Ok(_) => Outcome::AllDone,
         Err(e) => {
+            p.metrics.add(m, Count::FailedInvoke, batch.len());
             p.record_result(&m.row.uuid, &format!("PROBLEM: {e}")).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
             return;
         }
+    };
+    let failed = match &outcome {
+        Outcome::AllDone => 0,
+        Outcome::Partial(failed) => batch
+            .iter()
+            .filter(|x| failed.contains(&x.stored.message_id))
+            .count(),
+        Outcome::Failed(_) => batch.len(),
+    };
+    p.metrics.add(m, Count::FailedInvoke, failed);
+    let batch_error = match &outcome {
+        Outcome::AllDone => None,
+        Outcome::Partial(_) => Some("PartialBatchFailure".to_string()),
+        Outcome::Failed(_) => Some("FunctionError".to_string()),
     };
     let done: Vec<String> = match &outcome {
         Outcome::AllDone => batch.iter().map(|x| x.receipt_handle.clone()).collect(),
@@ -352,10 +388,41 @@ async fn process(p: &Pollers, m: &Mapping, q: &Queue, mut batch: Vec<ReceivedMes
             .collect(),
         Outcome::Failed(_) => Vec::new(),
     };
-    if !done.is_empty() {
-        if let Err(e) = p.sqs.delete_messages(q, done).await {
-            tracing::warn!(mapping = %m.row.uuid, error = %e, "cannot delete processed messages; they will be delivered again");
+    let delete_from = now_us();
+    let mut delete_error = None;
+    let deleting = !done.is_empty();
+    if deleting {
+        match p.sqs.delete_messages(q, done).await {
+            Ok(each) => {
+                let deleted = each.iter().filter(|r| r.is_ok()).count();
+                p.metrics.add(m, Count::Deleted, deleted);
+                if deleted < each.len() {
+                    delete_error = Some("DeleteFailed".to_string());
+                }
+            }
+            Err(e) => {
+                delete_error = Some("DeleteFailed".to_string());
+                tracing::warn!(mapping = %m.row.uuid, error = %e, "cannot delete processed messages; they will be delivered again");
+            }
         }
+    }
+    if let Some((trace, version)) = traced {
+        let owner = Owner {
+            function: &m.function.name,
+            version: &version,
+            request_id: &request_id,
+        };
+        // The receive began with the long poll; it counts from when the first message was
+        // there to be received.
+        let receive_from = oldest_sent_ms.map_or(received.0, |ms| received.0.max(ms * 1000));
+        let mut spans = vec![
+            trace.child(owner, "Receive", (receive_from, received.1), None),
+            trace.child(owner, "BatchInvoke", (invoke_from, invoke_to), batch_error),
+        ];
+        if deleting {
+            spans.push(trace.child(owner, "Delete", (delete_from, now_us()), delete_error));
+        }
+        p.engine.record_spans(spans);
     }
     let result = match outcome {
         Outcome::Failed(why) => format!("PROBLEM: {why}"),

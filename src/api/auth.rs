@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use super::chunked::ChunkSigner;
 use super::request::Head;
 use super::sigv4::{self, AuthError, Claim, SignedRequest};
+use super::sigv4_keys::SigningKeys;
 use crate::services::iam::sessions::Sessions;
 use crate::store::{keys, Store};
 
@@ -90,6 +91,8 @@ pub struct Authenticator {
     region: String,
     cache: Mutex<HashMap<String, Entry>>,
     sessions: Option<Arc<Sessions>>,
+    /// Derived signing keys, reused while the secret and the credential scope stay the same.
+    signing_keys: SigningKeys,
 }
 
 impl Authenticator {
@@ -99,6 +102,7 @@ impl Authenticator {
             region,
             cache: Mutex::new(HashMap::new()),
             sessions: None,
+            signing_keys: SigningKeys::new(),
         }
     }
 
@@ -195,7 +199,15 @@ impl Authenticator {
         head: &Head,
         payload_hash: &str,
     ) -> Result<Principal, AuthError> {
-        sigv4::verify(&signed(head, payload_hash), &pending.claim, &pending.secret)?;
+        let c = &pending.claim.credential;
+        let key = self.signing_keys.get(
+            &c.access_key_id,
+            &pending.secret,
+            &c.date,
+            &c.region,
+            &c.service,
+        );
+        sigv4::verify_with_key(&signed(head, payload_hash), &pending.claim, &key)?;
         if let Some(token) = &pending.token {
             let sent = head
                 .header("x-amz-security-token")

@@ -30,6 +30,7 @@ pub mod s3;
 pub mod scheduler;
 pub mod service;
 pub mod sigv4;
+pub mod sigv4_keys;
 pub mod sqs;
 pub mod sts;
 

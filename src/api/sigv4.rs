@@ -238,6 +238,21 @@ fn parse_amz_date(s: &str) -> Option<i64> {
 
 /// Verifies `claim` against `secret`. The caller has already checked the key and the time.
 pub fn verify(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> Result<(), AuthError> {
+    let c = &claim.credential;
+    verify_with_key(
+        req,
+        claim,
+        &signing_key(secret, &c.date, &c.region, &c.service),
+    )
+}
+
+/// [`verify`] with the credential scope's signing key already derived ([`signing_key`], or
+/// a [`super::sigv4_keys::SigningKeys`] cache of it).
+pub fn verify_with_key(
+    req: &SignedRequest<'_>,
+    claim: &Claim,
+    signing_key: &[u8],
+) -> Result<(), AuthError> {
     if !claim.signed_headers.iter().any(|h| h == "host") {
         return Err(AuthError::Incomplete(
             "'Host' must be a signed header.".into(),
@@ -249,7 +264,8 @@ pub fn verify(req: &SignedRequest<'_>, claim: &Claim, secret: &str) -> Result<()
             return Err(AuthError::BadSignature);
         }
     }
-    let expected = signature(req, claim, secret);
+    let mode = PathMode::for_service(&claim.credential.service);
+    let expected = signature_with_key(req, claim, signing_key, mode);
     let given = claim.signature.to_ascii_lowercase();
     if expected.as_bytes().ct_eq(given.as_bytes()).into() {
         Ok(())
@@ -280,6 +296,19 @@ pub fn signature_in(
     secret: &str,
     mode: PathMode,
 ) -> String {
+    let c = &claim.credential;
+    let key = signing_key(secret, &c.date, &c.region, &c.service);
+    signature_with_key(req, claim, &key, mode)
+}
+
+/// The hex signature of a request with the credential scope's signing key already derived:
+/// one HMAC over the string to sign instead of five.
+pub fn signature_with_key(
+    req: &SignedRequest<'_>,
+    claim: &Claim,
+    signing_key: &[u8],
+    mode: PathMode,
+) -> String {
     let canonical = canonical_request_in(req, claim, mode);
     let c = &claim.credential;
     let scope = format!("{}/{}/{}/aws4_request", c.date, c.region, c.service);
@@ -288,11 +317,7 @@ pub fn signature_in(
         claim.amz_date,
         hex::encode(Sha256::digest(canonical.as_bytes()))
     );
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), c.date.as_bytes());
-    let k_region = hmac(&k_date, c.region.as_bytes());
-    let k_service = hmac(&k_region, c.service.as_bytes());
-    let k_signing = hmac(&k_service, b"aws4_request");
-    hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
+    hex::encode(hmac(signing_key, string_to_sign.as_bytes()))
 }
 
 /// The SigV4 signing key of a credential scope.

@@ -106,6 +106,7 @@ impl Engine {
                 runtime_dir.display()
             ))
         })?;
+        precompile_python_client(&runtime_dir, &ctx.catalog);
         let empty_opt = data.join("cache").join("empty-opt");
         std::fs::create_dir_all(&empty_opt)
             .map_err(|e| Error::Service(format!("cannot create {}: {e}", empty_opt.display())))?;
@@ -491,5 +492,30 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
         if n > 0 {
             tracing::debug!(reaped = n, "reaped idle environments");
         }
+    }
+}
+
+/// Byte-compiles the python client for the catalog's python interpreters, on a thread of its
+/// own (it runs them; cold starts before it finishes compile the client in memory as before).
+fn precompile_python_client(runtime_dir: &std::path::Path, catalog: &crate::catalog::Catalog) {
+    let interpreters: Vec<_> = catalog
+        .all()
+        .filter(|r| r.id.starts_with("python3."))
+        .filter_map(|r| Some((r.interpreter.clone()?, r.version.clone())))
+        .collect();
+    if interpreters.is_empty() {
+        return;
+    }
+    let dir = runtime_dir.to_path_buf();
+    let spawned = std::thread::Builder::new()
+        .name("precompile".into())
+        .spawn(move || {
+            let report = crate::runtime::precompile::precompile_python(&dir, &interpreters);
+            for e in &report.errors {
+                tracing::warn!(error = %e, "cannot byte-compile the python runtime client");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the python client's byte-compilation");
     }
 }

@@ -1,7 +1,8 @@
 //! The runtime clients embedded in the binary, and their installation into a directory that the
 //! sandbox bind-mounts read-only at `/var/runtime`.
 //!
-//! Layout written: `<dir>/python/bootstrap.py`, `<dir>/node/index.mjs`,
+//! Layout written: `<dir>/python/bootstrap.py` (which imports `<dir>/python/_lambdabox_bootstrap.py`,
+//! byte-compiled by [`super::precompile`]), `<dir>/node/index.mjs`,
 //! `<dir>/ruby/bootstrap.rb` and `<dir>/java/lambdabox-java-runtime.jar` (compiled from
 //! `clients/java` by build.rs; absent when the build host had no JDK). Installation is
 //! idempotent: a file whose content already matches is left alone; otherwise it is written to a
@@ -22,6 +23,10 @@ pub const FILES: &[(&str, &[u8])] = &[
     (
         "python/bootstrap.py",
         include_bytes!("clients/python/bootstrap.py"),
+    ),
+    (
+        "python/_lambdabox_bootstrap.py",
+        include_bytes!("clients/python/_lambdabox_bootstrap.py"),
     ),
     ("node/index.mjs", include_bytes!("clients/node/index.mjs")),
     (
@@ -62,6 +67,9 @@ mod tests {
         assert!(install_clients(dir.path()).is_ok());
         assert!(install_clients(dir.path()).is_ok());
         let py = fs::read_to_string(dir.path().join("python/bootstrap.py")).unwrap_or_default();
+        assert!(py.contains("import _lambdabox_bootstrap"));
+        let py = fs::read_to_string(dir.path().join("python/_lambdabox_bootstrap.py"))
+            .unwrap_or_default();
         assert!(py.contains("AWS_LAMBDA_RUNTIME_API"));
         assert!(dir.path().join("node/index.mjs").exists());
         assert!(dir.path().join("ruby/bootstrap.rb").exists());

@@ -6,6 +6,7 @@
 //! - [`clients`]: the embedded python and node runtime clients, written to a directory that the
 //!   sandbox bind-mounts read-only at `/var/runtime`.
 //! - [`command`]: the argv and environment additions that start a managed runtime.
+//! - [`precompile`]: the python client's bytecode, written once per host interpreter.
 //!
 //! Must not touch the database, the sandbox or the engine's pools.
 
@@ -13,6 +14,7 @@ pub mod api;
 pub mod clients;
 pub mod command;
 mod error;
+pub mod precompile;
 
 pub use api::{
     AwsApi, ConnLimits, EnvInfo, IdleFreezer, InitOutcome, Invocation, InvokeOutcome, RuntimeApi,

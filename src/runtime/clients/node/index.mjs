@@ -11,12 +11,10 @@
 // `Lambda-Runtime-Function-Error-Type` / `-Error-Body` (base64) trailers.
 
 import fs from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import util from "node:util";
 import { createRequire } from "node:module";
-import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -291,89 +289,102 @@ const client = {
 const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
 const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
 
+// node:http and node:stream are loaded only when a streaming handler first responds: a cold
+// start of any other handler does not pay for them (≈ 10 ms of CPU at node start-up).
+let ResponseStreamClass = null;
+
+function newResponseStream(id) {
+  if (ResponseStreamClass === null) {
+    ResponseStreamClass = defineResponseStream(require("node:stream").Writable, require("node:http"));
+  }
+  return new ResponseStreamClass(id);
+}
+
 /**
  * The `responseStream` of a streaming handler: one chunked POST to `/response`, opened at the
  * first write (so `setContentType` and `HttpResponseStream.from` can still set the head), on
  * its own connection (node's `http`, which writes each chunk as it comes).
  */
-class ResponseStream extends Writable {
-  constructor(id) {
-    super();
-    this.id = id;
-    this.contentType = "application/octet-stream";
-    this.req = null;
-    this.failed = false;
-    this._onBeforeFirstWrite = null;
-    this.done = new Promise((resolve) => (this._settle = resolve));
-  }
+function defineResponseStream(Writable, http) {
+  return class ResponseStream extends Writable {
+    constructor(id) {
+      super();
+      this.id = id;
+      this.contentType = "application/octet-stream";
+      this.req = null;
+      this.failed = false;
+      this._onBeforeFirstWrite = null;
+      this.done = new Promise((resolve) => (this._settle = resolve));
+    }
 
-  setContentType(contentType) {
-    if (this.req) throw new Error("Cannot set content-type, too late.");
-    this.contentType = contentType;
-  }
+    setContentType(contentType) {
+      if (this.req) throw new Error("Cannot set content-type, too late.");
+      this.contentType = contentType;
+    }
 
-  open() {
-    if (this.req) return;
-    const req = http.request({
-      host: apiHost,
-      port: Number(apiPort),
-      method: "POST",
-      path: `/2018-06-01/runtime/invocation/${this.id}/response`,
-      agent: false,
-      headers: {
-        "Content-Type": this.contentType,
-        "Lambda-Runtime-Function-Response-Mode": "streaming",
-        "Transfer-Encoding": "chunked",
-        Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
-      },
-    });
-    req.setNoDelay(true);
-    req.on("response", (res) => {
-      const body = [];
-      res.on("data", (c) => body.push(c));
-      res.on("end", () => {
-        if (res.statusCode !== 202) {
-          process.stderr.write(`runtime api streamed response answered ${res.statusCode}: ${Buffer.concat(body).toString()}\n`);
-        }
+    open() {
+      if (this.req) return;
+      const req = http.request({
+        host: apiHost,
+        port: Number(apiPort),
+        method: "POST",
+        path: `/2018-06-01/runtime/invocation/${this.id}/response`,
+        agent: false,
+        headers: {
+          "Content-Type": this.contentType,
+          "Lambda-Runtime-Function-Response-Mode": "streaming",
+          "Transfer-Encoding": "chunked",
+          Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+        },
+      });
+      req.setNoDelay(true);
+      req.on("response", (res) => {
+        const body = [];
+        res.on("data", (c) => body.push(c));
+        res.on("end", () => {
+          if (res.statusCode !== 202) {
+            process.stderr.write(`runtime api streamed response answered ${res.statusCode}: ${Buffer.concat(body).toString()}\n`);
+          }
+          this._settle();
+        });
+      });
+      req.on("error", (e) => {
+        process.stderr.write(`runtime api streamed response failed: ${e}\n`);
         this._settle();
       });
-    });
-    req.on("error", (e) => {
-      process.stderr.write(`runtime api streamed response failed: ${e}\n`);
-      this._settle();
-    });
-    this.req = req;
-    const before = this._onBeforeFirstWrite;
-    this._onBeforeFirstWrite = null;
-    if (before) before((chunk) => req.write(chunk));
-  }
-
-  _write(chunk, _encoding, cb) {
-    this.open();
-    this.req.write(chunk, cb);
-  }
-
-  _final(cb) {
-    this.open();
-    if (!this.failed) this.req.end();
-    cb();
-  }
-
-  /** Ends the response with the error in the trailers. */
-  fail(error) {
-    if (this.failed) return this.done;
-    this.failed = true;
-    this.open();
-    const doc = toRapidResponse(error);
-    if (!this.req.writableEnded) {
-      this.req.addTrailers({
-        "Lambda-Runtime-Function-Error-Type": doc.errorType,
-        "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
-      });
-      this.req.end();
+      this.req = req;
+      const before = this._onBeforeFirstWrite;
+      this._onBeforeFirstWrite = null;
+      if (before) before((chunk) => req.write(chunk));
     }
-    return this.done;
-  }
+
+    _write(chunk, _encoding, cb) {
+      this.open();
+      this.req.write(chunk, cb);
+    }
+
+    _final(cb) {
+      this.open();
+      if (!this.failed) this.req.end();
+      cb();
+    }
+
+    /** Ends the response with the error in the trailers. */
+    fail(error) {
+      if (this.failed) return this.done;
+      this.failed = true;
+      this.open();
+      const doc = toRapidResponse(error);
+      if (!this.req.writableEnded) {
+        this.req.addTrailers({
+          "Lambda-Runtime-Function-Error-Type": doc.errorType,
+          "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
+        });
+        this.req.end();
+      }
+      return this.done;
+    }
+  };
 }
 
 class HttpResponseStream {
@@ -570,7 +581,7 @@ class Runtime {
 
   /** A streamifyResponse handler: (event, responseStream, context); its promise ends it. */
   handleStreaming(id, headers, body) {
-    const stream = new ResponseStream(id);
+    const stream = newResponseStream(id);
     let waitForEmptyEventLoop = true;
     const context = {
       get callbackWaitsForEmptyEventLoop() {

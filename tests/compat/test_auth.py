@@ -279,14 +279,20 @@ def test_created_key_works_and_revoked_key_stops_within_6s(daemon, fn):
     assert r.returncode == 0, r.stderr
     revoked_at = time.monotonic()
     code = None
-    while time.monotonic() - revoked_at < 6.0:
+    last_ok = None  # when the newest call the key still passed was sent
+    # Poll until refused (bounded generously: a slow call must not end the loop early); what
+    # is asserted is that no call sent later than the cache's 5 s (+1 s) after revoking passed.
+    while time.monotonic() - revoked_at < 30.0:
+        sent = time.monotonic()
         try:
             c.list_functions()
         except ClientError as e:
             code = e.response["Error"]["Code"]
             break
+        last_ok = sent - revoked_at
         time.sleep(0.25)
-    assert code == "UnrecognizedClientException", "a revoked key still worked 6 s later"
+    assert code == "UnrecognizedClientException", code
+    assert last_ok is None or last_ok < 6.0, f"a revoked key still worked {last_ok:.1f} s later"
     assert "revoked" in daemon.lambdabox("keys", "list").stdout
     # The admin key is untouched; revoking an unknown key fails.
     daemon.client().list_functions()

@@ -69,7 +69,10 @@ def test_backup_under_live_writes_restores_into_a_fresh_daemon(tmp_path):
 
         t = threading.Thread(target=writer, daemon=True)
         t.start()
-        time.sleep(1.0)
+        # the backup starts once the writer has a few acknowledged writes (not after a fixed pause)
+        deadline = time.monotonic() + 30
+        while len(acked) < 4 and not failures and time.monotonic() < deadline:
+            time.sleep(0.05)
         archive = tmp_path / "backups" / "live.zip"
         started = time.monotonic()
         out = run("backup", "--to", str(archive), "--data-dir", str(a.data_dir))

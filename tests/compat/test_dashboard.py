@@ -224,8 +224,13 @@ def test_create_test_configure_publish_alias_logs(daemon, admin):
     assert ">first<" in page and ">live<" in page
     # logs: streams and lines
     daemon.client().invoke(FunctionName=fn, Payload=b"{}")
-    time.sleep(0.3)
-    logs = admin.get(f"/ui/functions/{fn}/logs").text
+    # the log writer commits in batches: wait for the lines instead of sleeping
+    deadline = time.monotonic() + 30
+    while True:
+        logs = admin.get(f"/ui/functions/{fn}/logs").text
+        if (f"hello from {fn}" in logs and "[$LATEST]" in logs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert f"hello from {fn}" in logs and "[$LATEST]" in logs
     # monitoring counts the invocations; the list shows them for the last 24 h
     mon = admin.get(f"/ui/functions/{fn}/monitoring?range=24h")
@@ -283,11 +288,14 @@ def test_live_tail_streams_new_log_lines(daemon, admin):
     api_function(daemon, fn)
     got: list[str] = []
     cookie = "; ".join(f"{c.name}={c.value}" for c in admin.jar)
+    # the tail starts after the newest event stored when its response begins
+    subscribed = threading.Event()
 
     def read():
         req = urllib.request.Request(f"{daemon.endpoint}/ui/functions/{fn}/logs/tail",
                                      headers={"Cookie": cookie})
         with urllib.request.urlopen(req, timeout=30) as r:
+            subscribed.set()
             assert r.headers["Content-Type"].startswith("text/event-stream")
             for raw in r:
                 line = raw.decode()
@@ -298,9 +306,9 @@ def test_live_tail_streams_new_log_lines(daemon, admin):
 
     t = threading.Thread(target=read, daemon=True)
     t.start()
-    time.sleep(0.5)
+    assert subscribed.wait(30), "the live tail did not answer"
     daemon.client().invoke(FunctionName=fn, Payload=b'{"live": 1}')
-    t.join(20)
+    t.join(30)
     assert any(m.startswith("START RequestId") for m in got), got
     assert any(m.startswith("REPORT RequestId") for m in got), got
 

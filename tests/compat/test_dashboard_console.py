@@ -432,6 +432,16 @@ def test_reset_password_on_the_host_and_the_credentials_file(fresh_daemon):
 # -- monitoring and logs --------------------------------------------------------------------------
 
 
+def until(get, ok, timeout: float = 30.0):
+    """Calls `get` until `ok` holds for its value (or `timeout` passes); returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = get()
+        if ok(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
 def test_monitoring_charts_have_axes_units_gaps_and_the_new_figures(daemon, admin):
     fn = unique("charts")
     code = ("def lambda_handler(event, context):\n"
@@ -439,8 +449,9 @@ def test_monitoring_charts_have_axes_units_gaps_and_the_new_figures(daemon, admi
     assert admin.create_function(fn, code=code).status == 303
     for payload in (b"{}", b"{}", b'{"fail": true}'):
         daemon.client().invoke(FunctionName=fn, Payload=payload)
-    time.sleep(1.5)  # the log writer commits the invocation records in batches
-    page = admin.get(f"/ui/functions/{fn}/monitoring?range=1h").text
+    # the log writer commits the invocation records in batches: wait for all three
+    page = until(lambda: admin.get(f"/ui/functions/{fn}/monitoring?range=1h").text,
+                 lambda p: re.search(r"<title>[^<]*: 66\.7%</title>", p))
     for title in ("Success rate", "Cold starts", "Init duration", "Duration p50", "Throttles"):
         assert f"<strong>{title}" in page, title
     assert page.count('class="y-axis"') >= 8 and page.count('class="x-axis"') >= 8
@@ -460,8 +471,9 @@ def test_logs_search_with_filter_patterns_time_range_and_pages(daemon, admin):
             "    print('only beta here')\n    return 1\n")
     assert admin.create_function(fn, code=code).status == 303
     daemon.client().invoke(FunctionName=fn, Payload=b"{}")
-    time.sleep(1.5)
     base = f"/ui/functions/{fn}/logs"
+    # the invocation's lines are committed in order: once its REPORT line is stored, all are
+    until(lambda: admin.get(f"{base}?filter=REPORT&range=1h").text, lambda p: "REPORT RequestId" in p)
     r = admin.get(f"{base}?filter=beta&range=1h")
     assert r.status == 200
     hits = re.search(r'id="search-results"[^>]*>(.*?)</pre>', r.text, re.S).group(1)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import ROLE, Daemon, make_zip
 
-SLOW = "import time\n\ndef lambda_handler(event, context):\n    time.sleep(3)\n    return {'done': True}\n"
+SLOW = "import time\n\ndef lambda_handler(event, context):\n    time.sleep(4)\n    return {'done': True}\n"
 
 
 def cgroup_dirs(name: str) -> list[Path]:
@@ -45,21 +45,36 @@ def test_sigterm_finishes_the_in_flight_invoke_then_cleans_up(tmp_path):
             t0 = time.monotonic()
             r = lam.invoke(FunctionName="slow", Payload=b"{}")
             result.update(status=r["StatusCode"], body=r["Payload"].read(),
-                          error=r.get("FunctionError"), took=time.monotonic() - t0)
+                          error=r.get("FunctionError"), took=time.monotonic() - t0,
+                          done_at=time.monotonic())
+
+        def started() -> int:
+            out = d.lambdabox("logs", "slow", "--since-minutes", "60").stdout
+            return out.count("START RequestId")
 
         t = threading.Thread(target=call)
         t.start()
-        time.sleep(1.0)
+        # the second invoke is in flight once its START line is logged
+        deadline = time.monotonic() + 30
+        while started() < 2:
+            assert time.monotonic() < deadline and t.is_alive(), "the second invoke never started"
+            time.sleep(0.1)
         d.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
-        # no new connections once the signal arrived
-        with socket.socket() as s:
-            s.settimeout(2)
-            refused = s.connect_ex(("127.0.0.1", d.port)) != 0
-        assert refused, "a new connection was accepted after SIGTERM"
+        # no new connections once the signal arrived (and while the invoke is still running)
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as s:
+                s.settimeout(2)
+                refused = s.connect_ex(("127.0.0.1", d.port)) != 0
+            if refused or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        refused_at = time.monotonic()
+        assert refused, "a new connection was accepted 10 s after SIGTERM"
         t.join(timeout=30)
         assert result.get("status") == 200 and result.get("error") is None, result
         assert b'"done": true' in result["body"], result
+        assert refused_at < result["done_at"], "the listener closed only after the in-flight invoke"
         rc = d.proc.wait(timeout=30)
         assert rc == 0, d.log()
         assert not cgroup_dirs(parent), cgroup_dirs(parent)

@@ -940,14 +940,19 @@ def test_unicode_round_trip(lam, runtime):
 def test_idle_environments_are_reaped_after_the_configured_time(tmp_path_factory):
     """`engine.idle_timeout_secs = 1`: an environment idle for longer than that (plus the
     reaper's period) is gone, and the next invoke is a cold start that works."""
+    # the engine's debug line tells when the reaper (a 5 s tick) has taken the environment
     d = start_isolated_daemon(tmp_path_factory.mktemp("lambdabox-reap"),
+                              extra_args=("--log-level", "info,lambdabox::engine=debug"),
                               extra_toml="[engine]\nidle_timeout_secs = 1\n")
     try:
         c = d.client()
         name = create_function(c, {"app.py": PY_PROBE})
         a = invoke(c, name, {})
         assert a.function_error is None, a.raw
-        time.sleep(7)
+        deadline = time.monotonic() + 60
+        while "reaped idle environments" not in d.log():
+            assert time.monotonic() < deadline, "the idle environment was not reaped within 60 s"
+            time.sleep(0.2)
         e = invoke(c, name, {})
         assert e.function_error is None, e.raw
         assert e.payload["env_id"] != a.payload["env_id"], "idle environment was not reaped"

@@ -10,6 +10,10 @@
 //! `__pycache__/_lambdabox_bootstrap.<tag>.pyc` atomically) when that file is missing or
 //! stale. Best effort: a failure only means the slower start of before, never a wrong one
 //! (python checks the cached file's source mtime and size itself and ignores a stale one).
+//!
+//! The bytecode records the source path the sandbox sees (`/var/runtime/python/…`, py_compile's
+//! `dfile`), never the host path: a traceback inside shows the same path as before, and the data
+//! dir's location stays unknown to function code (the host-facts attack test checks it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -93,9 +97,10 @@ fn compile(interpreter: &Path, source: &Path) -> Result<(), String> {
         .args([
             "-I",
             "-c",
-            "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)",
+            "import py_compile, sys; py_compile.compile(sys.argv[1], dfile=sys.argv[2], doraise=True)",
         ])
         .arg(source)
+        .arg(format!("{}/{PYTHON_MODULE}", super::command::RUNTIME_DIR))
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .stdin(Stdio::null())
@@ -165,6 +170,11 @@ mod tests {
         );
         let pyc = cache_file(dir.path(), &version).unwrap_or_default();
         assert!(is_fresh(&pyc, &dir.path().join(PYTHON_MODULE)), "{pyc:?}");
+        // The bytecode names the path inside the sandbox, never the host directory.
+        let code = fs::read(&pyc).unwrap_or_default();
+        let has = |needle: &[u8]| code.windows(needle.len()).any(|w| w == needle);
+        assert!(has(b"/var/runtime/python/_lambdabox_bootstrap.py"));
+        assert!(!has(dir.path().to_string_lossy().as_bytes()));
         let second = precompile_python(dir.path(), &interpreters);
         assert_eq!(
             second,

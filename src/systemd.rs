@@ -153,7 +153,12 @@ mod tests {
             )
             .await
         });
-        tokio::time::sleep(Duration::from_millis(340)).await;
+        // Seven probes take 280 ms; a loaded machine may be slower, so wait for them (but less
+        // than the hung probe's 5 s: without the interval's timeout there would be only six).
+        let started = std::time::Instant::now();
+        while calls.load(Ordering::SeqCst) < 7 && started.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         task.abort();
         let n = calls.load(Ordering::SeqCst);
         let sent = pings.lock().unwrap().len();

@@ -78,6 +78,19 @@ def cli_error(stderr: str) -> str:
 # reserved concurrency
 
 
+
+def wait_started(d, name: str, n: int, timeout: float = 30.0) -> None:
+    """Waits until function `name` logged `n` START lines: that many invokes were admitted
+    and handed to a runtime (so the next one meets them in flight)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = d.lambdabox("logs", name, "--since-minutes", "600").stdout
+        if out.count("START RequestId") >= n:
+            return
+        assert time.monotonic() < deadline, f"{name}: fewer than {n} START lines:\n{out}"
+        time.sleep(0.1)
+
+
 def test_seed_reserved_concurrency_command_verbatim(daemon, client):
     create_function(client, SLEEPER, name="my-critical-function")
     rc, out, err = daemon.aws(
@@ -163,7 +176,7 @@ def test_reserved_two_throttles_the_third_parallel_invoke(daemon, client):
         list(pool.map(lambda _: invoke(client, name, {"sleep": 0}), range(2)))
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(call, i) for i in range(2)]
-        time.sleep(1.0)
+        wait_started(daemon, name, 4)  # the two warm-ups and the two 3 s invokes
         third = pool.submit(call, 2).result()
         first_two = [f.result() for f in futures]
     assert first_two == [("ok", 200), ("ok", 200)]
@@ -296,7 +309,7 @@ def test_provisioned_spills_over_to_on_demand(daemon, client):
     wait_status(client, name, "prod", "READY", allocated=1)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(invoke, client, f"{name}:prod", {"sleep": 2})
-        time.sleep(0.7)
+        wait_started(daemon, name, 1)
         second = pool.submit(invoke, client, f"{name}:prod", {"sleep": 0})
         a, b = first.result(), second.result()
     assert a.payload["init"] == "provisioned-concurrency"
@@ -564,7 +577,8 @@ def test_uid_exhaustion_evicts_then_throttles_never_a_500(tmp_path):
         with ThreadPoolExecutor(3) as pool:
             a = pool.submit(call, names[1])
             b = pool.submit(call, names[2])
-            time.sleep(1.0)
+            wait_started(d, names[1], 2)  # the sequential invoke and the 3 s one
+            wait_started(d, names[2], 2)
             third = pool.submit(call, names[0]).result()
             assert (a.result(), b.result()) == ("ok", "ok")
         assert third == ("TooManyRequestsException", "ConcurrentInvocationLimitExceeded", "1")

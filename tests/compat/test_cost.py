@@ -42,7 +42,7 @@ def test_cost_matches_the_report_lines(daemon):
         rep = cost_json(d, "--function", name)
         return rep if rep["requests"] == 5 else None
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     rep = mine()
     while rep is None and time.monotonic() < deadline:
         time.sleep(0.2)

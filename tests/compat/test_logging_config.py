@@ -56,7 +56,7 @@ def logs_client(d):
         aws_secret_access_key=secret, config=Config(retries={"total_max_attempts": 1}))
 
 
-def events(d, group: str, want: int, timeout: float = 10.0, pattern: str = "") -> list[str]:
+def events(d, group: str, want: int, timeout: float = 30.0, pattern: str = "") -> list[str]:
     logs = logs_client(d)
     deadline = time.monotonic() + timeout
     while True:

@@ -50,7 +50,7 @@ def fn(daemon):
     return name
 
 
-def wait_events(logs, group, pattern="", want=1, timeout=10.0, **kw):
+def wait_events(logs, group, pattern="", want=1, timeout=30.0, **kw):
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -14,7 +14,9 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
+from botocore.config import Config
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import Daemon, unique
@@ -54,8 +56,23 @@ def done(daemon):
         assert ("FunctionError" in r) == (i >= N_OK)
         tail = base64.b64decode(r["LogResult"]).decode()
         durations.append(float(REPORT_RE.search(tail).group(1)))
-    # Records reach logs.db within the log writer's 50 ms batching.
-    time.sleep(1.0)
+    # Records reach logs.db in the log writer's batches: wait until all of them are there.
+    key_id, secret = daemon.admin_keys()
+    cw = boto3.client("cloudwatch", endpoint_url=daemon.endpoint, region_name="us-east-1",
+                      aws_access_key_id=key_id, aws_secret_access_key=secret,
+                      config=Config(retries={"total_max_attempts": 1}))
+
+    def stored() -> float:
+        now = datetime.now(timezone.utc)
+        r = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Duration",
+                                     Dimensions=[{"Name": "FunctionName", "Value": name}],
+                                     StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=2),
+                                     Period=3600, Statistics=["SampleCount"])
+        return sum(d["SampleCount"] for d in r["Datapoints"])
+
+    deadline = time.monotonic() + 30
+    while stored() < N_OK + N_ERR and time.monotonic() < deadline:
+        time.sleep(0.2)
     return name, durations
 
 

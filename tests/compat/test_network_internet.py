@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_zip, unique
-from invoke_support import start_isolated_daemon, stop_daemon
+from invoke_support import cgroup_dirs, start_isolated_daemon, stop_daemon
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces and veths")
 
@@ -123,6 +123,39 @@ def sh(*args, check=True):
 def ours() -> set:
     """The daemon-made environment links on the host now."""
     return {n for n in os.listdir("/sys/class/net") if n[:3] in ("lbx", "lbv") and n[3:].isdigit()}
+
+
+def own_links(parent: str) -> set:
+    """The host ends of the veths of the environments under cgroup parent `parent` (one
+    daemon's): other daemons of the suite (the other pytest worker) make links of their own,
+    so "every lbx/lbv link" is not this daemon's. Found from each environment's netns: its
+    `eth0@ifN` names the host end's ifindex."""
+    by_index = {}
+    for n in ours():
+        try:
+            by_index[int(Path(f"/sys/class/net/{n}/ifindex").read_text())] = n
+        except (OSError, ValueError):
+            pass
+    found = set()
+    for base in cgroup_dirs(parent):
+        for g in base.glob("lbx-*"):
+            try:
+                pids = (g / "cgroup.procs").read_text().split()
+            except OSError:
+                continue
+            for pid in pids[:1]:
+                r = sh("nsenter", "-t", pid, "-n", "ip", "-o", "link", "show", check=False)
+                for word in r.stdout.split():
+                    if "@if" in word:
+                        peer = word.rstrip(":").rsplit("@if", 1)[1]
+                        if peer.isdigit() and int(peer) in by_index:
+                            found.add(by_index[int(peer)])
+    return found
+
+
+def own_chains(links: set) -> set:
+    """The nftables chains of the filtered (VPC) environments among `links` (named by slot)."""
+    return {f"env-{n[3:]}" for n in links if n.startswith("lbv")}
 
 
 def wait_for(pred, what, timeout=20.0):
@@ -319,8 +352,10 @@ def nft_env_chains() -> set:
 
 
 def test_nothing_leaks_after_kill_9_and_restart(topology, tmp_path_factory, tmp_path):
-    before_links, before_chains = ours(), nft_env_chains()
+    # Only this daemon's links and chains are looked at: the other pytest worker's daemons
+    # make and remove their own meanwhile.
     work = tmp_path_factory.mktemp("netkill")
+    parent = f"lambdabox-compat-{work.name.rstrip('0123456789')}"  # as start_isolated_daemon names it
     d = start_isolated_daemon(work, extra_toml=DAEMON_TOML)
     try:
         plain = create_probe(d, tmp_path)
@@ -328,23 +363,26 @@ def test_nothing_leaks_after_kill_9_and_restart(topology, tmp_path_factory, tmp_
                            "SubnetIds=subnet-private-1a,SecurityGroupIds=sg-lambda")
         assert probe(d, plain, tmp_path)["internet"] == "ok:internet-ok"
         assert probe(d, vpc, tmp_path)["lan"] == "ok:lan-ok"
-        live = ours() - before_links
+        live = own_links(parent)
         assert any(n.startswith("lbx") for n in live) and any(n.startswith("lbv") for n in live), live
-        assert nft_env_chains() - before_chains, "a VPC environment has its own chain"
+        chains = own_chains(live)
+        assert chains and chains <= nft_env_chains(), "a VPC environment has its own chain"
     finally:
         d.kill()
     # the environments die with the daemon and the kernel deletes their veths with their
     # namespaces; the chain of the VPC environment stays until a daemon sweeps it
-    wait_for(lambda: not (ours() - before_links), "the veths of a killed daemon's environments to go")
+    wait_for(lambda: not (live & ours()), "the veths of a killed daemon's environments to go")
     d = start_isolated_daemon(work, extra_toml=DAEMON_TOML)
     try:
-        assert not (nft_env_chains() - before_chains), "restart swept the dead environment's chain"
+        assert not (chains & nft_env_chains()), "restart swept the dead environment's chain"
         plain_again = probe(d, plain, tmp_path)
         assert plain_again["internet"] == "ok:internet-ok", plain_again
+        live = own_links(parent)
+        assert live, "the restarted daemon's environment has its veth"
     finally:
         stop_daemon(d)
-    wait_for(lambda: not (ours() - before_links), "an orderly stop to delete its veths")
-    assert not (nft_env_chains() - before_chains)
+    wait_for(lambda: not (live & ours()), "an orderly stop to delete its veths")
+    assert not (own_chains(live) & nft_env_chains())
 
 
 def test_shipped_config_documents_the_seed_vpc_example():

@@ -39,7 +39,7 @@ def start_raw_put(d, bucket: str, key: str, total: int, send: int) -> socket.soc
     return sock
 
 
-def wait_for(cond, timeout=10.0):
+def wait_for(cond, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():

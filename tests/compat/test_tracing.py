@@ -96,7 +96,7 @@ def with_trace_header(client, header: str):
     return client
 
 
-def wait_for(what, timeout=10.0):
+def wait_for(what, timeout=30.0):
     deadline = time.monotonic() + timeout
     while True:
         v = what()
@@ -142,7 +142,7 @@ def test_active_tracing_end_to_end(traced_daemon, collector):
     # The collector got the same spans, with the trace id of the X-Ray root.
     want_trace = bytes.fromhex(ROOT[2:].replace("-", ""))
     got = wait_for(lambda: [(res, s) for res, s in collector.spans()
-                            if s.trace_id == want_trace], timeout=15)
+                            if s.trace_id == want_trace], timeout=30)
     names = sorted(s.name for _, s in got)
     assert names == ["Init", "Invocation", "Invoke"], names
     assert set(collector.content_types) == {"application/x-protobuf"}
@@ -159,7 +159,7 @@ def test_active_tracing_end_to_end(traced_daemon, collector):
     r2 = invoke(c, name, {"k": 2})
     rid2 = re.search(r"REPORT RequestId: (\S+)", r2.log).group(1)
     got2 = wait_for(lambda: [s for _, s in collector.spans()
-                             if any(kv.value.string_value == rid2 for kv in s.attributes)], timeout=15)
+                             if any(kv.value.string_value == rid2 for kv in s.attributes)], timeout=30)
     assert sorted(s.name for s in got2) == ["Invocation", "Invoke"]
 
 
@@ -179,7 +179,7 @@ def test_async_attempts_are_traced_with_their_queue_wait(traced_daemon):
         rows = re.findall(r'<th scope="row"[^>]*>(\w+)</th>\s*<td>[^<]*</td>\s*<td>(\d)</td>', p.text)
         return rows if sum(1 for n, _ in rows if n == "Invocation") == 2 else None
 
-    rows = wait_for(two_attempts, timeout=20)
+    rows = wait_for(two_attempts, timeout=30)
     assert rows, ui.get(path).text
     assert ("Queue", "1") in rows and ("Queue", "2") in rows, rows
     assert ("Invoke", "2") in rows, rows

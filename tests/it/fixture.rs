@@ -39,8 +39,8 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn lambdabox");
-    let out = drain(child.stdout.take().expect("stdout"));
-    let err = drain(child.stderr.take().expect("stderr"));
+    let (out, out_done) = drain_joinable(child.stdout.take().expect("stdout"));
+    let (err, err_done) = drain_joinable(child.stderr.take().expect("stderr"));
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -56,8 +56,12 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
         }
         thread::sleep(Duration::from_millis(20));
     };
-    // Give the reader threads a moment to see EOF.
-    thread::sleep(Duration::from_millis(50));
+    // The reader threads end at EOF; a process the command left running (holding the pipes)
+    // must not hang the test, so the wait is bounded.
+    let eof_by = Instant::now() + Duration::from_secs(10);
+    while !(out_done.is_finished() && err_done.is_finished()) && Instant::now() < eof_by {
+        thread::sleep(Duration::from_millis(5));
+    }
     let stdout = out.lock().expect("out").clone();
     let stderr = err.lock().expect("err").clone();
     Output {
@@ -67,10 +71,17 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
     }
 }
 
-fn drain(mut r: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+fn drain(r: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    drain_joinable(r).0
+}
+
+/// Like [`drain`], with the reader thread's handle (finished once it read EOF).
+fn drain_joinable(
+    mut r: impl Read + Send + 'static,
+) -> (Arc<Mutex<Vec<u8>>>, thread::JoinHandle<()>) {
     let buf = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&buf);
-    thread::spawn(move || {
+    let handle = thread::spawn(move || {
         let mut chunk = [0u8; 8192];
         while let Ok(n) = r.read(&mut chunk) {
             if n == 0 {
@@ -79,7 +90,7 @@ fn drain(mut r: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
             sink.lock().expect("log").extend_from_slice(&chunk[..n]);
         }
     });
-    buf
+    (buf, handle)
 }
 
 /// A running daemon.

@@ -2,6 +2,10 @@
 //! the API listens, WATCHDOG=1 pings at half of WATCHDOG_USEC while the daemon answers, no
 //! pings while the daemon is stopped (SIGSTOP: a hung process), pings again after SIGCONT,
 //! STOPPING=1 on SIGTERM and a clean exit.
+//!
+//! WATCHDOG_USEC is 1 s: each ping follows a probe (an HTTP request to the daemon, a task on
+//! the engine runtime, a store read) that must pass within the 500 ms interval, which a
+//! loaded 2-core machine can miss at shorter intervals.
 
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
@@ -38,10 +42,10 @@ fn ready_watchdog_and_stopping_over_notify_socket() {
     let sock = UnixDatagram::bind(&path).unwrap();
     let mut d = Daemon::start_with(|c| {
         c.env("NOTIFY_SOCKET", &path)
-            .env("WATCHDOG_USEC", "400000")
+            .env("WATCHDOG_USEC", "1000000")
             .env_remove("WATCHDOG_PID");
     });
-    let first = collect(&sock, Duration::from_millis(1500));
+    let first = collect(&sock, Duration::from_millis(2500));
     let ready = first
         .iter()
         .find(|m| m.lines().any(|l| l == "READY=1"))
@@ -51,7 +55,7 @@ fn ready_watchdog_and_stopping_over_notify_socket() {
         "a status with the address: {ready}"
     );
     let n = pings(&first);
-    assert!((4..=10).contains(&n), "a ping every 200 ms: {n} in 1.5 s");
+    assert!((3..=7).contains(&n), "a ping every 500 ms: {n} in 2.5 s");
 
     let pid = d.pid().to_string();
     assert!(Command::new("kill")
@@ -60,7 +64,7 @@ fn ready_watchdog_and_stopping_over_notify_socket() {
         .unwrap()
         .success());
     let _ = collect(&sock, Duration::from_millis(100));
-    let stalled = collect(&sock, Duration::from_millis(800));
+    let stalled = collect(&sock, Duration::from_millis(1500));
     assert_eq!(
         pings(&stalled),
         0,
@@ -71,7 +75,7 @@ fn ready_watchdog_and_stopping_over_notify_socket() {
         .status()
         .unwrap()
         .success());
-    let resumed = collect(&sock, Duration::from_millis(1000));
+    let resumed = collect(&sock, Duration::from_millis(1500));
     assert!(pings(&resumed) >= 2, "pings resume: {resumed:?}");
 
     let status = d

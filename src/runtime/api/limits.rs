@@ -179,6 +179,11 @@ mod tests {
         })
         .await;
         assert!(held.len() >= 4, "only {} connects succeeded", held.len());
+        // The accept loop takes the first 4 when it gets to them (bounded wait), then no more.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.connections_open() < 4 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(api.connections_open(), 4);
         assert_eq!(api.connections_accepted(), 4);

@@ -329,8 +329,13 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(300));
         let b = read();
         group.set_frozen(false).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let c = read();
+        // Thawed, the child spins as soon as it gets a CPU (a loaded host may make it wait).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut c = read();
+        while c <= b && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            c = read();
+        }
         let _ = child.kill();
         let _ = child.wait();
         let _ = fs::remove_dir(&dir);

@@ -250,7 +250,8 @@ pub async fn serve(state: web::Data<Arc<AppState>>, req: HttpRequest) -> HttpRes
         queued: w.queued(),
         groups: w.group_drops(),
     };
-    let body = render(&w.totals().snapshot(), &async_totals, &logs);
+    let mut body = render(&w.totals().snapshot(), &async_totals, &logs);
+    body.push_str(&crate::engine::spares::prometheus(&state.engine.spares()));
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 

@@ -237,7 +237,7 @@ impl Default for EngineConfig {
             min_unreserved_concurrency: None,
             memory_budget_mb: None,
             code_cache_idle_secs: 3600,
-            spare_environments: 0,
+            spare_environments: 2,
         }
     }
 }

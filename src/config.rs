@@ -110,6 +110,10 @@ pub struct EngineConfig {
     pub memory_budget_mb: Option<u64>,
     /// Seconds extracted code and layers stay cached after no environment uses them.
     pub code_cache_idle_secs: u64,
+    /// Most spare environments (prepared ahead of cold starts) kept per memory size and
+    /// network mode; the engine keeps as many as recent cold starts asked for, up to this. 0 =
+    /// off.
+    pub spare_environments: u32,
 }
 
 /// Settings of the function log store.
@@ -237,6 +241,7 @@ impl Default for EngineConfig {
             min_unreserved_concurrency: None,
             memory_budget_mb: None,
             code_cache_idle_secs: 3600,
+            spare_environments: 2,
         }
     }
 }
@@ -429,6 +434,12 @@ impl Config {
         }
         if self.runtime_api.max_connections == 0 {
             return bad("runtime_api.max_connections must be at least 1".into());
+        }
+        if self.engine.spare_environments > 64 {
+            return bad(format!(
+                "engine.spare_environments must be at most 64, got {}",
+                self.engine.spare_environments
+            ));
         }
         if self.runtime_api.header_timeout_ms == 0 {
             return bad("runtime_api.header_timeout_ms must be at least 1".into());

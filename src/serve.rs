@@ -372,9 +372,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             let engine = engine.clone();
             move || {
                 format!(
-                    "serving on http://{addr}: {} environments running an invocation, {} warm and idle",
+                    "serving on http://{addr}: {} environments running an invocation, {} warm and idle, {} spare",
                     engine.active(),
-                    engine.idle()
+                    engine.idle(),
+                    engine.spares().total()
                 )
             }
         };

@@ -295,6 +295,7 @@ pub async fn serve(state: web::Data<Arc<AppState>>, req: HttpRequest) -> HttpRes
     };
     let mut body = render(&w.totals().snapshot(), &async_totals, &logs);
     body.push_str(&render_esm(&state.pollers.metric_totals()));
+    body.push_str(&crate::engine::spares::prometheus(&state.engine.spares()));
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 

@@ -1,6 +1,6 @@
 //! Room for a new environment within the host budget (`capacity::EnvLease`): when the
-//! memory budget or the uid range is full, idle on-demand environments are evicted least
-//! recently used first; only when nothing idle is left is the call throttled (`Throttle`) or
+//! memory budget or the uid range is full, spare environments are torn down first, then idle
+//! on-demand environments are evicted least recently used first; only when nothing idle is left is the call throttled (`Throttle`) or
 //! queued until an environment exits or becomes idle (`Wait`). Provisioned environments are
 //! never evicted here.
 //!
@@ -42,6 +42,11 @@ pub async fn reserve_env(
             Err(s) => s,
         };
         if !short.behind {
+            let spares = inner.spares.reclaim(short.mb, short.envs);
+            if !spares.is_empty() {
+                super::spares::discard(spares).await;
+                continue;
+            }
             let evicted = inner.evict_idle_lru(short.mb, short.envs);
             if !evicted.is_empty() {
                 wait_exits(evicted).await;

@@ -187,6 +187,10 @@ async fn start_on_demand(
     fv: &FunctionVersion,
     admission: Admission,
 ) -> Result<Started, Error> {
+    if let Some(held) = super::spares::claim_for(inner, fv).await {
+        let spare = Some(held.spare);
+        return start(inner, sandbox, fv, held.lease, InitType::OnDemand, spare).await;
+    }
     let mb = u64::from(fv.config.memory_size);
     let lease = match admission::reserve_env(inner, mb, admission).await {
         Ok(lease) => lease,
@@ -204,20 +208,35 @@ async fn start_on_demand(
             return Err(reason.error());
         }
     };
-    start(inner, sandbox, fv, lease, InitType::OnDemand).await
+    start(inner, sandbox, fv, lease, InitType::OnDemand, None).await
 }
 
-/// Starts an environment of `fv` in the room `lease` holds.
+/// A new environment id.
+pub(super) fn new_env_id() -> String {
+    format!("lbx-{}", &uuid::Uuid::new_v4().simple().to_string()[..16])
+}
+
+/// Starts an environment of `fv` in the room `lease` holds (finishing `spare` when given:
+/// the environment takes the spare's id).
 pub(super) async fn start(
     inner: &Arc<Inner>,
     sandbox: Arc<crate::sandbox::Sandbox>,
     fv: &FunctionVersion,
     lease: EnvLease,
     init_type: InitType,
+    spare: Option<crate::sandbox::Spare>,
 ) -> Result<Started, Error> {
-    let (pins, code_dir, opt_dir) = prepare_files(inner, fv).await?;
+    let env_id = spare
+        .as_ref()
+        .map_or_else(new_env_id, |s| s.id().to_string());
+    let (pins, code_dir, opt_dir) = match prepare_files(inner, fv).await {
+        Ok(files) => files,
+        Err(e) => {
+            super::spares::discard_one(spare).await;
+            return Err(e);
+        }
+    };
     let stream = launch::stream_name(&fv.version);
-    let env_id = format!("lbx-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let runtime = inner.ctx.catalog.get(&fv.config.runtime).cloned();
     let spec = launch::plan(
         &inner.ctx.config,
@@ -246,6 +265,7 @@ pub(super) async fn start(
             s
         }
         Err(e) => {
+            super::spares::discard_one(spare).await;
             // Nothing to start: report it like a runtime init failure.
             capture.platform(Platform::InitReport {
                 init: Duration::ZERO,
@@ -277,7 +297,7 @@ pub(super) async fn start(
         info,
         capture,
         fv.revision_id.clone(),
-        lease,
+        live::Room { lease, spare },
         settings,
     )
     .await

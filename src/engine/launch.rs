@@ -13,6 +13,9 @@ use crate::runtime::command::{
 };
 use crate::sandbox::{EnvSpec, Mount, NetworkPolicy};
 
+/// Process limit of every environment.
+pub const PIDS_MAX: u64 = 1024;
+
 /// Where `iam.python_sdk_dir` is mounted in python environments.
 pub const PYTHON_SDK_DIR: &str = "/var/lang/sdk";
 
@@ -195,7 +198,7 @@ pub fn plan(
     spec.mounts = mounts;
     spec.memory_mb = u64::from(c.memory_size);
     spec.tmp_mb = u64::from(c.ephemeral_storage);
-    spec.pids_max = 1024;
+    spec.pids_max = PIDS_MAX;
     spec.cpu_share_of_memory = true;
     spec.network = network_policy(config, &c.vpc.subnet_ids, &c.vpc.security_group_ids).map_err(
         |message| PlanError {

@@ -13,7 +13,7 @@ use super::output::{Capture, OutputReader};
 use crate::config::Config;
 use crate::runtime::{ConnLimits, EnvInfo, IdleFreezer, InitOutcome, RuntimeApi, ServeOptions};
 use crate::sandbox::{
-    EnvSpec, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe, Sandbox, SandboxError,
+    EnvSpec, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe, Sandbox, SandboxError, Spare,
 };
 
 /// Longest the Init phase may take (AWS: 10 s for on-demand functions).
@@ -163,18 +163,25 @@ impl Drop for IdleCgroupFreezer {
     }
 }
 
-/// Starts an environment from `spec` and waits for the runtime's first `/next`. `lease` is
-/// the environment's room in the host budget: it is released by the waiter thread once the
-/// environment's processes are gone.
+/// Where a cold start runs: its room in the host budget (released by the waiter thread once
+/// the environment's processes are gone) and the spare to finish, if one was claimed.
+pub struct Room {
+    pub lease: EnvLease,
+    pub spare: Option<Spare>,
+}
+
+/// Starts an environment from `spec` (finishing the room's spare when there is one) and
+/// waits for the runtime's first `/next`.
 pub async fn cold_start(
     sandbox: Arc<Sandbox>,
     spec: EnvSpec,
     info: EnvInfo,
     capture: Arc<Capture>,
     revision: String,
-    lease: EnvLease,
+    room: Room,
     settings: ApiSettings,
 ) -> Result<Started, StartError> {
+    let Room { lease, spare } = room;
     let t0 = Instant::now();
     let id = spec.id.clone();
     let memory_mb = lease.mb();
@@ -182,8 +189,19 @@ pub async fn cold_start(
         .internet()
         .map(|i| i.settings.dns_servers.clone())
         .unwrap_or_default();
-    let mut env = tokio::task::spawn_blocking(move || sandbox.launch(&spec))
-        .await
+    let mut env = tokio::task::spawn_blocking(move || match spare {
+        // A spare that does not fit or whose helper went away is gone; a plain launch then
+        // starts the environment under the same id (the spare's cgroup is removed by now).
+        Some(spare) => match sandbox.finish(spare, &spec) {
+            Err(e @ (SandboxError::InvalidSpec(_) | SandboxError::Protocol(_))) => {
+                tracing::warn!(env = %spec.id, error = %e, "spare environment unusable; launching without it");
+                sandbox.launch(&spec)
+            }
+            other => other,
+        },
+        None => sandbox.launch(&spec),
+    })
+    .await
         .map_err(|e| StartError::Sandbox(format!("sandbox launch task failed: {e}")))?
         .map_err(|e| match e {
             SandboxError::UidsExhausted(..) => StartError::UidsExhausted,

@@ -31,6 +31,7 @@ pub mod platform;
 pub mod provisioned;
 pub mod report;
 pub mod spans;
+pub mod spares;
 mod streaming;
 
 use std::collections::HashMap;
@@ -81,6 +82,8 @@ pub struct Inner {
     provisioned: Arc<provisioned::Provisioned>,
     /// Functions whose share was last applied to `capacity` (to reset removed ones).
     share_names: Mutex<Vec<String>>,
+    /// Spare environments ahead of cold starts (`engine.spare_environments`).
+    spares: spares::Spares,
 }
 
 /// The engine: cheap to clone, usable from any runtime.
@@ -140,6 +143,7 @@ impl Engine {
             capacity,
             provisioned: Arc::default(),
             share_names: Mutex::new(shares.into_keys().collect()),
+            spares: spares::Spares::new(ctx.config.engine.spare_environments),
             cache: CodeCache::new(data.join("cache").join("code")),
             runtime_dir,
             empty_opt,
@@ -202,10 +206,26 @@ impl Engine {
             .unwrap_or(0)
     }
 
+    /// Spare environments ready now, per shape, and how many are being prepared.
+    pub fn spares(&self) -> spares::SpareCounts {
+        self.inner.spares.counts()
+    }
+
     /// Kills every idle environment and refuses new ones, waits (at most 10 s) until every
     /// environment is torn down and its cgroup removed, then writes the remaining logs.
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
+        // Spares first, and the ones still being prepared: no cgroup, veth or uid of a spare
+        // outlives the sandbox.
+        let inner = Arc::clone(&self.inner);
+        let _ = self
+            .rt
+            .spawn(async move {
+                spares::discard(inner.spares.close()).await;
+                inner.spares.wait_fills(Duration::from_secs(10)).await;
+                spares::discard(inner.spares.close()).await;
+            })
+            .await;
         let idle: Vec<Live> = match self.inner.pools.lock() {
             Ok(mut p) => p.drain().flat_map(|(_, s)| s.idle).collect(),
             Err(_) => Vec::new(),
@@ -487,6 +507,7 @@ async fn reaper(inner: std::sync::Weak<Inner>) {
                 }
             }
         }
+        spares::discard(inner.spares.trim()).await;
         let max_idle = Duration::from_secs(inner.ctx.config.engine.idle_timeout_secs);
         let n = inner.reap(max_idle);
         if n > 0 {

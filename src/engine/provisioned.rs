@@ -469,7 +469,7 @@ async fn start_one(inner: &Arc<Inner>, fv: &FunctionVersion) -> Result<Live, Str
     let lease = admission::reserve_env(inner, mb, Admission::Wait)
         .await
         .map_err(|r| format!("no room for the environment: {}", r.metric()))?;
-    match invoke::start(inner, sandbox, fv, lease, InitType::Provisioned).await {
+    match invoke::start(inner, sandbox, fv, lease, InitType::Provisioned, None).await {
         Ok(Started::Ready(mut live)) => {
             inner.track(&live);
             // Provisioned environments report no Init Duration on their first invocation.

@@ -7,16 +7,18 @@
 //! status 2 and does nothing; it is never setuid, so re-exec gives nothing the caller lacked.
 //!
 //! Ordering rule: clone the init into fresh namespaces → write uid/gid maps (user-namespace
-//! path) → release it ("go") → attach it to the cgroup by pid while it builds its root →
-//! "attached" (the init forks the runtime only after this) → relay its Ready/Failed → supervise
-//! until it exits, killing it if the daemon goes away → report `Exited`.
+//! path) → create the veth (internet) → release it ("go") → hand it the `Finish` → attach it to
+//! the cgroup by pid while it builds its root → "attached" (the init forks the runtime only
+//! after this) → relay its Ready/Failed → supervise until it exits, killing it if the daemon
+//! goes away → report `Exited`. A spare attaches first, reports `Prepared` and waits (for the
+//! daemon's `Finish`, the daemon going away, or the init dying) before it hands on `Finish`.
 
 use std::fs;
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::init;
 use super::network::plan;
-use super::protocol::{self, InitReport, Launch, Reply, MAGIC};
+use super::protocol::{self, Finish, InitReport, Prepare, Reply, MAGIC};
 use super::{sys, SandboxError};
 
 /// Entry point of the hidden subcommand; returns the process exit status.
@@ -39,19 +41,43 @@ fn run() -> Result<i32, SandboxError> {
     if !peer.is_seqpacket || peer.pid != sys::getppid() || peer.uid != sys::getuid() {
         return Err(refuse());
     }
-    let Some((launch, _)) = protocol::recv::<Launch>(control)? else {
+    let Some((prepare, _)) = protocol::recv::<Prepare>(control)? else {
         return Err(refuse());
     };
-    if launch.magic != MAGIC {
+    if prepare.magic != MAGIC {
         return Err(refuse());
     }
-    match start(&launch) {
-        Ok(started) => supervise(started, &launch),
-        Err(message) => {
+    // A launch sends its Finish right behind the Prepare; a spare gets it later.
+    let early = if prepare.spare {
+        None
+    } else {
+        match protocol::recv::<Finish>(control)? {
+            Some((finish, _)) => Some(finish),
+            None => return Ok(1),
+        }
+    };
+    match start(&prepare, early) {
+        Ok(started) => supervise(started, &prepare),
+        Err(Stop::Failed(message)) => {
             protocol::send(control, &Reply::Failed { message }, &[])?;
             Ok(1)
         }
+        Err(Stop::Exited(wait_status)) => {
+            protocol::send(control, &Reply::Exited { wait_status }, &[])?;
+            Ok(0)
+        }
+        Err(Stop::DaemonGone) => Ok(0),
     }
+}
+
+/// Why a start did not reach the supervising phase.
+enum Stop {
+    /// Reported to the daemon as `Failed`.
+    Failed(String),
+    /// A spare's init died before a function claimed it (reported as `Exited`).
+    Exited(i32),
+    /// A spare's daemon closed the control socket: the init was killed, nothing to report.
+    DaemonGone,
 }
 
 struct Started {
@@ -62,7 +88,7 @@ struct Started {
 
 /// Creates the environment's veth pair (the first candidate slot whose name is free) and
 /// configures the host end; returns the slot and the namespace fd.
-fn plumb(launch: &Launch, pid: i32) -> Result<(u32, OwnedFd), String> {
+fn plumb(launch: &Prepare, pid: i32) -> Result<(u32, OwnedFd), String> {
     let ns = fs::File::open(format!("/proc/{pid}/ns/net"))
         .map_err(|e| format!("open the environment's network namespace: {e}"))?;
     let ns = OwnedFd::from(ns);
@@ -98,18 +124,24 @@ fn plumb(launch: &Launch, pid: i32) -> Result<(u32, OwnedFd), String> {
     Ok((link.slot, ns))
 }
 
-fn start(launch: &Launch) -> Result<Started, String> {
+fn start(launch: &Prepare, early: Option<Finish>) -> Result<Started, Stop> {
     let control = sys::std_fd(0);
-    let (sock, init_sock) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
+    if let Some(why) = early.as_ref().and_then(|f| f.mismatch(launch)) {
+        return Err(Stop::Failed(why));
+    }
+    let (sock, init_sock) =
+        sys::seqpacket_pair().map_err(|e| Stop::Failed(format!("socketpair: {e}")))?;
     let mut flags =
         libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
-    if launch.spec.network.own_namespace() {
+    if launch.own_netns {
         flags |= libc::CLONE_NEWNET;
     }
     if launch.user_namespace {
         flags |= libc::CLONE_NEWUSER;
     }
-    let pid = match sys::clone_namespaces(flags).map_err(|e| format!("clone namespaces: {e}"))? {
+    let cloned =
+        sys::clone_namespaces(flags).map_err(|e| Stop::Failed(format!("clone namespaces: {e}")))?;
+    let pid = match cloned {
         None => {
             drop(sock);
             sys::exit_now(init::run(launch, init_sock));
@@ -117,12 +149,12 @@ fn start(launch: &Launch) -> Result<Started, String> {
         Some(pid) => pid,
     };
     drop(init_sock);
-    let pidfd = sys::pidfd_open(pid).map_err(|e| format!("pidfd_open: {e}"))?;
+    let pidfd = sys::pidfd_open(pid).map_err(|e| Stop::Failed(format!("pidfd_open: {e}")))?;
     let started = Started { pid, pidfd, sock };
     let fail = |msg: String| {
         let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
         let _ = sys::waitpid(pid, false);
-        msg
+        Stop::Failed(msg)
     };
     if launch.user_namespace {
         let maps = [
@@ -152,14 +184,39 @@ fn start(launch: &Launch) -> Result<Started, String> {
     };
     sys::send_msg(started.sock.as_fd(), go.as_bytes(), &[])
         .map_err(|e| fail(format!("release init: {e}")))?;
-    // The attach may wait ≈ 10 ms for an RCU grace period (cgroup v1): the init builds its root
-    // meanwhile and only forks the runtime after "attached".
-    // If the init already failed, its own report (read below) explains why better than ours.
-    let attach_err = launch.cgroup_procs.iter().find_map(|procs| {
-        fs::write(procs, pid.to_string())
-            .err()
-            .map(|e| format!("attach to {}: {e}", procs.display()))
-    });
+    // The attach may wait ≈ 10 ms for an RCU grace period (cgroup v1). On a launch the init
+    // builds its root meanwhile and only forks the runtime after "attached"; a spare pays it
+    // before any request. If the init already failed, its own report (read below) explains
+    // why better than ours. A failed hand-over of the Finish shows the same way.
+    let attach = || {
+        launch.cgroup_procs.iter().find_map(|procs| {
+            fs::write(procs, pid.to_string())
+                .err()
+                .map(|e| format!("attach to {}: {e}", procs.display()))
+        })
+    };
+    let attach_err = match early {
+        Some(finish) => {
+            let _ = protocol::send(started.sock.as_fd(), &finish, &[]);
+            attach()
+        }
+        None => {
+            if let Some(e) = attach() {
+                return Err(fail(e));
+            }
+            quiet_output();
+            let prepared = Reply::Prepared {
+                init_pid: pid,
+                slot: net.as_ref().map(|(slot, _)| *slot),
+            };
+            let mut fds = vec![started.pidfd.as_fd()];
+            fds.extend(net.as_ref().map(|(_, ns)| ns.as_fd()));
+            protocol::send(control, &prepared, &fds).map_err(|e| fail(e.to_string()))?;
+            let finish = wait_for_finish(&started, launch)?;
+            let _ = protocol::send(started.sock.as_fd(), &finish, &[]);
+            None
+        }
+    };
     match attach_err {
         None => {
             let _ = sys::send_msg(started.sock.as_fd(), b"attached", &[]);
@@ -168,11 +225,7 @@ fn start(launch: &Launch) -> Result<Started, String> {
             let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
         }
     }
-    // From here on only the environment's processes hold the output pipe.
-    if let Ok(null) = fs::File::open("/dev/null") {
-        let _ = sys::dup2(null.as_fd(), 1);
-        let _ = sys::dup2(null.as_fd(), 2);
-    }
+    quiet_output();
     match protocol::recv::<InitReport>(started.sock.as_fd()) {
         Ok(Some((InitReport::Ready { .. }, _))) if attach_err.is_some() => {
             Err(fail(attach_err.unwrap_or_default()))
@@ -204,15 +257,59 @@ fn start(launch: &Launch) -> Result<Started, String> {
                 .ok()
                 .flatten()
                 .map_or(-1, |(_, s)| s);
-            Err(attach_err.unwrap_or_else(|| {
+            Err(Stop::Failed(attach_err.unwrap_or_else(|| {
                 format!("environment init died during set-up ({how}, wait status {status})")
-            }))
+            })))
+        }
+    }
+}
+
+/// From here on only the environment's processes hold the output pipe.
+fn quiet_output() {
+    if let Ok(null) = fs::File::open("/dev/null") {
+        let _ = sys::dup2(null.as_fd(), 1);
+        let _ = sys::dup2(null.as_fd(), 2);
+    }
+}
+
+/// A spare waits for the function's `Finish`; the init dying or the daemon going away ends it.
+fn wait_for_finish(started: &Started, launch: &Prepare) -> Result<Finish, Stop> {
+    let control = sys::std_fd(0);
+    let gone = || {
+        let _ = sys::pidfd_kill(started.pidfd.as_fd(), libc::SIGKILL);
+        let _ = sys::waitpid(started.pid, false);
+        Stop::DaemonGone
+    };
+    loop {
+        let fds = [started.pidfd.as_fd(), control];
+        let revents = match sys::poll(&fds, -1) {
+            Ok(r) => r,
+            Err(_) => return Err(gone()),
+        };
+        if revents[0] != 0 {
+            let status = sys::waitpid(started.pid, false)
+                .ok()
+                .flatten()
+                .map_or(-1, |(_, s)| s);
+            return Err(Stop::Exited(status));
+        }
+        if revents.get(1).is_some_and(|r| *r != 0) {
+            return match protocol::recv::<Finish>(control) {
+                Ok(Some((finish, _))) => match finish.mismatch(launch) {
+                    None => Ok(finish),
+                    Some(why) => {
+                        let _ = gone();
+                        Err(Stop::Failed(why))
+                    }
+                },
+                _ => Err(gone()),
+            };
         }
     }
 }
 
 /// Waits for the init to exit; kills (and thaws) it if the daemon closes the control socket.
-fn supervise(started: Started, launch: &Launch) -> Result<i32, SandboxError> {
+fn supervise(started: Started, launch: &Prepare) -> Result<i32, SandboxError> {
     let control = sys::std_fd(0);
     let mut daemon_alive = true;
     loop {

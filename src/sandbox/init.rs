@@ -1,8 +1,10 @@
 //! PID 1 of an environment: finishes the namespaces (hostname, loopback, the Runtime API
-//! listener), builds the root filesystem while the helper attaches it to the cgroup, waits for
-//! "attached", enters a cgroup namespace, forks the runtime as PID 2 and reaps every
-//! zombie until the runtime exits; then it exits and the kernel kills the rest of the PID
-//! namespace.
+//! listener, `eth0` and the DNS sockets), waits for the function's `Finish` (a spare waits here,
+//! already attached to its cgroup, until a function claims it), builds the root filesystem
+//! (while the helper attaches it to the cgroup, on a plain launch), waits for "attached",
+//! enters a cgroup namespace, forks the runtime as PID 2 and reaps every zombie until the
+//! runtime exits; then it exits and the kernel kills the rest of the PID namespace. Nothing
+//! of the function runs before `Finish`.
 //!
 //! Ordering rule (runtime process): stdin → /dev/null, fds ≥ 3 close-on-exec → identity
 //! (groups, gid, uid, capabilities, no_new_privs) → rlimits → landlock → seccomp (LAST) → execve.
@@ -15,11 +17,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use super::network::plan;
-use super::protocol::{self, InitReport, Launch};
+use super::protocol::{self, Finish, InitReport, Launch, Prepare};
 use super::{identity, landlock, rlimits, rootfs, seccomp, sys};
 
 /// Runs the init; returns its exit status (the helper reads the runtime's status from `sock`).
-pub fn run(launch: &Launch, sock: OwnedFd) -> i32 {
+pub fn run(prepare: &Prepare, sock: OwnedFd) -> i32 {
     let _ = sys::set_parent_death_signal(libc::SIGKILL);
     // Stdin is the helper's end of the daemon's control socket: do not keep it alive.
     if let Ok(null) = std::fs::File::open("/dev/null") {
@@ -37,13 +39,45 @@ pub fn run(launch: &Launch, sock: OwnedFd) -> i32 {
         },
         _ => return 1,
     };
-    match setup(launch, &sock, slot) {
+    let failed = |message: String| {
+        let _ = protocol::send(sock.as_fd(), &InitReport::Failed { message }, &[]);
+        1
+    };
+    let (listener, dns) = match namespaces(prepare, slot) {
+        Ok(made) => made,
+        Err(message) => return failed(message),
+    };
+    let finish = match protocol::recv::<Finish>(sock.as_fd()) {
+        Ok(Some((finish, _))) => finish,
+        _ => return 1,
+    };
+    let launch = Launch::join(prepare, finish);
+    match setup(&launch, &sock, listener, dns) {
         Ok(runtime) => reap(runtime, &sock),
-        Err(message) => {
-            let _ = protocol::send(sock.as_fd(), &InitReport::Failed { message }, &[]);
-            1
-        }
+        Err(message) => failed(message),
     }
+}
+
+/// The Runtime API listener and the DNS sockets (UDP, TCP).
+type Sockets = (Option<TcpListener>, Option<(UdpSocket, TcpListener)>);
+
+/// The function-independent part: hostname, loopback and the Runtime API listener, `eth0`
+/// and the DNS sockets.
+fn namespaces(p: &Prepare, slot: Option<u32>) -> Result<Sockets, String> {
+    sys::sethostname(&p.hostname).map_err(|e| format!("sethostname: {e}"))?;
+    let listener = if p.own_netns {
+        sys::loopback_up().map_err(|e| format!("loopback up: {e}"))?;
+        let l = TcpListener::bind(("127.0.0.1", p.runtime_api_port))
+            .map_err(|e| format!("bind runtime api 127.0.0.1:{}: {e}", p.runtime_api_port))?;
+        Some(l)
+    } else {
+        None
+    };
+    let dns = match slot {
+        Some(slot) => Some(internet(slot)?),
+        None => None,
+    };
+    Ok((listener, dns))
 }
 
 /// Configures `eth0` (the environment's end of the veth pair) and binds the DNS sockets.
@@ -61,24 +95,12 @@ fn internet(slot: u32) -> Result<(UdpSocket, TcpListener), String> {
     Ok((udp, tcp))
 }
 
-fn setup(launch: &Launch, sock: &OwnedFd, slot: Option<u32>) -> Result<i32, String> {
-    sys::sethostname(&launch.hostname).map_err(|e| format!("sethostname: {e}"))?;
-    let listener = if launch.spec.network.own_namespace() {
-        sys::loopback_up().map_err(|e| format!("loopback up: {e}"))?;
-        let l = TcpListener::bind(("127.0.0.1", launch.runtime_api_port)).map_err(|e| {
-            format!(
-                "bind runtime api 127.0.0.1:{}: {e}",
-                launch.runtime_api_port
-            )
-        })?;
-        Some(l)
-    } else {
-        None
-    };
-    let dns = match slot {
-        Some(slot) => Some(internet(slot)?),
-        None => None,
-    };
+fn setup(
+    launch: &Launch,
+    sock: &OwnedFd,
+    listener: Option<TcpListener>,
+    dns: Option<(UdpSocket, TcpListener)>,
+) -> Result<i32, String> {
     rootfs::build(launch)?;
     let ruleset = if launch.landlock {
         Some(landlock::ruleset(launch)?)

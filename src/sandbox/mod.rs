@@ -8,6 +8,9 @@
 //! socket as stdin and the output pipe as stdout/stderr. The helper clones the environment's
 //! init into new namespaces; the init builds the root and forks the runtime (PID 2).
 //!
+//! Spares (`start.rs`, `spare.rs`): `Sandbox::prepare` does the function-independent part of
+//! a launch ahead of a request and `Sandbox::finish` the rest; `launch` is both at once.
+//!
 //! Ordering rule (the whole sandbox): cgroup created and limited → init cloned into namespaces
 //! → mounts and pivot_root (while the helper attaches the init to the cgroup) → cgroup ns →
 //! fork runtime → identity dropped → rlimits → landlock → seccomp (last) → execve → CPU quota.
@@ -28,12 +31,13 @@ mod rlimits;
 mod rootfs;
 mod run;
 mod seccomp;
+mod spare;
 mod spec;
+mod start;
 mod sys;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 pub use environment::{Environment, ExitInfo, ExitStatus, Freezer, Killer, MemoryProbe};
@@ -42,11 +46,11 @@ pub use helper::helper_main;
 pub use protections::Protections;
 pub use run::{sandbox_run, SandboxRunArgs};
 pub use seccomp::POLICY_JSON as SECCOMP_POLICY_JSON;
+pub use spare::{Shape, Spare, SpareNetwork};
 pub use spec::{EnvSpec, Mount, NetworkPolicy};
 
-use cgroup::{Backend, EnvCgroup, Limits};
+use cgroup::Backend;
 use identity::UidPool;
-use protocol::{Launch, Reply, MAGIC};
 
 /// Port of the Runtime API inside an environment's own network namespace.
 pub const RUNTIME_API_PORT: u16 = 9001;
@@ -165,200 +169,10 @@ impl Sandbox {
     pub fn settings(&self) -> &SandboxSettings {
         &self.settings
     }
-
-    /// Starts an environment; returns once the runtime was exec'd (or failed to be).
-    pub fn launch(&self, spec: &EnvSpec) -> Result<Environment, SandboxError> {
-        spec.validate()?;
-        if !self.protections.missing.is_empty() {
-            let missing = self.protections.missing.join("; ");
-            tracing::warn!(env = %spec.id, %missing, "starting a degraded sandbox");
-        }
-        let lease = self.uids.lease()?;
-        let reservation = match &spec.network {
-            NetworkPolicy::Internet { .. } => {
-                let internet = self
-                    .internet
-                    .as_ref()
-                    .map_err(|e| SandboxError::Network(format!("unavailable: {e}")))?;
-                let filtered = spec.network.filter().is_some();
-                Some(internet.reserve(lease.uid, filtered)?)
-            }
-            _ => None,
-        };
-        let cgroup: Option<Arc<dyn EnvCgroup>> = match &self.backend {
-            Some(b) => {
-                let limits = Limits::new(spec.memory_mb, spec.pids_max, spec.cpu_share_of_memory);
-                Some(Arc::from(b.create(&spec.id, &limits)?))
-            }
-            None => None,
-        };
-        let (host_listener, addr, port) = match spec.network {
-            NetworkPolicy::None | NetworkPolicy::Internet { .. } => (
-                None,
-                format!("127.0.0.1:{RUNTIME_API_PORT}"),
-                RUNTIME_API_PORT,
-            ),
-            NetworkPolicy::Host { .. } => {
-                let l =
-                    std::net::TcpListener::bind("127.0.0.1:0").map_err(SandboxError::Listener)?;
-                let port = l.local_addr().map_err(SandboxError::Listener)?.port();
-                (Some(l), format!("127.0.0.1:{port}"), port)
-            }
-        };
-        let mut spec = spec.clone();
-        spec.env.retain(|(k, _)| k != "AWS_LAMBDA_RUNTIME_API");
-        spec.env
-            .push(("AWS_LAMBDA_RUNTIME_API".into(), addr.clone()));
-        if spec.aws_endpoint {
-            spec.env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-            spec.env
-                .push(("AWS_ENDPOINT_URL".into(), format!("http://{addr}")));
-        }
-        let hostname = spec.id.clone();
-        let mut root_entries = rootfs::system_entries(&hostname, lease.uid, lease.uid);
-        if reservation.is_some() {
-            rootfs::use_own_resolver(&mut root_entries);
-        }
-        let launch = Launch {
-            magic: MAGIC.into(),
-            net_slots: reservation
-                .as_ref()
-                .map(|r| r.slots.clone())
-                .unwrap_or_default(),
-            root_entries,
-            uid: lease.uid,
-            gid: lease.uid,
-            user_namespace: self.user_namespace,
-            outer_uid: sys::getuid(),
-            outer_gid: sys::getgid(),
-            root_dir: self.root_dir.clone(),
-            cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
-            thaw: cgroup.as_ref().and_then(|c| c.thaw_file()),
-            seccomp: self.seccomp.clone(),
-            landlock: self.landlock,
-            runtime_api_port: port,
-            hostname,
-            boot_id: uuid::Uuid::new_v4().to_string(),
-            spec,
-        };
-        let (ours, theirs) = sys::seqpacket_pair().map_err(SandboxError::Control)?;
-        let (reader, writer) = sys::pipe().map_err(SandboxError::Control)?;
-        let writer2 = writer.try_clone().map_err(SandboxError::Control)?;
-        let helper = Command::new(&self.helper_exe)
-            .arg(HELPER_ARG)
-            .env_clear()
-            .current_dir("/")
-            .stdin(Stdio::from(theirs))
-            .stdout(Stdio::from(writer))
-            .stderr(Stdio::from(writer2))
-            .spawn()
-            .map_err(|e| SandboxError::SpawnHelper(self.helper_exe.clone(), e))?;
-        let mut env = Environment {
-            helper,
-            control: ours,
-            init: Arc::new(placeholder_fd()?),
-            init_pid: 0,
-            listener: host_listener,
-            addr,
-            output: Some(std::fs::File::from(reader)),
-            cgroup,
-            uid: Some(lease),
-            landlock_status: String::new(),
-            finished: None,
-            net: None,
-            dns: None,
-        };
-        let started = self
-            .handshake(&mut env, &launch, reservation)
-            .and_then(|()| match &env.cgroup {
-                Some(cg) => cg.enable_cpu_limit(),
-                None => Ok(()),
-            });
-        match started {
-            Ok(()) => Ok(env),
-            Err(e) => {
-                let _ = env.helper.kill();
-                drop(env);
-                Err(e)
-            }
-        }
-    }
-
-    fn handshake(
-        &self,
-        env: &mut Environment,
-        launch: &Launch,
-        reservation: Option<network::Reservation>,
-    ) -> Result<(), SandboxError> {
-        protocol::send(env.control.as_fd(), launch, &[])?;
-        sys::set_recv_timeout(env.control.as_fd(), Some(30)).map_err(SandboxError::Control)?;
-        let expected = match (&launch.spec.network, &reservation) {
-            (NetworkPolicy::Host { .. }, _) => 1,
-            (_, Some(_)) => 5,
-            _ => 2,
-        };
-        match protocol::recv::<Reply>(env.control.as_fd())? {
-            Some((
-                Reply::Ready {
-                    init_pid,
-                    landlock,
-                    slot,
-                },
-                fds,
-            )) if fds.len() == expected => {
-                let mut fds = fds.into_iter();
-                let mut next = || {
-                    fds.next()
-                        .ok_or_else(|| SandboxError::Protocol("missing fd".into()))
-                };
-                env.init = Arc::new(next()?);
-                env.init_pid = init_pid;
-                env.landlock_status = landlock;
-                if expected > 1 {
-                    env.listener = Some(std::net::TcpListener::from(next()?));
-                }
-                if let (Some(reservation), Some(slot)) = (reservation, slot) {
-                    let udp = std::net::UdpSocket::from(next()?);
-                    let tcp = std::net::TcpListener::from(next()?);
-                    let netns = next()?;
-                    let internet = self
-                        .internet
-                        .as_ref()
-                        .map_err(|e| SandboxError::Network(e.clone()))?;
-                    env.dns = Some((udp, tcp));
-                    env.net = Some(internet.lease(
-                        reservation,
-                        slot,
-                        netns,
-                        launch.spec.network.filter(),
-                    )?);
-                }
-                Ok(())
-            }
-            Some((Reply::Failed { message }, _)) => {
-                env.finished = Some(ExitInfo {
-                    status: ExitStatus::Code(127),
-                    oom_killed: false,
-                    memory_peak_bytes: 0,
-                });
-                let _ = env.helper.wait();
-                if let Some(cg) = &env.cgroup {
-                    let _ = cg.remove();
-                }
-                Err(SandboxError::Setup(message))
-            }
-            Some((other, _)) => Err(SandboxError::Protocol(format!(
-                "unexpected reply {other:?}"
-            ))),
-            None => Err(SandboxError::Protocol(
-                "helper exited before it was ready".into(),
-            )),
-        }
-    }
 }
 
 /// An fd standing in for the init's pidfd until the helper sends the real one.
-fn placeholder_fd() -> Result<OwnedFd, SandboxError> {
+pub(crate) fn placeholder_fd() -> Result<OwnedFd, SandboxError> {
     let f = std::fs::File::open("/dev/null").map_err(SandboxError::Control)?;
     Ok(OwnedFd::from(f))
 }

@@ -2,9 +2,14 @@
 //! helper and the environment's init: one `SOCK_SEQPACKET` datagram per JSON message, fds as
 //! `SCM_RIGHTS`.
 //!
-//! Ordering rule (daemon ↔ helper): `Launch` → `Ready` (fds: init pidfd [, runtime API listener])
-//! or `Failed` → at the end `Exited`. A helper refuses to start unless its stdin is a seqpacket
-//! socket whose peer is its parent with the same uid, and the first message carries [`MAGIC`].
+//! Ordering rule (daemon ↔ helper): `Prepare` → [`Prepared` (fd: init pidfd), only for a
+//! spare] → `Finish` → `Ready` (fds: init pidfd [, runtime API listener]) or `Failed` → at the
+//! end `Exited`. A launch sends `Finish` right behind `Prepare`; a spare (`Prepare::spare`)
+//! gets it when a function claims the spare, and until then only the function-independent
+//! set-up is done (namespaces, uid maps, veth, cgroup attach, loopback and listeners).
+//! Helper → init: `go[:slot]` → `Finish` → `attached`. A helper refuses to start unless its
+//! stdin is a seqpacket socket whose peer is its parent with the same uid, and the first
+//! message carries [`MAGIC`].
 
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
@@ -12,12 +17,12 @@ use std::path::PathBuf;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::seccomp::Compiled;
-use super::spec::EnvSpec;
+use super::spec::{EnvSpec, NetworkPolicy};
 use super::sys;
 use super::SandboxError;
 
 /// Versioned magic the helper requires in the first message.
-pub const MAGIC: &str = "lambdabox-sandbox-helper/1";
+pub const MAGIC: &str = "lambdabox-sandbox-helper/2";
 /// Largest message accepted (a spec with its environment is far below this).
 pub const MAX_MESSAGE: usize = 1 << 20;
 
@@ -32,11 +37,15 @@ pub enum RootEntry {
     File { path: PathBuf, contents: String },
 }
 
-/// Everything the helper needs to build one environment.
+/// The function-independent part of an environment: what the helper and the init set up
+/// before any function is known (and, for a spare, before any request arrives).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Launch {
+pub struct Prepare {
     pub magic: String,
-    pub spec: EnvSpec,
+    /// Wait for `Finish` after the set-up (a spare), instead of reading it right away.
+    pub spare: bool,
+    /// The environment gets its own network namespace (every mode but `host`).
+    pub own_netns: bool,
     pub uid: u32,
     pub gid: u32,
     /// Unprivileged path: clone a user namespace and map `uid` to `outer_uid`.
@@ -52,7 +61,7 @@ pub struct Launch {
     pub thaw: Option<(PathBuf, String)>,
     pub seccomp: Option<Compiled>,
     pub landlock: bool,
-    /// Port of the in-namespace Runtime API listener (network `None`), or the host port.
+    /// Port of the in-namespace Runtime API listener (own network namespace), or the host port.
     pub runtime_api_port: u16,
     pub hostname: String,
     /// What `/proc/sys/kernel/random/boot_id` reads inside (one per environment).
@@ -63,9 +72,72 @@ pub struct Launch {
     pub net_slots: Vec<u32>,
 }
 
+/// The function-specific part: what to mount and run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finish {
+    pub spec: EnvSpec,
+}
+
+impl Finish {
+    /// Why this spec cannot finish an environment prepared as `p` (its network mode decides
+    /// the namespaces and the veth, which already exist).
+    pub fn mismatch(&self, p: &Prepare) -> Option<String> {
+        let internet = matches!(self.spec.network, NetworkPolicy::Internet { .. });
+        if self.spec.network.own_namespace() != p.own_netns || internet == p.net_slots.is_empty() {
+            return Some(format!(
+                "network mode {} does not match the prepared environment",
+                self.spec.network.mode()
+            ));
+        }
+        None
+    }
+}
+
+/// Everything the init needs to build one environment: [`Prepare`] joined with [`Finish`].
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub spec: EnvSpec,
+    pub uid: u32,
+    pub gid: u32,
+    pub user_namespace: bool,
+    pub root_dir: PathBuf,
+    pub root_entries: Vec<RootEntry>,
+    pub cgroup_procs: Vec<PathBuf>,
+    pub seccomp: Option<Compiled>,
+    pub landlock: bool,
+    pub runtime_api_port: u16,
+    pub boot_id: String,
+}
+
+impl Launch {
+    pub fn join(p: &Prepare, f: Finish) -> Launch {
+        Launch {
+            spec: f.spec,
+            uid: p.uid,
+            gid: p.gid,
+            user_namespace: p.user_namespace,
+            root_dir: p.root_dir.clone(),
+            root_entries: p.root_entries.clone(),
+            cgroup_procs: p.cgroup_procs.clone(),
+            seccomp: p.seccomp.clone(),
+            landlock: p.landlock,
+            runtime_api_port: p.runtime_api_port,
+            boot_id: p.boot_id.clone(),
+        }
+    }
+}
+
 /// Helper → daemon.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Reply {
+    /// A spare is ready for its `Finish`: attached to its cgroup, networking in place; fds: the
+    /// init's pidfd (so the daemon can kill a spare it drops), with internet networking the
+    /// netns fd of its veth (`slot`).
+    Prepared {
+        init_pid: i32,
+        #[serde(default)]
+        slot: Option<u32>,
+    },
     /// The runtime was exec'd; fds: init pidfd, then the listener when the env has its own
     /// netns; with internet networking also the DNS UDP socket, DNS TCP listener and netns fd.
     Ready {
@@ -167,12 +239,60 @@ mod tests {
         assert!(matches!(got, Some((InitReport::Failed { message }, _)) if message == "why"));
     }
 
+    fn prepare(own_netns: bool, net_slots: Vec<u32>) -> Prepare {
+        Prepare {
+            magic: MAGIC.into(),
+            spare: true,
+            own_netns,
+            uid: 1,
+            gid: 1,
+            user_namespace: false,
+            outer_uid: 0,
+            outer_gid: 0,
+            root_dir: "/r".into(),
+            root_entries: Vec::new(),
+            cgroup_procs: Vec::new(),
+            thaw: None,
+            seccomp: None,
+            landlock: true,
+            runtime_api_port: 9001,
+            hostname: "h".into(),
+            boot_id: "b".into(),
+            net_slots,
+        }
+    }
+
+    #[test]
+    fn a_finish_must_match_the_prepared_network() {
+        let finish = |network: NetworkPolicy| {
+            let mut spec = EnvSpec::new("h", vec!["/x".into()]);
+            spec.network = network;
+            Finish { spec }
+        };
+        let loopback = prepare(true, Vec::new());
+        let internet = prepare(true, vec![3, 4]);
+        let host = NetworkPolicy::Host {
+            tcp_connect_ports: None,
+        };
+        assert!(finish(NetworkPolicy::None).mismatch(&loopback).is_none());
+        assert!(finish(NetworkPolicy::internet())
+            .mismatch(&internet)
+            .is_none());
+        assert!(finish(NetworkPolicy::internet())
+            .mismatch(&loopback)
+            .is_some());
+        assert!(finish(NetworkPolicy::None).mismatch(&internet).is_some());
+        assert!(finish(host).mismatch(&loopback).is_some());
+        let joined = Launch::join(&internet, finish(NetworkPolicy::internet()));
+        assert_eq!((joined.uid, joined.boot_id.as_str()), (1, "b"));
+    }
+
     #[test]
     fn garbage_is_a_protocol_error() {
         let (a, b) = sys::seqpacket_pair().unwrap();
         sys::send_msg(a.as_fd(), b"not json", &[]).unwrap();
         assert!(matches!(
-            recv::<Launch>(b.as_fd()),
+            recv::<Prepare>(b.as_fd()),
             Err(SandboxError::Protocol(_))
         ));
     }

@@ -13,5 +13,6 @@ mod limits;
 mod network;
 mod process;
 mod runtimes;
+mod spares;
 mod support;
 mod unprivileged;

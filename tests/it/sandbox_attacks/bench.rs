@@ -1,11 +1,12 @@
-//! Launch cost, for SANDBOX-NOTES.md (ignored by default; run with
+//! Launch cost, with and without a spare prepared ahead, for SANDBOX-NOTES.md (ignored by
+//! default; run with
 //! `LAMBDABOX_BENCH_BIN=/path/to/static-true cargo test --release --test it sandbox_bench -- --ignored --nocapture`).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::support::Fixture;
-use lambdabox::sandbox::{EnvSpec, ExitStatus, Mount};
+use lambdabox::sandbox::{EnvSpec, ExitStatus, Mount, Shape};
 
 fn pct(v: &mut [Duration], p: f64) -> Duration {
     v.sort();
@@ -67,6 +68,21 @@ fn sandbox_bench_launch_to_exec() {
         }
         report(&format!("sandbox launch→exec ({label})"), &mut launch);
         report(&format!("sandbox exit→torn down ({label})"), &mut teardown);
+        // The same with a spare prepared ahead (untimed): what a cold start pays with a spare.
+        let mut finish = Vec::new();
+        for i in 0..n {
+            let id = format!("bench-spare-{i}");
+            let mut spec = EnvSpec::new(id.clone(), vec![format!("/var/task/{name}")]);
+            spec.mounts = vec![Mount::ro(&dir, "/var/task")];
+            let shape = Shape::of(&spec).unwrap();
+            let spare = fx.sandbox.prepare(&id, shape).unwrap();
+            std::thread::sleep(idle);
+            let t = Instant::now();
+            let env = fx.sandbox.finish(spare, &spec).unwrap();
+            finish.push(t.elapsed());
+            assert_eq!(env.wait().status, ExitStatus::Code(0));
+        }
+        report(&format!("spare finish→exec ({label})"), &mut finish);
     }
     report("bare spawn+exec+wait", &mut bare);
 }

@@ -8,6 +8,7 @@ mod flood;
 mod freeze;
 mod hostfacts;
 mod mainport;
+mod spares;
 
 use std::io::Write;
 use std::time::Duration;

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use lambdabox::sandbox::{EnvSpec, Environment, ExitInfo, Mount, Sandbox, SandboxSettings};
+use lambdabox::sandbox::{EnvSpec, Environment, ExitInfo, Mount, Sandbox, SandboxSettings, Shape};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
@@ -69,10 +69,23 @@ impl Fixture {
         spec
     }
 
+    /// Starts `spec` the way a cold start with a spare does (`prepare` + `finish`) whenever
+    /// its network allows a spare, so every case below also checks that a spare's environment
+    /// is as confined as a launched one; a plain `launch` otherwise (host network, VPC rules).
     pub fn launch(&self, spec: &EnvSpec) -> Environment {
+        let Some(shape) = Shape::of(spec) else {
+            return self
+                .sandbox
+                .launch(spec)
+                .unwrap_or_else(|e| panic!("launch {}: {e}", spec.id));
+        };
+        let spare = self
+            .sandbox
+            .prepare(&spec.id, shape)
+            .unwrap_or_else(|e| panic!("prepare a spare for {}: {e}", spec.id));
         self.sandbox
-            .launch(spec)
-            .unwrap_or_else(|e| panic!("launch {}: {e}", spec.id))
+            .finish(spare, spec)
+            .unwrap_or_else(|e| panic!("finish the spare of {}: {e}", spec.id))
     }
 
     /// Launches, collects all output, waits; asserts the host is unharmed afterwards.

@@ -819,7 +819,8 @@ def test_graceful_shutdown_removes_environment_cgroups(tmp_path_factory):
         # the freezer hierarchy also holds the daemon's own frozen sentinel group (not an environment)
         before = {str(x): sorted(g.name for g in x.iterdir() if g.is_dir() and g.name != "frozen-sentinel")
                   for x in dirs}
-        assert all(len(v) == 8 for v in before.values()), before
+        # the 8 environments, plus any spare environments prepared for the next cold start
+        assert all(len(v) >= 8 for v in before.values()), before
     finally:
         assert d.stop() == 0
     time.sleep(0.2)
